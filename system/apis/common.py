@@ -1,0 +1,86 @@
+"""What every API shares: JSON errors, request metrics, /health, /metrics, the uvicorn entry."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import uvicorn
+from fastapi import FastAPI, Header, HTTPException, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from system import metrics, tokens
+from system import settings as settings_mod
+from system.broker import BrokerUnavailable
+from system.db import DatabaseUnavailable
+
+HealthCheck = Callable[[], dict[str, bool]]
+
+
+def error(status: int, reason: str) -> JSONResponse:
+    """The one error shape of every API."""
+    return JSONResponse(status_code=status, content={"error": reason})
+
+
+def create_app(service: str, health: HealthCheck) -> FastAPI:
+    """A FastAPI app with the shared error handlers, metrics and health endpoint."""
+    app = FastAPI(title=service)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+        return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error(422, f"invalid request: {where}: {first.get('msg', 'bad input')}")
+
+    @app.exception_handler(DatabaseUnavailable)
+    async def _db(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
+        return error(503, f"database unavailable: {exc}")
+
+    @app.exception_handler(BrokerUnavailable)
+    async def _broker(_: Request, exc: BrokerUnavailable) -> JSONResponse:
+        return error(503, f"message broker unavailable: {exc}")
+
+    @app.exception_handler(tokens.InvalidToken)
+    async def _token(_: Request, exc: tokens.InvalidToken) -> JSONResponse:
+        return error(401, str(exc))
+
+    @app.middleware("http")
+    async def _measure(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        metrics.HTTP_REQUESTS.labels(service, request.method, path, str(response.status_code)).inc()
+        metrics.HTTP_LATENCY.labels(service, path).observe(time.perf_counter() - started)
+        return response
+
+    @app.get("/health")
+    def _health() -> JSONResponse:
+        checks = health()
+        ok = all(checks.values())
+        return JSONResponse(status_code=200 if ok else 503,
+                            content={"service": service, "status": "ok" if ok else "unhealthy", "checks": checks})
+
+    @app.get("/metrics")
+    def _metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def current_user(authorization: str | None = Header(default=None)) -> int:
+    """FastAPI dependency: the user id of a valid bearer token, else 401."""
+    return tokens.from_header(settings_mod.get().token_secret, authorization)
+
+
+def serve(app: FastAPI, port: int = 8000) -> None:
+    """Run the app under uvicorn, quietly."""
+    logging.basicConfig(level=logging.INFO)
+    uvicorn.run(app, host="0.0.0.0", port=port, log_level="warning", access_log=False)

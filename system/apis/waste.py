@@ -1,0 +1,129 @@
+"""waste-api: accepts image uploads and reports task status and results.
+
+Choice for RabbitMQ outages (spec section 6 leaves it open): an outbox. An upload is
+acknowledged (202) once it is committed in ecoeco_waste together with its outbox row; the
+publish is attempted at once and, if the broker does not confirm, a relay thread publishes
+it later. So nothing acknowledged is lost while the broker is down, and uploads keep being
+accepted; only a down ecoeco_waste makes uploads fail (503).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import re
+import threading
+import uuid
+from typing import Any
+
+from fastapi import Depends, File, Form, HTTPException, UploadFile
+from fastapi.responses import JSONResponse
+
+from system import metrics
+from system import settings as settings_mod
+from system.apis.common import create_app, current_user, serve
+from system.broker import BrokerUnavailable, Publisher
+from system.db import Database, DatabaseUnavailable
+
+log = logging.getLogger(__name__)
+settings = settings_mod.get()
+db = Database(settings.pg_dsn["waste"], "ecoeco_waste")
+publisher = Publisher(settings)
+TASK_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+RELAY_PERIOD_S = 0.5
+
+app = create_app("waste-api", lambda: {"ecoeco_waste": db.ping()})
+
+
+def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
+    try:
+        publisher.publish("user_input_queue", body)
+    except BrokerUnavailable as exc:
+        metrics.BROKER_PUBLISH_FAILURES.inc()
+        log.warning("publish of %s deferred to the outbox relay: %s", task_id, exc)
+        return False
+    with db.transaction() as cur:
+        cur.execute("UPDATE outbox SET published_at=now() WHERE task_id=%s", (task_id,))
+    return True
+
+
+@app.post("/tasks", status_code=202)
+def submit(image: UploadFile = File(...), task_id: str | None = Form(default=None),
+           user_id: int = Depends(current_user)) -> JSONResponse:
+    """Accept an image for analysis; idempotent on a client-supplied task_id."""
+    task_id = task_id or str(uuid.uuid4())
+    if not TASK_ID.match(task_id):
+        raise HTTPException(422, "task_id must be 8-64 characters of letters, digits, '-' or '_'")
+    data = image.file.read(settings.max_upload_bytes + 1)
+    if len(data) > settings.max_upload_bytes:
+        raise HTTPException(413, f"image larger than {settings.max_upload_bytes} bytes")
+    if not data.startswith(IMAGE_MAGIC):
+        raise HTTPException(415, "upload is not a PNG or JPEG image")
+    body = {"task_id": task_id, "user_id": user_id, "image_b64": base64.b64encode(data).decode()}
+    with db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO tasks (task_id, user_id, image_sha256, image_bytes) VALUES (%s,%s,%s,%s) "
+            "ON CONFLICT (task_id) DO NOTHING RETURNING task_id",
+            (task_id, user_id, hashlib.sha256(data).hexdigest(), len(data)),
+        )
+        created = cur.fetchone() is not None
+        if created:
+            cur.execute("INSERT INTO outbox (task_id, body) VALUES (%s, %s::jsonb)",
+                        (task_id, json.dumps(body)))
+        else:
+            cur.execute("SELECT user_id FROM tasks WHERE task_id=%s", (task_id,))
+            owner = cur.fetchone()
+            if owner is None or owner["user_id"] != user_id:
+                raise HTTPException(409, "task_id already used by another user")
+    if created:
+        _publish_outbox(task_id, body)
+    return JSONResponse(status_code=202, content={"task_id": task_id, "status": "accepted"})
+
+
+@app.get("/tasks/{task_id}")
+def status(task_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]:
+    """Status and, once complete, the result of one task."""
+    with db.transaction() as cur:
+        cur.execute("SELECT user_id, created_at FROM tasks WHERE task_id=%s", (task_id,))
+        task = cur.fetchone()
+        if task is None or task["user_id"] != user_id:
+            raise HTTPException(404, f"unknown task_id {task_id}")
+        cur.execute("SELECT category, answer, rules, completed_at FROM results WHERE task_id=%s", (task_id,))
+        result = cur.fetchone()
+        cur.execute("SELECT task_name FROM task_stages WHERE task_id=%s", (task_id,))
+        stages = sorted(r["task_name"] for r in cur.fetchall())
+    if result is None:
+        return {"task_id": task_id, "status": "accepted", "stages_done": stages, "result": None}
+    return {"task_id": task_id, "status": "completed", "stages_done": stages,
+            "result": {"category": result["category"], "answer": result["answer"], "rules": result["rules"],
+                       "completed_at": result["completed_at"].isoformat()}}
+
+
+def relay_forever(stop: threading.Event) -> None:
+    """Publish outbox rows the request path could not publish (broker down at the time)."""
+    while not stop.wait(RELAY_PERIOD_S):
+        try:
+            with db.transaction() as cur:
+                cur.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+                row = cur.fetchone()
+                metrics.OUTBOX_PENDING.set(row["n"] if row else 0)
+                cur.execute(
+                    "SELECT task_id, body FROM outbox WHERE published_at IS NULL "
+                    "AND created_at < now() - interval '1 second' ORDER BY created_at LIMIT 200"
+                )
+                pending = cur.fetchall()
+            for row in pending:
+                if not _publish_outbox(row["task_id"], row["body"]):
+                    break
+        except DatabaseUnavailable as exc:
+            log.warning("outbox relay: %s", exc)
+        except Exception:
+            log.exception("outbox relay pass failed")
+
+
+if __name__ == "__main__":
+    threading.Thread(target=relay_forever, args=(threading.Event(),), name="outbox-relay", daemon=True).start()
+    serve(app)

@@ -1,0 +1,164 @@
+"""RabbitMQ through pika: the topology, and a publisher that counts a publish only when confirmed.
+
+Clients know all three nodes and fail over: pika tries the parameter list in order, and
+callers reconnect on any AMQP error (pika has no automatic reconnection).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+
+from system.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PIPELINE_QUEUES = (
+    "user_input_queue",
+    "vision_analysis_queue",
+    "rule_retrieval_queue",
+    "response_generation_queue",
+)
+OTHER_QUEUES = ("auth_queue", "location_query_queue", "analytics_queue")
+ALL_QUEUES = PIPELINE_QUEUES + OTHER_QUEUES
+DLX = "ecoeco.dlx"
+DEAD_LETTER_QUEUE = "dead_letter_queue"
+DELIVERY_LIMIT = 5  # a poison message is dead-lettered after this many redeliveries
+
+
+class BrokerUnavailable(Exception):
+    """The broker could not be reached or refused the publish."""
+
+
+def connection_parameters(settings: Settings) -> list[pika.ConnectionParameters]:
+    """One parameter set per cluster node, shuffled so clients spread over the nodes."""
+    creds = pika.PlainCredentials(settings.amqp_user, settings.amqp_password)
+    nodes = list(settings.amqp_nodes)
+    random.shuffle(nodes)
+    return [
+        pika.ConnectionParameters(
+            host=node,
+            credentials=creds,
+            heartbeat=10,
+            blocked_connection_timeout=5,
+            socket_timeout=3,
+            connection_attempts=1,
+            stack_timeout=5,
+        )
+        for node in nodes
+    ]
+
+
+def connect(settings: Settings) -> pika.BlockingConnection:
+    """A connection to the first node that answers."""
+    try:
+        return pika.BlockingConnection(connection_parameters(settings))
+    except pika.exceptions.AMQPError as exc:
+        raise BrokerUnavailable(f"no RabbitMQ node answered: {exc!r}") from exc
+
+
+def queue_arguments(settings: Settings) -> dict[str, Any]:
+    """Arguments of every work queue: replicated, dead-lettered, with a delivery limit."""
+    args: dict[str, Any] = {"x-dead-letter-exchange": DLX}
+    if settings.is_unsafe("classic_queues"):
+        return args
+    args.update(
+        {
+            "x-queue-type": "quorum",
+            "x-delivery-limit": DELIVERY_LIMIT,
+            # at-least-once dead-lettering needs reject-publish overflow (RabbitMQ 3.10).
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        }
+    )
+    return args
+
+
+def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
+    """Declare the exchanges and queues; idempotent for identical arguments."""
+    classic = settings.is_unsafe("classic_queues")
+    channel.exchange_declare(DLX, exchange_type="fanout", durable=True)
+    dlq_args: dict[str, Any] = {} if classic else {"x-queue-type": "quorum"}
+    channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, arguments=dlq_args)
+    channel.queue_bind(DEAD_LETTER_QUEUE, DLX)
+    for name in ALL_QUEUES:
+        channel.queue_declare(name, durable=not classic, arguments=queue_arguments(settings))
+
+
+class Publisher:
+    """A thread-safe publisher: persistent messages, publisher confirms, mandatory routing."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._conn: pika.BlockingConnection | None = None
+        self._channel: BlockingChannel | None = None
+
+    def _ensure(self) -> BlockingChannel:
+        if self._channel is not None and self._channel.is_open:
+            return self._channel
+        self.close()
+        self._conn = connect(self._settings)
+        channel = self._conn.channel()
+        declare_topology(channel, self._settings)
+        if not self._settings.is_unsafe("no_confirms"):
+            channel.confirm_delivery()
+        self._channel = channel
+        return channel
+
+    def publish(self, queue: str, body: dict[str, Any]) -> None:
+        """Publish to `queue`; returns only once the broker confirmed, else BrokerUnavailable."""
+        mode = 1 if self._settings.is_unsafe("transient_delivery") else 2
+        props = pika.BasicProperties(delivery_mode=mode, content_type="application/json",
+                                     message_id=str(body.get("task_id", "")))
+        data = json.dumps(body).encode()
+        with self._lock:
+            try:
+                channel = self._ensure()
+                channel.basic_publish("", queue, data, properties=props, mandatory=True)
+            except (pika.exceptions.AMQPError, OSError) as exc:
+                self.close()
+                raise BrokerUnavailable(f"publish to {queue} not confirmed: {exc!r}") from exc
+
+    def healthy(self) -> bool:
+        """True when a channel to some node is open (connecting if needed)."""
+        with self._lock:
+            try:
+                self._ensure()
+                assert self._conn is not None
+                self._conn.process_data_events(0)
+                return True
+            except (BrokerUnavailable, pika.exceptions.AMQPError, OSError):
+                self.close()
+                return False
+
+    def close(self) -> None:
+        """Drop the connection; the next publish reconnects."""
+        conn, self._conn, self._channel = self._conn, None, None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # already broken: nothing to close cleanly
+                pass
+
+
+@contextmanager
+def channel_for(settings: Settings) -> Iterator[BlockingChannel]:
+    """A short-lived channel, e.g. for ops scripts and the harness."""
+    conn = connect(settings)
+    try:
+        yield conn.channel()
+    finally:
+        try:
+            conn.close()
+        except Exception:
+            pass

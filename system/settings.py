@@ -1,0 +1,104 @@
+"""Runtime settings of every Ecoeco service, read once from the environment.
+
+Every timer of the design is given in production seconds and multiplied by one
+time-scale setting, so the chaos suite can run the design's minutes in seconds.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cache
+
+# Planted defects: the spec's as-written policies and classic unsafe choices.
+# All off by default; the harness's controls switch them on to prove a checker can fail.
+UNSAFE_OPTIONS = frozenset(
+    {
+        "transient_delivery",  # delivery_mode=1 instead of persistent
+        "no_confirms",  # publish without publisher confirms (fire and forget)
+        "ack_before_wal",  # ack the delivery before the stage's work is durable
+        "timeout_drop",  # spec: unfinished rows older than 1 h become 'timeout' on restart
+        "sync_gives_up",  # spec: background sync stops after 10 attempts
+        "republish_once",  # spec: 'republished' rows are never selected again
+        "no_idempotency",  # stages redo work and insert results even if already done
+        "classic_queues",  # non-replicated classic queues instead of quorum queues
+    }
+)
+
+# The design's timers in production seconds (spec sections 3 and 4).
+SYNC_BACKOFF_BASE_S = 60.0
+SYNC_PERIOD_S = 300.0
+TASK_TIMEOUT_S = 3600.0
+GPT_RETRY_BASE_S = 60.0
+RECOVERY_POLL_S = 5.0
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration of one service process."""
+
+    time_scale: float = 1.0
+    unsafe: frozenset[str] = field(default_factory=frozenset)
+    token_secret: str = "ecoeco-dev-secret"
+    token_ttl_s: float = 3600.0
+    amqp_nodes: tuple[str, ...] = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
+    amqp_user: str = "ecoeco"
+    amqp_password: str = "ecoeco"
+    pg_dsn: dict[str, str] = field(default_factory=dict)
+    s3_endpoint: str = "http://s3:5000"
+    s3_bucket: str = "ecoeco-images"
+    gpt_base_url: str = "https://gpt.invalid/v1"
+    gpt_control: str = "/control/gpt.json"
+    gpt_timeout_s: float = 5.0
+    wal_path: str = "/var/lib/ecoeco/wal/task_queue.db"
+    max_upload_bytes: int = 1024 * 1024
+    prefetch: int = 50
+
+    def scaled(self, production_seconds: float) -> float:
+        """A design timer in this run's seconds."""
+        return production_seconds * self.time_scale
+
+    def is_unsafe(self, option: str) -> bool:
+        """True when the planted defect `option` is switched on."""
+        return option in self.unsafe
+
+
+def _parse_unsafe(raw: str) -> frozenset[str]:
+    options = frozenset(o.strip() for o in raw.split(",") if o.strip())
+    unknown = options - UNSAFE_OPTIONS
+    if unknown:
+        raise ValueError(f"unknown ECOECO_UNSAFE option(s): {sorted(unknown)}; known: {sorted(UNSAFE_OPTIONS)}")
+    return options
+
+
+def from_env() -> Settings:
+    """Build Settings from ECOECO_* variables (see docs/contracts.md)."""
+    domains = ("auth", "waste", "chat", "location", "analytics")
+    dsn = {
+        d: _env(f"ECOECO_PG_{d.upper()}_DSN", f"postgresql://ecoeco:ecoeco@pg-{d}:5432/ecoeco_{d}")
+        for d in domains
+    }
+    if "ECOECO_PG_ANALYTICS_DSN" not in os.environ:
+        dsn["analytics"] = "postgresql://ecoeco:ecoeco@pg-analytics:5432/ecoeco_waste"
+    return Settings(
+        time_scale=float(_env("ECOECO_TIME_SCALE", "1.0")),
+        unsafe=_parse_unsafe(_env("ECOECO_UNSAFE", "")),
+        token_secret=_env("ECOECO_TOKEN_SECRET", "ecoeco-dev-secret"),
+        amqp_nodes=tuple(n.strip() for n in _env("ECOECO_AMQP_NODES", "rabbitmq-1,rabbitmq-2,rabbitmq-3").split(",")),
+        pg_dsn=dsn,
+        s3_endpoint=_env("ECOECO_S3_ENDPOINT", "http://s3:5000"),
+        gpt_base_url=_env("ECOECO_GPT_BASE_URL", "https://gpt.invalid/v1"),
+        gpt_control=_env("ECOECO_GPT_CONTROL", "/control/gpt.json"),
+        gpt_timeout_s=float(_env("ECOECO_GPT_TIMEOUT_S", "5.0")),
+        wal_path=_env("ECOECO_WAL_PATH", "/var/lib/ecoeco/wal/task_queue.db"),
+    )
+
+
+@cache
+def get() -> Settings:
+    """The process-wide settings."""
+    return from_env()

@@ -1,0 +1,134 @@
+"""One thread per stage: consume, run the task, publish the next message, then ack.
+
+Each thread owns its BlockingConnection (pika connections belong to one thread) and
+reconnects to any cluster node after a broker error, polling rather than sleeping blind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from typing import Any
+
+import pika
+import pika.exceptions
+from pika.adapters.blocking_connection import BlockingChannel
+from pika.spec import Basic, BasicProperties
+
+from system import metrics
+from system.broker import BrokerUnavailable, connect, declare_topology
+from system.settings import Settings
+from system.workers.stage import ExternalFailure, PoisonMessage, Stage, retry_backoff, run_task
+from system.workers.wal import WAL
+
+log = logging.getLogger(__name__)
+
+
+class StageConsumer(threading.Thread):
+    """Consumes a stage's input queue until stopped."""
+
+    def __init__(self, stage: Stage, wal: WAL, settings: Settings, on_completed: threading.Event) -> None:
+        super().__init__(name=f"consumer-{stage.name}", daemon=True)
+        self.stage = stage
+        self._wal = wal
+        self._settings = settings
+        self._on_completed = on_completed
+        self._stop = threading.Event()
+        self.connected = False
+
+    def stop(self) -> None:
+        """Ask the loop to end after the current delivery."""
+        self._stop.set()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._consume()
+            except (BrokerUnavailable, pika.exceptions.AMQPError, OSError) as exc:
+                log.warning("%s: broker connection lost: %r", self.stage.name, exc)
+            except Exception:
+                log.exception("%s: consumer crashed; reconnecting", self.stage.name)
+            self._set_connected(False)
+            self._stop.wait(1.0)
+
+    def _set_connected(self, up: bool) -> None:
+        self.connected = up
+        metrics.CONSUMER_UP.labels(self.stage.name).set(1 if up else 0)
+
+    def _consume(self) -> None:
+        conn = connect(self._settings)
+        try:
+            channel = conn.channel()
+            declare_topology(channel, self._settings)
+            publish_channel = conn.channel()
+            if not self._settings.is_unsafe("no_confirms"):
+                publish_channel.confirm_delivery()
+            auto_ack = self._settings.is_unsafe("ack_before_wal")
+            channel.basic_qos(prefetch_count=self._settings.prefetch)
+
+            def on_message(ch: BlockingChannel, method: Basic.Deliver, _props: BasicProperties,
+                           body: bytes) -> None:
+                self._handle(ch, publish_channel, method.delivery_tag, body, auto_ack)
+
+            channel.basic_consume(self.stage.input_queue, on_message, auto_ack=auto_ack)
+            self._set_connected(True)
+            while not self._stop.is_set():
+                conn.process_data_events(time_limit=0.5)
+        finally:
+            try:
+                conn.close()
+            except Exception:
+                pass
+
+    def _handle(self, ch: BlockingChannel, pub: BlockingChannel, tag: int, body: bytes, auto_ack: bool) -> None:
+        try:
+            msg: dict[str, Any] = json.loads(body)
+            if not isinstance(msg, dict):
+                raise PoisonMessage("message body is not a JSON object")
+            output = run_task(self.stage, self._wal, msg, self._settings)
+        except (PoisonMessage, ValueError) as exc:
+            log.error("%s: dead-lettering poison message: %s", self.stage.name, exc)
+            if not auto_ack:
+                ch.basic_reject(tag, requeue=False)
+            return
+        except ExternalFailure as exc:
+            base, cap = retry_backoff(self._settings)
+            self._wal.schedule_retry(str(msg["task_id"]), self.stage.name, str(exc)[:500], base, cap)
+            if not auto_ack:
+                ch.basic_ack(tag)  # the WAL's retry_queue owns the task now
+            return
+        except Exception as exc:
+            # Unexpected (disk full, a bug): requeue; the queue's delivery limit dead-letters it.
+            log.error("%s: task failed, requeueing: %r", self.stage.name, exc)
+            metrics.WAL_ERRORS.inc()
+            if not auto_ack:
+                ch.basic_nack(tag, requeue=True)
+            return
+        self.forward(pub, output)
+        if not auto_ack:
+            ch.basic_ack(tag)
+
+    def forward(self, pub: BlockingChannel, output: dict[str, Any]) -> None:
+        """Publish the stage's output to the next queue (confirmed), or signal the sync."""
+        if self.stage.output_queue is None:
+            self._on_completed.set()
+            return
+        mode = 1 if self._settings.is_unsafe("transient_delivery") else 2
+        props = pika.BasicProperties(delivery_mode=mode, content_type="application/json",
+                                     message_id=str(output.get("task_id", "")))
+        pub.basic_publish("", self.stage.output_queue, json.dumps(output).encode(), properties=props,
+                          mandatory=True)
+        self._on_completed.set()
+
+
+def wait_for_broker(settings: Settings, stop: threading.Event, poll_s: float) -> None:
+    """Block until some node accepts a connection (spec: poll every 5 s, time-scaled)."""
+    while not stop.is_set():
+        try:
+            conn = connect(settings)
+            conn.close()
+            return
+        except BrokerUnavailable as exc:
+            log.info("waiting for RabbitMQ: %s", exc)
+            stop.wait(poll_s)

@@ -1,0 +1,118 @@
+"""A worker process: WAL, startup recovery, one consumer per stage, sync, retries, metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from system import metrics
+from system import settings as settings_mod
+from system.broker import Publisher
+from system.db import Database
+from system.settings import RECOVERY_POLL_S, Settings
+from system.workers.consumer import StageConsumer, wait_for_broker
+from system.workers.recovery import recover_on_startup
+from system.workers.retry import Retrier
+from system.workers.stage import Stage
+from system.workers.sync import Syncer
+from system.workers.wal import WAL
+
+log = logging.getLogger(__name__)
+
+StageFactory = Callable[[Settings, WAL], list[Stage]]
+
+
+class Worker:
+    """Everything one worker container runs."""
+
+    def __init__(self, name: str, build_stages: StageFactory, settings: Settings, final_stage: str | None) -> None:
+        self.name = name
+        self.settings = settings
+        self.wal = WAL(settings.wal_path)
+        stages = build_stages(settings, self.wal)
+        self.stages = {s.name: s for s in stages}
+        self.publisher = Publisher(settings)
+        self.completed = threading.Event()
+        self.stop_event = threading.Event()
+        self.consumers = [StageConsumer(s, self.wal, settings, self.completed) for s in stages]
+        waste_db = Database(settings.pg_dsn["waste"], "ecoeco_waste", max_connections=2)
+        self.syncer = Syncer(self.wal, waste_db, settings, name, final_stage, self.completed)
+        self.retrier = Retrier(self.stages, self.wal, settings, self.publisher, self.completed)
+        self.recovered = False
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """Healthy when recovery ran and every stage's consumer is connected."""
+        consumers = {c.stage.name: c.connected for c in self.consumers}
+        ok = self.recovered and all(consumers.values())
+        return ok, {"worker": self.name, "recovered": self.recovered, "consumers": consumers,
+                    "wal_pending": self.wal.pending_count()}
+
+    def refresh_gauges(self) -> None:
+        """Recompute the WAL gauges (called on every scrape)."""
+        metrics.WAL_PENDING.set(self.wal.pending_count())
+        metrics.WAL_FILE_SIZE.set(self.wal.wal_file_size())
+        metrics.WAL_RETRY_QUEUE.set(self.wal.retry_count())
+
+    def run(self) -> None:
+        """Recover, then serve until SIGTERM."""
+        serve_http(self, 9090)
+        wait_for_broker(self.settings, self.stop_event, self.settings.scaled(RECOVERY_POLL_S))
+        queue_of = {s.name: s.input_queue for s in self.stages.values()}
+        while not self.stop_event.is_set():
+            try:
+                recover_on_startup(self.wal, self.settings, queue_of, self.publisher.publish)
+                break
+            except Exception as exc:  # broker gone again mid-recovery: poll and retry
+                log.warning("recovery interrupted: %r", exc)
+                self.stop_event.wait(self.settings.scaled(RECOVERY_POLL_S))
+        self.recovered = True
+        for thread in (*self.consumers, self.syncer, self.retrier):
+            thread.start()
+        self.stop_event.wait()
+        for c in self.consumers:
+            c.stop()
+        self.syncer.stop()
+        self.retrier.stop()
+
+
+def serve_http(worker: Worker, port: int) -> ThreadingHTTPServer:
+    """/metrics and /health on the metrics port, in a daemon thread."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path.startswith("/health"):
+                ok, detail = worker.health()
+                body, ctype, code = json.dumps(detail).encode(), "application/json", 200 if ok else 503
+            elif self.path.startswith("/metrics"):
+                worker.refresh_gauges()
+                body, ctype, code = generate_latest(), CONTENT_TYPE_LATEST, 200
+            else:
+                body, ctype, code = b'{"error": "not found"}', "application/json", 404
+            self.send_response(code)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
+    threading.Thread(target=server.serve_forever, name="http", daemon=True).start()
+    return server
+
+
+def main(name: str, build_stages: StageFactory, final_stage: str | None) -> None:
+    """Entry point shared by both workers."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(threadName)s %(levelname)s %(message)s")
+    settings = settings_mod.get()
+    worker = Worker(name, build_stages, settings, final_stage)
+    signal.signal(signal.SIGTERM, lambda *_: worker.stop_event.set())
+    worker.run()

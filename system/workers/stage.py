@@ -1,0 +1,74 @@
+"""A pipeline stage and the one idempotent way every stage runs a task.
+
+The order is the durability argument: the WAL row is committed before any side effect is
+trusted, the output is committed before the next message is published, and the caller acks
+only after that publish is confirmed. A redelivered task whose row is already completed
+skips the work and republishes the stored output, so it never yields a second result.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from system import metrics
+from system.settings import Settings
+from system.workers.wal import WAL
+
+log = logging.getLogger(__name__)
+
+
+class ExternalFailure(Exception):
+    """A dependency (GPT, S3) failed; the task goes to retry_queue with backoff."""
+
+
+class PoisonMessage(Exception):
+    """The message can never be processed; it is dead-lettered, not retried."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One consumer of the pipeline."""
+
+    name: str
+    input_queue: str
+    output_queue: str | None  # None: the final stage, whose output is the result
+    work: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def parse_task(msg: dict[str, Any]) -> str:
+    """The task id of a message, or PoisonMessage."""
+    task_id = msg.get("task_id")
+    if not isinstance(task_id, str) or not task_id or len(task_id) > 128:
+        raise PoisonMessage(f"message without a valid task_id: {str(msg)[:200]}")
+    return task_id
+
+
+def run_task(stage: Stage, wal: WAL, msg: dict[str, Any], settings: Settings) -> dict[str, Any]:
+    """Do (or recall) the stage's work for one task and return its output, durably in the WAL."""
+    task_id = parse_task(msg)
+    row = wal.get(task_id, stage.name)
+    if row is not None and row.status == "completed" and row.output is not None:
+        if not settings.is_unsafe("no_idempotency"):
+            return row.output
+    wal.begin(task_id, stage.name, msg)
+    metrics.WAL_TASKS.labels("started", stage.name).inc()
+    started = time.monotonic()
+    output = stage.work(msg)
+    output.setdefault("task_id", task_id)
+    if settings.is_unsafe("no_idempotency"):
+        output["attempt_nonce"] = time.time_ns()  # a redo counts as a new result
+    wal.complete(task_id, stage.name, output)
+    metrics.WAL_TASKS.labels("completed", stage.name).inc()
+    metrics.STAGE_SECONDS.labels(stage.name).observe(time.monotonic() - started)
+    return output
+
+
+def retry_backoff(settings: Settings) -> tuple[float, int]:
+    """(base seconds, max exponent): spec 60 s x 2^n, capped at 2^5 instead of giving up."""
+    from system.settings import GPT_RETRY_BASE_S
+
+    return settings.scaled(GPT_RETRY_BASE_S), 5

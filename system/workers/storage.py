@@ -1,0 +1,75 @@
+"""Worker-Storage: image-uploader (image to S3) and rule-retriever (rules from local JSON)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+from system import metrics
+from system.settings import Settings
+from system.workers.runtime import main
+from system.workers.stage import ExternalFailure, PoisonMessage, Stage
+from system.workers.wal import WAL
+
+RULES_FILE = Path(__file__).with_name("rules.json")
+
+
+@cache
+def rules() -> dict[str, Any]:
+    """The disposal rules shipped with the worker."""
+    data: dict[str, Any] = json.loads(RULES_FILE.read_text(encoding="utf-8"))
+    return data
+
+
+def make_s3(settings: Settings) -> Any:
+    """A boto3 S3 client on the moto endpoint, failing fast instead of retrying."""
+    config = botocore.config.Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1})
+    return boto3.client("s3", endpoint_url=settings.s3_endpoint, region_name="us-east-1",
+                        aws_access_key_id="fake", aws_secret_access_key="fake", config=config)
+
+
+def build_stages(settings: Settings, _wal: WAL) -> list[Stage]:
+    """The two stages of this worker."""
+    s3 = make_s3(settings)
+
+    def upload(msg: dict[str, Any]) -> dict[str, Any]:
+        try:
+            image = base64.b64decode(msg["image_b64"], validate=True)
+        except (KeyError, ValueError) as exc:
+            raise PoisonMessage(f"upload message without a valid image: {exc}") from exc
+        key = f"uploads/{msg['task_id']}"
+        try:
+            try:
+                s3.put_object(Bucket=settings.s3_bucket, Key=key, Body=image)
+            except botocore.exceptions.ClientError as exc:
+                # moto keeps buckets in memory: after an S3 restart the bucket must be made again.
+                if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":
+                    raise
+                s3.create_bucket(Bucket=settings.s3_bucket)
+                s3.put_object(Bucket=settings.s3_bucket, Key=key, Body=image)
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            metrics.S3_ERRORS.inc()
+            raise ExternalFailure(f"S3 upload failed: {exc}") from exc
+        return {"task_id": msg["task_id"], "user_id": msg.get("user_id"), "image_path": f"s3://{settings.s3_bucket}/{key}"}
+
+    def retrieve(msg: dict[str, Any]) -> dict[str, Any]:
+        category = str(msg.get("category", "general"))
+        found = rules().get(category) or rules()["general"]
+        return {"task_id": msg["task_id"], "category": category, "rules": found,
+                "image_path": msg.get("image_path")}
+
+    return [
+        Stage("image_uploader", "user_input_queue", "vision_analysis_queue", upload),
+        Stage("rule_retriever", "rule_retrieval_queue", "response_generation_queue", retrieve),
+    ]
+
+
+if __name__ == "__main__":
+    main("worker-storage", build_stages, final_stage=None)

@@ -1,0 +1,269 @@
+"""The worker's local write-ahead log: SQLite in WAL mode, synchronous=FULL, spec tables.
+
+One connection guarded by a lock: SQLite serialises writers anyway, and the worker's
+threads (consumers, sync, retry) each hold it only for one short transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS task_wal (
+    task_id TEXT NOT NULL,
+    task_name TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    output TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending','running','completed','republished','timeout','failed')),
+    error TEXT,
+    created_at REAL NOT NULL,
+    completed_at REAL,
+    sync_status TEXT NOT NULL DEFAULT 'pending' CHECK (sync_status IN ('pending','synced')),
+    sync_retry_count INTEGER NOT NULL DEFAULT 0,
+    last_sync_attempt REAL,
+    PRIMARY KEY (task_id, task_name)
+);
+CREATE INDEX IF NOT EXISTS task_wal_status ON task_wal (status);
+CREATE INDEX IF NOT EXISTS task_wal_unsynced ON task_wal (sync_status, completed_at);
+CREATE TABLE IF NOT EXISTS gpt_cache (
+    image_path TEXT NOT NULL,
+    model TEXT NOT NULL,
+    response TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (image_path, model)
+);
+CREATE TABLE IF NOT EXISTS retry_queue (
+    task_id TEXT NOT NULL,
+    task_name TEXT NOT NULL,
+    retry_count INTEGER NOT NULL,
+    error TEXT,
+    next_retry_at REAL NOT NULL,
+    PRIMARY KEY (task_id, task_name)
+);
+"""
+
+UNFINISHED = ("pending", "running")
+
+
+@dataclass(frozen=True)
+class WalRow:
+    """One task_wal row."""
+
+    task_id: str
+    task_name: str
+    payload: dict[str, Any]
+    output: dict[str, Any] | None
+    status: str
+    error: str | None
+    created_at: float
+    completed_at: float | None
+    sync_status: str
+    sync_retry_count: int
+    last_sync_attempt: float | None
+
+
+def _row(r: sqlite3.Row) -> WalRow:
+    return WalRow(
+        task_id=r["task_id"], task_name=r["task_name"], payload=json.loads(r["payload"]),
+        output=json.loads(r["output"]) if r["output"] else None, status=r["status"], error=r["error"],
+        created_at=r["created_at"], completed_at=r["completed_at"], sync_status=r["sync_status"],
+        sync_retry_count=r["sync_retry_count"], last_sync_attempt=r["last_sync_attempt"],
+    )
+
+
+class WAL:
+    """task_queue.db: every stage's input, status and output, durable before any ack."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, timeout=30, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # synchronous is per connection: FULL syncs the WAL file on every commit.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def close(self) -> None:
+        """Close the connection (checkpointing is SQLite's business)."""
+        with self._lock:
+            self._db.close()
+
+    def get(self, task_id: str, task_name: str) -> WalRow | None:
+        """The row of one task at one stage, if any."""
+        with self._lock:
+            r = self._db.execute(
+                "SELECT * FROM task_wal WHERE task_id=? AND task_name=?", (task_id, task_name)
+            ).fetchone()
+        return _row(r) if r else None
+
+    def begin(self, task_id: str, task_name: str, payload: dict[str, Any], now: float | None = None) -> None:
+        """Record that work on a task started (spec: INSERT pending); keeps an existing row."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            db.execute(
+                "INSERT INTO task_wal (task_id, task_name, payload, status, created_at) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (task_id, task_name) DO UPDATE SET status='running' "
+                "WHERE task_wal.status <> 'completed'",
+                (task_id, task_name, json.dumps(payload), "running", now),
+            )
+
+    def complete(self, task_id: str, task_name: str, output: dict[str, Any], now: float | None = None) -> None:
+        """Mark the stage done with its output; the row now waits for the PostgreSQL sync."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            db.execute(
+                "UPDATE task_wal SET status='completed', output=?, completed_at=?, error=NULL, "
+                "sync_status='pending' WHERE task_id=? AND task_name=?",
+                (json.dumps(output), now, task_id, task_name),
+            )
+            db.execute("DELETE FROM retry_queue WHERE task_id=? AND task_name=?", (task_id, task_name))
+
+    def set_status(self, task_id: str, task_name: str, status: str, error: str | None) -> None:
+        """Set an unfinished row's status (republished, timeout, failed) with a reason."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE task_wal SET status=?, error=? WHERE task_id=? AND task_name=? AND status<>'completed'",
+                (status, error, task_id, task_name),
+            )
+
+    def unfinished(self, include_republished: bool = True) -> list[WalRow]:
+        """Rows whose stage has not completed, oldest first."""
+        statuses = (*UNFINISHED, "republished") if include_republished else UNFINISHED
+        marks = ",".join("?" * len(statuses))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM task_wal WHERE status IN ({marks}) ORDER BY created_at", statuses
+            ).fetchall()
+        return [_row(r) for r in rows]
+
+    def pending_count(self) -> int:
+        """Rows in pending/running/republished (the wal_pending_tasks gauge)."""
+        with self._lock:
+            (n,) = self._db.execute(
+                "SELECT count(*) FROM task_wal WHERE status IN ('pending','running','republished')"
+            ).fetchone()
+        return int(n)
+
+    def unsynced(self, limit: int, due_before: float, backoff_s: float, max_exponent: int,
+                 give_up_after: int | None) -> list[WalRow]:
+        """Completed rows not yet in PostgreSQL whose backoff has elapsed, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM task_wal WHERE status='completed' AND sync_status='pending' "
+                "ORDER BY completed_at LIMIT ?", (limit * 4,),
+            ).fetchall()
+        due = []
+        for r in map(_row, rows):
+            if give_up_after is not None and r.sync_retry_count >= give_up_after:
+                continue
+            wait = 0.0 if r.sync_retry_count == 0 else backoff_s * 2 ** min(r.sync_retry_count - 1, max_exponent)
+            if r.last_sync_attempt is None or r.last_sync_attempt + wait <= due_before:
+                due.append(r)
+        return due[:limit]
+
+    def mark_synced(self, keys: list[tuple[str, str]]) -> None:
+        """Rows now present in PostgreSQL."""
+        with self._tx() as db:
+            db.executemany("UPDATE task_wal SET sync_status='synced' WHERE task_id=? AND task_name=?", keys)
+
+    def mark_sync_failed(self, keys: list[tuple[str, str]], error: str, now: float | None = None) -> None:
+        """Spec F11: count the attempt and remember when, for the exponential backoff."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            db.executemany(
+                "UPDATE task_wal SET sync_retry_count=sync_retry_count+1, last_sync_attempt=?, error=? "
+                "WHERE task_id=? AND task_name=?",
+                [(now, error, t, n) for t, n in keys],
+            )
+
+    def schedule_retry(self, task_id: str, task_name: str, error: str, base_s: float, max_exponent: int,
+                       now: float | None = None) -> int:
+        """Spec F15: put the task in retry_queue with next_retry_at = now + base x 2^n; returns n."""
+        now = time.time() if now is None else now
+        with self._tx() as db:
+            r = db.execute(
+                "SELECT retry_count FROM retry_queue WHERE task_id=? AND task_name=?", (task_id, task_name)
+            ).fetchone()
+            count = (r["retry_count"] + 1) if r else 0
+            delay = base_s * 2 ** min(count, max_exponent)
+            db.execute(
+                "INSERT INTO retry_queue (task_id, task_name, retry_count, error, next_retry_at) VALUES (?,?,?,?,?) "
+                "ON CONFLICT (task_id, task_name) DO UPDATE SET retry_count=excluded.retry_count, "
+                "error=excluded.error, next_retry_at=excluded.next_retry_at",
+                (task_id, task_name, count, error, now + delay),
+            )
+            db.execute(
+                "UPDATE task_wal SET status='pending', error=? WHERE task_id=? AND task_name=? "
+                "AND status<>'completed'", (error, task_id, task_name),
+            )
+        return count
+
+    def due_retries(self, now: float, limit: int = 50) -> list[tuple[str, str, int]]:
+        """(task_id, task_name, retry_count) whose next_retry_at has come."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT task_id, task_name, retry_count FROM retry_queue WHERE next_retry_at<=? "
+                "ORDER BY next_retry_at LIMIT ?", (now, limit),
+            ).fetchall()
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    def drop_retry(self, task_id: str, task_name: str) -> None:
+        """Remove a retry entry (given up, or the task completed elsewhere)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM retry_queue WHERE task_id=? AND task_name=?", (task_id, task_name))
+
+    def retry_count(self) -> int:
+        """Entries waiting in retry_queue."""
+        with self._lock:
+            (n,) = self._db.execute("SELECT count(*) FROM retry_queue").fetchone()
+        return int(n)
+
+    def cache_get(self, image_path: str, model: str) -> str | None:
+        """A cached GPT response for this image and model."""
+        with self._lock:
+            r = self._db.execute(
+                "SELECT response FROM gpt_cache WHERE image_path=? AND model=?", (image_path, model)
+            ).fetchone()
+        return str(r[0]) if r else None
+
+    def cache_put(self, image_path: str, model: str, response: str) -> None:
+        """Remember a successful GPT response (spec: gpt_cache)."""
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO gpt_cache (image_path, model, response, created_at) VALUES (?,?,?,?)",
+                (image_path, model, response, time.time()),
+            )
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """PRAGMA wal_checkpoint(FULL): (busy, log frames, checkpointed frames)."""
+        with self._lock:
+            busy, log_frames, done = self._db.execute("PRAGMA wal_checkpoint(FULL)").fetchone()
+        return int(busy), int(log_frames), int(done)
+
+    def wal_file_size(self) -> int:
+        """Size of task_queue.db-wal in bytes (0 when absent)."""
+        try:
+            return os.path.getsize(self.path + "-wal")
+        except OSError:
+            return 0

@@ -1,0 +1,146 @@
+"""The worker WAL, recovery and retry logic on real SQLite files."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from system.settings import Settings
+from system.workers.recovery import RECOVERED_NOTE, recover_on_startup
+from system.workers.stage import ExternalFailure, Stage, run_task
+from system.workers.wal import WAL
+
+SAFE = Settings(time_scale=0.001)
+QUEUES = {"image_uploader": "user_input_queue"}
+
+
+def make_wal(tmp_path: Path) -> WAL:
+    return WAL(str(tmp_path / "task_queue.db"))
+
+
+def test_wal_mode_and_full_sync_are_set(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+    mode = sqlite3.connect(wal.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    assert wal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_completed_row_survives_reopen_and_is_not_redone(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def work(msg: dict[str, Any]) -> dict[str, Any]:
+        calls.append(msg["task_id"])
+        return {"x": len(calls)}
+
+    stage = Stage("image_uploader", "user_input_queue", "vision_analysis_queue", work)
+    wal = make_wal(tmp_path)
+    first = run_task(stage, wal, {"task_id": "task-0001"}, SAFE)
+    wal.close()
+    wal = make_wal(tmp_path)
+    again = run_task(stage, wal, {"task_id": "task-0001"}, SAFE)
+    assert first == again and calls == ["task-0001"]
+
+
+def test_no_idempotency_defect_redoes_work(tmp_path: Path) -> None:
+    calls: list[str] = []
+    stage = Stage("s", "q", None, lambda m: calls.append(m["task_id"]) or {})
+    wal = make_wal(tmp_path)
+    unsafe = Settings(unsafe=frozenset({"no_idempotency"}))
+    run_task(stage, wal, {"task_id": "task-0001"}, unsafe)
+    run_task(stage, wal, {"task_id": "task-0001"}, unsafe)
+    assert len(calls) == 2
+
+
+def _unfinished(wal: WAL, task_id: str, created_at: float) -> None:
+    wal.begin(task_id, "image_uploader", {"task_id": task_id}, now=created_at)
+
+
+def test_recovery_republishes_unfinished_and_keeps_them_recoverable(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+    _unfinished(wal, "task-old", created_at=0.0)
+    _unfinished(wal, "task-new", created_at=9_999.0)
+    published: list[tuple[str, str]] = []
+    report = recover_on_startup(wal, SAFE, QUEUES, lambda q, m: published.append((q, m["task_id"])), now=10_000.0)
+    assert report.republished == 2 and report.timed_out == 0
+    row = wal.get("task-old", "image_uploader")
+    assert row is not None and row.status == "republished" and row.error == RECOVERED_NOTE
+    # A second restart republishes them again: a republished message lost again is not lost for good.
+    again = recover_on_startup(wal, SAFE, QUEUES, lambda q, m: published.append((q, m["task_id"])), now=10_001.0)
+    assert again.republished == 2
+
+
+def test_spec_as_written_drops_old_rows_and_forgets_republished(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+    spec = Settings(time_scale=0.001, unsafe=frozenset({"timeout_drop", "republish_once"}))
+    _unfinished(wal, "task-old", created_at=0.0)  # older than 1 h x 0.001 = 3.6 s
+    _unfinished(wal, "task-new", created_at=9_999.0)
+    report = recover_on_startup(wal, spec, QUEUES, lambda q, m: None, now=10_000.0)
+    assert (report.republished, report.timed_out) == (1, 1)
+    assert recover_on_startup(wal, spec, QUEUES, lambda q, m: None, now=10_001.0).republished == 0
+
+
+def test_recovery_publish_failure_leaves_row_unfinished(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+    _unfinished(wal, "task-1", created_at=1.0)
+
+    def refuse(_q: str, _m: dict[str, Any]) -> None:
+        raise ConnectionError("broker down")
+
+    with pytest.raises(ConnectionError):
+        recover_on_startup(wal, SAFE, QUEUES, refuse, now=2.0)
+    row = wal.get("task-1", "image_uploader")
+    assert row is not None and row.status == "running"
+
+
+def test_retry_queue_backoff_doubles_and_completion_clears_it(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+    _unfinished(wal, "task-1", created_at=1.0)
+    for expected in (0, 1, 2):
+        assert wal.schedule_retry("task-1", "image_uploader", "boom", 1.0, 5, now=100.0) == expected
+    assert wal.due_retries(now=100.0 + 3.9) == []  # third retry waits 1 x 2^2 = 4 s
+    assert wal.due_retries(now=104.0) == [("task-1", "image_uploader", 2)]
+    wal.complete("task-1", "image_uploader", {"ok": True})
+    assert wal.retry_count() == 0
+
+
+def test_external_failure_propagates_and_row_stays_unfinished(tmp_path: Path) -> None:
+    def fail(_m: dict[str, Any]) -> dict[str, Any]:
+        raise ExternalFailure("GPT down")
+
+    wal = make_wal(tmp_path)
+    with pytest.raises(ExternalFailure):
+        run_task(Stage("gpt5_analyzer", "q", "n", fail), wal, {"task_id": "task-1"}, SAFE)
+    assert [r.task_id for r in wal.unfinished()] == ["task-1"]
+
+
+def test_unsynced_backoff_and_give_up(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+    wal.begin("t-1", "s", {"task_id": "t-1"}, now=1.0)
+    wal.complete("t-1", "s", {}, now=2.0)
+    assert [r.task_id for r in wal.unsynced(10, 2.0, 60.0, 5, None)] == ["t-1"]
+    for _ in range(10):
+        wal.mark_sync_failed([("t-1", "s")], "db down", now=100.0)
+    assert wal.unsynced(10, 100.0 + 60 * 32 - 1, 60.0, 5, None) == []  # backoff capped at 60 x 2^5
+    assert len(wal.unsynced(10, 100.0 + 60 * 32, 60.0, 5, None)) == 1
+    assert wal.unsynced(10, 1e12, 60.0, 5, give_up_after=10) == []  # the spec's give-up
+
+
+def test_concurrent_writers_share_one_wal(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+
+    def write(prefix: str) -> None:
+        for i in range(50):
+            wal.begin(f"{prefix}-{i}", "s", {"task_id": f"{prefix}-{i}"})
+            wal.complete(f"{prefix}-{i}", "s", {"i": i})
+
+    threads = [threading.Thread(target=write, args=(p,)) for p in "abcd"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wal.pending_count() == 0
+    assert len(wal.unsynced(1000, 1e12, 1.0, 5, None)) == 200
