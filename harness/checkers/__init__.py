@@ -1,0 +1,31 @@
+"""Checkers: pure functions from observations (ledger, audits, probe samples) to Judgements."""
+
+from harness.checkers.isolation import DEFAULT_MIN_AVAILABILITY, MIN_SAMPLES, check_isolation
+from harness.checkers.rpo import RpoAudit, analyse_rpo, check_rpo, judge_exactly_once, judge_rpo
+from harness.checkers.rto import (
+    Recovery,
+    Sample,
+    availability,
+    canary_samples,
+    downtime_s,
+    judge_rto,
+    measure_recovery,
+)
+
+__all__ = [
+    "DEFAULT_MIN_AVAILABILITY",
+    "MIN_SAMPLES",
+    "Recovery",
+    "RpoAudit",
+    "Sample",
+    "analyse_rpo",
+    "availability",
+    "canary_samples",
+    "check_isolation",
+    "check_rpo",
+    "downtime_s",
+    "judge_exactly_once",
+    "judge_rpo",
+    "judge_rto",
+    "measure_recovery",
+]

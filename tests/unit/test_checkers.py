@@ -1,0 +1,211 @@
+"""Checkers on hand-made histories: each planted defect is VIOLATED, clean is HOLDS, no data INCONCLUSIVE."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from harness.checkers import (
+    Sample,
+    analyse_rpo,
+    availability,
+    canary_samples,
+    check_isolation,
+    check_rpo,
+    downtime_s,
+    judge_rto,
+    measure_recovery,
+)
+from harness.ledger import Outcome
+from harness.verdict import Judgement, Verdict, combine, exit_code, worst
+
+# U: unknown, i.e. inconclusive (Jepsen's :unknown).
+H, V, U, E = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE, Verdict.HARNESS_ERROR
+
+
+def acked(*ids: str) -> dict[str, Outcome]:
+    return dict.fromkeys(ids, "ok")
+
+
+def verdicts(js: list[Judgement]) -> list[Verdict]:
+    return [j.verdict for j in js]
+
+
+# ---- verdicts -----------------------------------------------------------------------------
+
+
+def test_worst_order_and_exit_codes() -> None:
+    assert worst([H, U]) is U
+    assert worst([H, U, V]) is V
+    assert worst([V, E, H]) is E
+    assert worst([]) is U  # nothing judged is not a pass
+    assert [exit_code(v) for v in (H, V, U, E)] == [0, 1, 2, 3]
+    assert not Judgement("x", U, None, 0, "ops").passed
+    assert combine([Judgement("a", H, 0, 0, "ops"), Judgement("b", U, None, 0, "ops")]) is U
+
+
+# ---- RPO / exactly-once -------------------------------------------------------------------
+
+
+def test_rpo_clean_history_holds() -> None:
+    out = acked("a", "b", "c") | {"d": "fail"}
+    assert verdicts(check_rpo(out, {"a": 1, "b": 1, "c": 1})) == [H, H]
+
+
+def test_lost_ack_is_violated_with_sample() -> None:
+    rpo, once = check_rpo(acked("a", "b", "c"), {"a": 1, "c": 1})
+    assert (rpo.verdict, rpo.measured, once.verdict) == (V, 1, H)
+    assert isinstance(rpo.evidence, dict)
+    assert rpo.evidence["samples"]["lost"] == ["b"]
+
+
+def test_duplicate_violates_exactly_once_only() -> None:
+    rpo, once = check_rpo(acked("a", "b"), {"a": 2, "b": 1})
+    assert (rpo.verdict, once.verdict, once.measured) == (H, V, 1)
+    assert isinstance(once.evidence, dict) and once.evidence["samples"] == ["a"]
+
+
+def test_unexpected_results_are_violations() -> None:
+    # "x" was answered with a definite failure yet completed; "ghost" was never invoked.
+    out: dict[str, Outcome] = {"a": "ok", "x": "fail"}
+    audit = analyse_rpo(out, {"a": 1, "x": 1, "ghost": 1})
+    assert audit.unexpected == {"x", "ghost"}
+    assert verdicts(check_rpo(out, {"a": 1, "x": 1, "ghost": 1}))[0] is V
+
+
+def test_unknown_outcomes_may_complete_or_not() -> None:
+    out: dict[str, Outcome] = {"a": "ok", "maybe1": "info", "maybe2": "info"}
+    audit = analyse_rpo(out, {"a": 1, "maybe1": 1})
+    assert audit.recovered == {"maybe1"} and not audit.lost
+    assert verdicts(check_rpo(out, {"a": 1, "maybe1": 1})) == [H, H]
+
+
+def test_stuck_ack_counts_as_lost_after_drain_but_is_reported_as_stuck() -> None:
+    out = acked("a", "b")
+    audit = analyse_rpo(out, {"a": 1}, stuck={"b"})
+    assert audit.stuck == {"b"} and not audit.lost
+    assert verdicts(check_rpo(out, {"a": 1}, stuck={"b"}))[0] is V
+    assert verdicts(check_rpo(out, {"a": 1}, stuck={"b"}, drained=False))[0] is U
+
+
+def test_dead_lettered_ack_is_not_delivered_unless_accepted() -> None:
+    out = acked("a", "b")
+    audit = analyse_rpo(out, {"a": 1}, dead_lettered={"b"})
+    assert audit.dead_lettered_acknowledged == {"b"} and not audit.lost
+    assert verdicts(check_rpo(out, {"a": 1}, dead_lettered={"b"}))[0] is V
+    assert verdicts(check_rpo(out, {"a": 1}, dead_lettered={"b"}, accept_dead_lettered=True))[0] is H
+
+
+def test_rpo_without_data_is_inconclusive() -> None:
+    assert verdicts(check_rpo({}, {})) == [U, U]
+    assert verdicts(check_rpo({"a": "fail"}, {})) == [U, U]
+    assert verdicts(check_rpo(acked("a"), None)) == [U, U]  # the audit could not read the DB
+
+
+def test_samples_are_capped_at_ten() -> None:
+    ids = [f"t{n:03}" for n in range(50)]
+    rpo = check_rpo(acked(*ids), {})[0]
+    assert isinstance(rpo.evidence, dict)
+    assert rpo.measured == 50 and len(rpo.evidence["samples"]["lost"]) == 10
+
+
+# ---- RTO ----------------------------------------------------------------------------------
+
+
+def probes(domain: str, pattern: str, start: float = 0.0, step: float = 1.0) -> list[Sample]:
+    """Samples from a pattern like '++--+++': + ok, - failed, one per step."""
+    return [Sample(start + k * step, domain, c == "+", 0.01) for k, c in enumerate(pattern)]
+
+
+def test_rto_recovery_within_claim_holds() -> None:
+    # Injected at t=0.5; probes still pass at t=1 (crash not registered yet), fail 2..11, back at 12.
+    samples = probes("waste", "++" + "-" * 10 + "+++++")
+    rec = measure_recovery(samples, "waste", since=0.5, until=20)
+    assert (rec.failed_at, rec.recovered_at) == (2.0, 12.0)
+    j = judge_rto(rec, 30)
+    assert (j.verdict, j.measured) == (H, 11.5)
+
+
+def test_rto_too_slow_is_violated() -> None:
+    samples = probes("waste", "+" + "-" * 45 + "+++")
+    j = judge_rto(measure_recovery(samples, "waste", since=0.5, until=60), 30)
+    assert (j.verdict, j.measured) == (V, 45.5)
+
+
+def test_flapping_needs_three_in_a_row() -> None:
+    rec = measure_recovery(probes("auth", "+-++-+-+++"), "auth", since=0.5, until=10)
+    assert rec.recovered_at == 7.0
+
+
+def test_never_recovers_is_violated_when_watched_long_enough() -> None:
+    samples = probes("pipeline", "+" + "-" * 99)
+    j = judge_rto(measure_recovery(samples, "pipeline", since=0.5, until=99), 60)
+    assert j.verdict is V and isinstance(j.measured, str) and j.measured.startswith("not recovered within")
+    short = judge_rto(measure_recovery(samples, "pipeline", since=0.5, until=20), 60)
+    assert short.verdict is U  # watched less than the claim: cannot prove it false
+
+
+def test_fault_without_effect_is_rto_zero_with_note() -> None:
+    j = judge_rto(measure_recovery(probes("chat", "+" * 20), "chat", since=0.5, until=20), 30)
+    assert (j.verdict, j.measured) == (H, 0.0)
+    assert isinstance(j.evidence, dict) and "did not take effect" in j.evidence["note"]
+
+
+def test_rto_without_samples_is_inconclusive() -> None:
+    j = judge_rto(measure_recovery(probes("chat", "+++"), "waste", since=0, until=10), 30)
+    assert j.verdict is U
+
+
+def test_rto_from_heal_when_already_down() -> None:
+    # Outage from t=1; healed at t=10.5; back at t=14.
+    samples = probes("pipeline", "+" + "-" * 13 + "++++")
+    rec = measure_recovery(samples, "pipeline", since=10.5, until=18, reference="heal")
+    assert (rec.failed_at, rec.recovered_at, rec.rto_s) == (10.5, 14.0, 3.5)
+    assert judge_rto(rec, 30).claim == "rto:pipeline:heal"
+
+
+def test_downtime_and_availability() -> None:
+    samples = probes("waste", "++----++++")  # down from t=2 to t=6
+    assert downtime_s(samples, "waste", 0, 10) == 4.0
+    assert downtime_s(samples, "waste", 3, 5) == 2.0  # clipped to the window
+    assert availability(samples, "waste", 0, 9) == 0.6
+    assert availability(samples, "chat", 0, 9) is None
+
+
+def test_canaries_are_samples_at_submit_time() -> None:
+    got = canary_samples({"c1": 10.0, "c2": 20.0, "c3": 30.0}, {"c1": 15.0, "c2": 90.0}, deadline_s=30)
+    assert [(s.t, s.ok) for s in got] == [(10.0, True), (20.0, False), (30.0, False)]
+    assert got[0].domain == "pipeline" and got[1].latency_s == 70.0
+
+
+# ---- isolation ----------------------------------------------------------------------------
+
+
+def world(down: Iterable[str] = (), n: int = 20) -> list[Sample]:
+    return [s for d in ("waste", "auth", "chat") for s in probes(d, ("-" if d in down else "+") * n)]
+
+
+def test_isolation_holds_when_only_allowed_domains_suffer() -> None:
+    j = check_isolation(world(down=["waste"]), 0, 19, allowed={"waste", "pipeline"})
+    assert (j.verdict, j.measured) == (H, 1.0)
+
+
+def test_neighbour_down_is_violated_and_named() -> None:
+    j = check_isolation(world(down=["waste", "chat"]), 0, 19, allowed={"waste"})
+    assert j.verdict is V and isinstance(j.evidence, dict)
+    assert j.evidence["violated"] == ["chat"] and j.evidence["domains"]["chat"]["availability"] == 0.0
+
+
+def test_isolation_threshold_is_configurable() -> None:
+    samples = world() + probes("chat", "-", start=19.5)  # chat 20/21 ok ~ 0.952
+    assert check_isolation(samples, 0, 20, allowed=set()).verdict is H
+    assert check_isolation(samples, 0, 20, allowed=set(), min_availability=0.99).verdict is V
+
+
+def test_too_few_samples_is_inconclusive_unless_someone_is_violated() -> None:
+    few = world() + probes("location", "+++")
+    assert check_isolation(few, 0, 19, allowed=set()).verdict is U
+    unprobed = check_isolation(world(), 0, 19, allowed=set(), domains=["auth", "recycle"])
+    assert unprobed.verdict is U and isinstance(unprobed.evidence, dict)
+    assert unprobed.evidence["too_few_samples"] == ["recycle"]
+    assert check_isolation(world(down=["chat"]) + probes("location", "+"), 0, 19, allowed=set()).verdict is V
+    assert check_isolation([], 0, 19, allowed=set()).verdict is U
