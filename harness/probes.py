@@ -1,0 +1,148 @@
+"""Probes: each domain's capability tried at >= 5 Hz, and pipeline canaries, as RTO samples.
+
+Each probe is one cheap real operation of its domain (not just /health), so "serving"
+means what a user would see. Canaries are uploads whose completion is read later from
+ecoeco_waste, judged at their submit time.
+"""
+
+from __future__ import annotations
+
+import struct
+import threading
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+
+import httpx
+
+from harness.checkers.rto import Sample
+from harness.config import HarnessConfig
+from harness.ledger import LedgerWriter
+
+PROBE_HZ = 5.0
+CANARY_PERIOD_S = 0.5
+
+
+def tiny_png(seed: int = 0) -> bytes:
+    """A valid 1x1 PNG whose pixel varies with `seed`."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"\x00" + bytes([seed % 256, (seed // 256) % 256, 7])
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+class ProbeUser:
+    """A registered user whose token the probes use."""
+
+    def __init__(self, config: HarnessConfig) -> None:
+        self.config = config
+        self.username = f"probe-{uuid.uuid4().hex[:12]}"
+        with httpx.Client(timeout=5) as c:
+            auth = config.url("auth-api")
+            c.post(f"{auth}/auth/register", json={"username": self.username, "password": "probe-pass"})
+            resp = c.post(f"{auth}/auth/login", json={"username": self.username, "password": "probe-pass"})
+            resp.raise_for_status()
+            self.token: str = resp.json()["token"]
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Authorization header."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def domain_checks(config: HarnessConfig, user: ProbeUser) -> dict[str, Callable[[httpx.Client], bool]]:
+    """One real operation per domain; True when it succeeded."""
+    h = user.headers
+    conv = f"probe-{uuid.uuid4().hex[:8]}"
+    return {
+        "waste": lambda c: c.get(f"{config.url('waste-api')}/health").status_code == 200,
+        "auth": lambda c: c.post(f"{config.url('auth-api')}/auth/login",
+                                 json={"username": user.username, "password": "probe-pass"}).status_code == 200,
+        "userinfo": lambda c: c.get(f"{config.url('userinfo-api')}/users/me", headers=h).status_code == 200,
+        "location": lambda c: c.get(f"{config.url('location-api')}/sites",
+                                    params={"lat": 37.55, "lon": 126.95}).status_code == 200,
+        "recycle": lambda c: c.get(f"{config.url('recycle-api')}/categories").status_code == 200,
+        "chat": lambda c: c.post(f"{config.url('chat-llm-api')}/chat/messages", headers=h, json={
+            "message_id": f"probe-{uuid.uuid4().hex}", "conversation_id": conv, "text": "probe"}).status_code == 201,
+    }
+
+
+class Prober:
+    """Background threads sampling every domain and submitting canaries until stopped."""
+
+    def __init__(self, config: HarnessConfig, user: ProbeUser, ledger: LedgerWriter) -> None:
+        self.config, self.user, self.ledger = config, user, ledger
+        self.samples: list[Sample] = []
+        self.canaries: dict[str, float] = {}  # acknowledged canary id -> submit time
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """Start one thread per domain plus the canary thread."""
+        for domain, check in domain_checks(self.config, self.user).items():
+            t = threading.Thread(target=self._loop, args=(domain, check), name=f"probe-{domain}", daemon=True)
+            self._threads.append(t)
+        self._threads.append(threading.Thread(target=self._canaries, name="probe-canary", daemon=True))
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        """Stop sampling and wait for the threads."""
+        self._stop.set()
+        for t in self._threads:
+            t.join(timeout=5)
+
+    def snapshot(self) -> list[Sample]:
+        """A copy of the samples so far."""
+        with self._lock:
+            return list(self.samples)
+
+    def _loop(self, domain: str, check: Callable[[httpx.Client], bool]) -> None:
+        period = 1.0 / PROBE_HZ
+        with httpx.Client(timeout=1.0) as client:
+            while not self._stop.is_set():
+                started = time.time()
+                try:
+                    ok = check(client)
+                except httpx.HTTPError:
+                    ok = False
+                latency = time.time() - started
+                with self._lock:
+                    self.samples.append(Sample(started, domain, ok, latency if ok else None))
+                self._stop.wait(max(0.0, period - latency))
+
+    def _canaries(self) -> None:
+        url = f"{self.config.url('waste-api')}/tasks"
+        n = 0
+        with httpx.Client(timeout=2.0) as client:
+            while not self._stop.wait(CANARY_PERIOD_S):
+                n += 1
+                task_id = f"canary-{uuid.uuid4().hex}"
+                submitted = time.time()
+                self.ledger.record("invoke", "upload", task_id)
+                try:
+                    resp = client.post(url, headers=self.user.headers, data={"task_id": task_id},
+                                       files={"image": ("c.png", tiny_png(n), "image/png")})
+                except httpx.ConnectError as exc:
+                    self.ledger.record("fail", "upload", task_id, repr(exc))
+                    self._sample_failed(submitted)
+                    continue
+                except httpx.HTTPError as exc:  # sent, outcome unknown
+                    self.ledger.record("info", "upload", task_id, repr(exc))
+                    self._sample_failed(submitted)
+                    continue
+                if resp.status_code == 202:
+                    self.ledger.record("ok", "upload", task_id)
+                    with self._lock:
+                        self.canaries[task_id] = submitted
+                else:
+                    kind = "info" if resp.status_code >= 500 and resp.status_code != 503 else "fail"
+                    self.ledger.record(kind, "upload", task_id, f"HTTP {resp.status_code}")
+                    self._sample_failed(submitted)
+
+    def _sample_failed(self, t: float) -> None:
+        with self._lock:
+            self.samples.append(Sample(t, "pipeline", False))

@@ -1,0 +1,128 @@
+"""The system under test as one handle: bring the compose stack up once, check it, tear it down.
+
+testcontainers' DockerCompose drives `docker compose` (Ryuk disabled: no image can be pulled
+here); the Docker SDK answers state questions and removes leftovers by label, also after a
+crash of an earlier run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import docker
+import docker.errors
+from docker.models.containers import Container
+
+from harness.config import REPO_ROOT, HarnessConfig
+from harness.wait import until
+
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+from testcontainers.compose import DockerCompose
+
+log = logging.getLogger(__name__)
+LABEL = "org.ecoeco.project"
+
+
+class Stack:
+    """The compose project of one run."""
+
+    def __init__(self, config: HarnessConfig) -> None:
+        self.config = config
+        self.client = docker.from_env()
+        self.compose = DockerCompose(str(REPO_ROOT), compose_file_name="docker-compose.yml", wait=True,
+                                     keep_volumes=False)
+
+    def _environ(self) -> None:
+        os.environ.update(self.config.compose_env())
+        self.config.control_dir.mkdir(parents=True, exist_ok=True)
+
+    def up(self, timeout_s: float = 240.0) -> None:
+        """Start every service and wait until all are healthy."""
+        self._environ()
+        remove_leftovers(self.client, self.config.project)
+        self.compose.start()
+        until(self.all_healthy, timeout_s=timeout_s, what="every service healthy")
+
+    def restart_with(self, services: list[str], env: dict[str, str]) -> None:
+        """Recreate some services with extra environment (used by the planted-defect controls)."""
+        os.environ.update(env)
+        self.compose.services = services
+        try:
+            self.compose.start()
+        finally:
+            self.compose.services = None
+        until(self.all_healthy, timeout_s=120, what=f"{services} healthy after recreate")
+
+    def down(self) -> None:
+        """Stop and remove containers, networks and volumes of this project."""
+        try:
+            self.compose.stop(down=True)
+        except Exception as exc:  # teardown must not hide the test's own failure
+            log.warning("compose down failed: %s", exc)
+        remove_leftovers(self.client, self.config.project)
+
+    def containers(self) -> list[Container]:
+        """All containers of this project."""
+        return list(self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.config.project}"}))
+
+    def container(self, service: str) -> Container:
+        """The container of one compose service."""
+        found = self.client.containers.list(all=True, filters={"label": [
+            f"com.docker.compose.project={self.config.project}", f"com.docker.compose.service={service}"]})
+        if not found:
+            raise LookupError(f"no container for service {service} in project {self.config.project}")
+        return found[0]
+
+    def health(self) -> dict[str, str]:
+        """service -> docker health status ('healthy', 'unhealthy', 'starting', or the state)."""
+        out: dict[str, str] = {}
+        for c in self.containers():
+            c.reload()
+            state: dict[str, Any] = c.attrs["State"]
+            service = c.labels.get("com.docker.compose.service", c.name)
+            out[service] = state.get("Health", {}).get("Status", state["Status"]) if state["Running"] else state["Status"]
+        return out
+
+    def all_healthy(self) -> bool:
+        """True when every container of the project is running and healthy."""
+        health = self.health()
+        return bool(health) and all(s == "healthy" for s in health.values())
+
+    def unhealthy(self) -> dict[str, str]:
+        """Services that are not healthy right now."""
+        return {s: h for s, h in self.health().items() if h != "healthy"}
+
+    def wal_host_path(self, worker: str) -> str:
+        """Host path of a worker's WAL file (inside its named volume)."""
+        for mount in self.container(worker).attrs["Mounts"]:
+            if mount.get("Destination") == "/var/lib/ecoeco/wal":
+                volume = self.client.volumes.get(mount["Name"])
+                opts = volume.attrs.get("Options") or {}
+                base = opts.get("device") if opts.get("o", "").find("bind") >= 0 else volume.attrs["Mountpoint"]
+                return os.path.join(str(base), "task_queue.db")
+        raise LookupError(f"{worker} has no WAL volume mounted")
+
+
+def remove_leftovers(client: docker.DockerClient, project: str | None = None) -> int:
+    """Remove containers, networks and volumes carrying our label (one project or all)."""
+    selector = f"{LABEL}={project}" if project else LABEL
+    removed = 0
+    for c in client.containers.list(all=True, filters={"label": selector}):
+        try:
+            c.remove(force=True, v=True)
+            removed += 1
+        except docker.errors.APIError as exc:
+            log.warning("could not remove %s: %s", c.name, exc)
+    for n in client.networks.list(filters={"label": selector}):
+        try:
+            n.remove()
+        except docker.errors.APIError as exc:
+            log.warning("could not remove network %s: %s", n.name, exc)
+    for v in client.volumes.list(filters={"label": selector}):
+        try:
+            v.remove(force=True)
+        except docker.errors.APIError as exc:
+            log.warning("could not remove volume %s: %s", v.name, exc)
+    return removed
