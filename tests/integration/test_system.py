@@ -1,0 +1,143 @@
+"""The system under test, end to end against the real containers (issue: the Ecoeco system)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from harness import observe
+from harness.probes import ProbeUser, tiny_png
+from harness.stack import Stack
+from harness.wait import until
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def user(stack: Stack) -> ProbeUser:
+    return ProbeUser(stack.config)
+
+
+def submit(stack: Stack, user: ProbeUser, n: int, prefix: str) -> list[str]:
+    ids = [f"{prefix}-{uuid.uuid4().hex}" for _ in range(n)]
+    with httpx.Client(timeout=5) as c:
+        for i, task_id in enumerate(ids):
+            r = c.post(f"{stack.config.url('waste-api')}/tasks", headers=user.headers, data={"task_id": task_id},
+                       files={"image": ("x.png", tiny_png(i), "image/png")})
+            assert r.status_code == 202, r.text
+    return ids
+
+
+def all_completed(stack: Stack, ids: list[str], timeout_s: float = 60) -> dict[str, int]:
+    def done() -> dict[str, int] | None:
+        counts = observe.results_counts(stack.config)
+        return counts if all(i in counts for i in ids) else None
+    return until(done, timeout_s=timeout_s, what=f"{len(ids)} tasks completed", interval_s=0.5)
+
+
+def kill_main_process(stack: Stack, service: str) -> None:
+    """SIGKILL from the host, so the restart policy brings it back (docker kill would not)."""
+    c = stack.container(service)
+    c.reload()
+    os.kill(int(c.attrs["State"]["Pid"]), signal.SIGKILL)
+
+
+def test_upload_pipeline_happy_path(stack: Stack, user: ProbeUser) -> None:
+    [task_id] = submit(stack, user, 1, "happy")
+    all_completed(stack, [task_id])
+    body: dict[str, Any] = httpx.get(f"{stack.config.url('waste-api')}/tasks/{task_id}", headers=user.headers).json()
+    assert body["status"] == "completed"
+    assert body["result"]["category"] in {"plastic", "paper", "glass", "metal", "food", "general"}
+    assert body["stages_done"] == ["gpt5_analyzer", "image_uploader", "response_generator", "rule_retriever"]
+
+
+def test_every_domain_answers(stack: Stack, user: ProbeUser) -> None:
+    cfg, h = stack.config, user.headers
+    with httpx.Client(timeout=5) as c:
+        assert c.get(f"{cfg.url('userinfo-api')}/users/me", headers=h).json()["username"] == user.username
+        put = c.put(f"{cfg.url('userinfo-api')}/users/me", headers=h, json={"display_name": "P", "city": "Seoul"})
+        assert put.json()["city"] == "Seoul"
+        sites = c.get(f"{cfg.url('location-api')}/sites", params={"lat": 37.5, "lon": 127.0, "limit": 3}).json()
+        assert len(sites["sites"]) == 3 and sites["sites"][0]["distance_km"] <= sites["sites"][1]["distance_km"]
+        assert c.get(f"{cfg.url('recycle-api')}/categories/glass").json()["name"] == "glass"
+        assert c.get(f"{cfg.url('recycle-api')}/stats").json()["is_replica"] is True
+        msg = {"message_id": uuid.uuid4().hex, "conversation_id": "conv-" + uuid.uuid4().hex[:8], "text": "hi"}
+        first = c.post(f"{cfg.url('chat-llm-api')}/chat/messages", headers=h, json=msg)
+        again = c.post(f"{cfg.url('chat-llm-api')}/chat/messages", headers=h, json=msg)
+        assert first.status_code == again.status_code == 201 and first.json() == again.json()
+        conv = c.get(f"{cfg.url('chat-llm-api')}/chat/conversations/{msg['conversation_id']}", headers=h).json()
+        assert len(conv["messages"]) == 1
+
+
+@pytest.mark.parametrize("request_kwargs, status", [
+    ({"files": {"image": ("a.txt", b"hello", "text/plain")}}, 415),
+    ({"files": {"image": ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * (1024 * 1024 + 1), "image/png")}}, 413),
+    ({"data": {"task_id": "bad id!"}, "files": {"image": ("a.png", tiny_png(), "image/png")}}, 422),
+    ({"data": {}}, 422),
+])
+def test_bad_uploads_get_a_clear_4xx(stack: Stack, user: ProbeUser, request_kwargs: dict[str, Any],
+                                     status: int) -> None:
+    r = httpx.post(f"{stack.config.url('waste-api')}/tasks", headers=user.headers, timeout=5, **request_kwargs)
+    assert r.status_code == status and "error" in r.json()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer 1.1.forged"}, {"Authorization": "Basic x"},
+                                     {"Authorization": "Bearer 1.1000.abc"}])
+def test_bad_tokens_are_401(stack: Stack, headers: dict[str, str]) -> None:
+    for url in (f"{stack.config.url('waste-api')}/tasks/x", f"{stack.config.url('chat-llm-api')}/chat/conversations/x"):
+        r = httpx.get(url, headers=headers, timeout=5)
+        assert r.status_code == 401 and r.json()["error"]
+
+
+def test_malformed_json_and_unknown_task(stack: Stack, user: ProbeUser) -> None:
+    r = httpx.post(f"{stack.config.url('auth-api')}/auth/login", content=b"{nope",
+                   headers={"content-type": "application/json"}, timeout=5)
+    assert r.status_code == 422 and "error" in r.json()
+    r = httpx.get(f"{stack.config.url('waste-api')}/tasks/unknown-task-id", headers=user.headers, timeout=5)
+    assert r.status_code == 404 and "unknown task_id" in r.json()["error"]
+
+
+def test_worker_killed_mid_task_finishes_every_task_exactly_once(stack: Stack, user: ProbeUser) -> None:
+    ids = submit(stack, user, 40, "kill")
+    kill_main_process(stack, "worker-ai")
+    kill_main_process(stack, "worker-storage")
+    counts = all_completed(stack, ids, timeout_s=90)
+    assert all(counts[i] == 1 for i in ids), {i: counts[i] for i in ids if counts[i] != 1}
+    until(stack.all_healthy, timeout_s=60, what="workers healthy again")
+
+
+def test_wal_rows_and_postgres_rows_agree(stack: Stack, user: ProbeUser) -> None:
+    ids = submit(stack, user, 10, "agree")
+    all_completed(stack, ids)
+
+    def synced() -> bool:
+        return all(not (observe.wal_unfinished(stack.wal_host_path(w)) & set(ids)) for w in observe.WORKERS)
+    until(synced, timeout_s=30, what="WAL rows synced")
+    wal_rows: set[tuple[str, str]] = set()
+    for worker in observe.WORKERS:
+        conn = sqlite3.connect(f"file:{stack.wal_host_path(worker)}?mode=ro", uri=True)
+        wal_rows |= {(t, n) for t, n in conn.execute("SELECT task_id, task_name FROM task_wal WHERE status='completed'")
+                     if t in ids}
+        conn.close()
+    with observe.pg(stack.config, "pg-waste") as conn, conn.cursor() as cur:
+        cur.execute("SELECT task_id, task_name FROM task_stages WHERE task_id = ANY(%s)", (ids,))
+        pg_rows = {(str(t), str(n)) for t, n in cur.fetchall()}
+    assert wal_rows == pg_rows and len(wal_rows) == 4 * len(ids)
+
+
+def test_broker_node_lost_does_not_stop_the_pipeline(stack: Stack, user: ProbeUser) -> None:
+    node = stack.container("rabbitmq-2")
+    node.stop(timeout=5)
+    try:
+        ids = submit(stack, user, 10, "node-lost")
+        counts = all_completed(stack, ids, timeout_s=60)
+        assert all(counts[i] == 1 for i in ids)
+    finally:
+        node.start()
+    until(stack.all_healthy, timeout_s=90, what="rabbitmq-2 back and healthy")
