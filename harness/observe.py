@@ -73,10 +73,12 @@ def pg(config: HarnessConfig, service: str) -> psycopg2.extensions.connection:
     return psycopg2.connect(config.dsn(service))
 
 
-def results_counts(config: HarnessConfig) -> dict[str, int]:
-    """task_id -> number of final results stored (results_log makes duplicates visible)."""
+def results_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, int]:
+    """task_id -> final results stored, for tasks accepted since `since_unix` (results_log shows duplicates)."""
     with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT task_id, count(*) FROM results_log GROUP BY task_id")
+        cur.execute("SELECT r.task_id, count(*) FROM results_log r LEFT JOIN tasks t USING (task_id) "
+                    "WHERE t.created_at IS NULL OR t.created_at >= to_timestamp(%s) GROUP BY r.task_id",
+                    (since_unix,))
         return {str(t): int(n) for t, n in cur.fetchall()}
 
 
@@ -90,10 +92,11 @@ def completion_times(config: HarnessConfig, task_ids: list[str]) -> dict[str, fl
         return {str(t): float(s) for t, s in cur.fetchall()}
 
 
-def chat_counts(config: HarnessConfig) -> dict[str, int]:
-    """message_id -> stored rows in ecoeco_chat."""
+def chat_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, int]:
+    """message_id -> stored rows in ecoeco_chat, for messages stored since `since_unix`."""
     with contextlib.closing(pg(config, "pg-chat")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT message_id, count(*) FROM messages GROUP BY message_id")
+        cur.execute("SELECT message_id, count(*) FROM messages WHERE created_at >= to_timestamp(%s) "
+                    "GROUP BY message_id", (since_unix,))
         return {str(m): int(n) for m, n in cur.fetchall()}
 
 

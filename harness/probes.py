@@ -52,10 +52,28 @@ class ProbeUser:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def domain_checks(config: HarnessConfig, user: ProbeUser) -> dict[str, Callable[[httpx.Client], bool]]:
-    """One real operation per domain; True when it succeeded."""
+def domain_checks(config: HarnessConfig, user: ProbeUser,
+                  ledger: LedgerWriter) -> dict[str, Callable[[httpx.Client], bool]]:
+    """One real operation per domain; True when it succeeded. Chat probes are writes: ledgered too."""
     h = user.headers
     conv = f"probe-{uuid.uuid4().hex[:8]}"
+
+    def chat(c: httpx.Client) -> bool:
+        message_id = f"probe-{uuid.uuid4().hex}"
+        ledger.record("invoke", "chat", message_id)
+        try:
+            r = c.post(f"{config.url('chat-llm-api')}/chat/messages", headers=h,
+                       json={"message_id": message_id, "conversation_id": conv, "text": "probe"})
+        except httpx.ConnectError as exc:
+            ledger.record("fail", "chat", message_id, repr(exc))
+            raise
+        except httpx.HTTPError as exc:
+            ledger.record("info", "chat", message_id, repr(exc))
+            raise
+        outcome = "ok" if r.status_code == 201 else ("fail" if r.status_code < 500 or r.status_code == 503 else "info")
+        ledger.record(outcome, "chat", message_id, None if outcome == "ok" else f"HTTP {r.status_code}")
+        return r.status_code == 201
+
     return {
         "waste": lambda c: c.get(f"{config.url('waste-api')}/health").status_code == 200,
         "auth": lambda c: c.post(f"{config.url('auth-api')}/auth/login",
@@ -64,8 +82,7 @@ def domain_checks(config: HarnessConfig, user: ProbeUser) -> dict[str, Callable[
         "location": lambda c: c.get(f"{config.url('location-api')}/sites",
                                     params={"lat": 37.55, "lon": 126.95}).status_code == 200,
         "recycle": lambda c: c.get(f"{config.url('recycle-api')}/categories").status_code == 200,
-        "chat": lambda c: c.post(f"{config.url('chat-llm-api')}/chat/messages", headers=h, json={
-            "message_id": f"probe-{uuid.uuid4().hex}", "conversation_id": conv, "text": "probe"}).status_code == 201,
+        "chat": chat,
     }
 
 
@@ -77,12 +94,12 @@ class Prober:
         self.samples: list[Sample] = []
         self.canaries: dict[str, float] = {}  # acknowledged canary id -> submit time
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
         """Start one thread per domain plus the canary thread."""
-        for domain, check in domain_checks(self.config, self.user).items():
+        for domain, check in domain_checks(self.config, self.user, self.ledger).items():
             t = threading.Thread(target=self._loop, args=(domain, check), name=f"probe-{domain}", daemon=True)
             self._threads.append(t)
         self._threads.append(threading.Thread(target=self._canaries, name="probe-canary", daemon=True))
@@ -91,7 +108,7 @@ class Prober:
 
     def stop(self) -> None:
         """Stop sampling and wait for the threads."""
-        self._stop.set()
+        self._halt.set()
         for t in self._threads:
             t.join(timeout=5)
 
@@ -103,7 +120,7 @@ class Prober:
     def _loop(self, domain: str, check: Callable[[httpx.Client], bool]) -> None:
         period = 1.0 / PROBE_HZ
         with httpx.Client(timeout=1.0) as client:
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 started = time.time()
                 try:
                     ok = check(client)
@@ -112,13 +129,13 @@ class Prober:
                 latency = time.time() - started
                 with self._lock:
                     self.samples.append(Sample(started, domain, ok, latency if ok else None))
-                self._stop.wait(max(0.0, period - latency))
+                self._halt.wait(max(0.0, period - latency))
 
     def _canaries(self) -> None:
         url = f"{self.config.url('waste-api')}/tasks"
         n = 0
         with httpx.Client(timeout=2.0) as client:
-            while not self._stop.wait(CANARY_PERIOD_S):
+            while not self._halt.wait(CANARY_PERIOD_S):
                 n += 1
                 task_id = f"canary-{uuid.uuid4().hex}"
                 submitted = time.time()

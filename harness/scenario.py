@@ -15,10 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
+from faults.base import Fault
+from faults.registry import Nemesis
 from harness import observe
 from harness.checkers.isolation import check_isolation
 from harness.checkers.rpo import check_rpo
@@ -36,17 +38,6 @@ from load.driver import LoadRun
 log = logging.getLogger(__name__)
 
 
-class Fault(Protocol):
-    """What the engine needs of a fault (faults/base.py implements it)."""
-
-    name: str
-
-    def inject(self) -> None: ...
-    def heal(self) -> None: ...
-    def evidence(self) -> list[Any]: ...
-    def describe(self) -> dict[str, Any]: ...
-
-
 @dataclass(frozen=True)
 class Plan:
     """How one failure point is exercised: the fault, how long it lasts, what to watch."""
@@ -61,7 +52,7 @@ class Plan:
     drain_timeout_s: float = 90.0
     canary_deadline_s: float = 10.0
     extra_audit: Callable[[Stack, dict[str, Any]], list[Judgement]] | None = None
-    before_heal: Callable[[Stack, dict[str, Any]], None] | None = None
+    before_inject: Callable[[Stack, dict[str, Any]], None] | None = None
     notes: str = ""
     parameters: dict[str, Any] = field(default_factory=dict)
 
@@ -79,15 +70,15 @@ class Sampler(threading.Thread):
         super().__init__(name="sampler", daemon=True)
         self.stack, self.t0 = stack, t0
         self.series = _Series()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def stop(self) -> None:
         """Stop sampling."""
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=5)
 
     def run(self) -> None:
-        while not self._stop.wait(1.0):
+        while not self._halt.wait(1.0):
             t = round(time.time() - self.t0, 2)
             with contextlib.suppress(Exception):
                 for q, n in observe.queue_depths(self.stack.config).items():
@@ -133,15 +124,15 @@ class Scenario:
         self.effect: list[EffectCheck] = []
         self.judgements: list[Judgement] = []
         self.context: dict[str, Any] = {}
+        self.nemesis = Nemesis()
 
     def run(self) -> ScenarioRecord:
         """The whole scenario; exceptions become harness errors in the record, never a pass."""
-        t0 = time.time()
+        t0 = self.t0 = time.time()
         marks: dict[str, float | None] = {"injected": None, "healed": None, "recovered": None, "drained": None}
         prober: Prober | None = None
         sampler = Sampler(self.stack, t0)
         load = LoadRun(self.dir / f"{self.fid}-locust")
-        fault: Fault | None = None
         try:
             phase(self.fid, "steady-state gate")
             try:
@@ -159,16 +150,16 @@ class Scenario:
                 phase(self.fid, "load warm-up", self.plan.warmup_s)
                 time.sleep(self.plan.warmup_s)  # a duration of load, not a wait for a state
                 fault = self.plan.make_fault(self.stack)
+                if self.plan.before_inject:
+                    self.plan.before_inject(self.stack, self.context)
                 phase(self.fid, f"inject {fault.name}")
                 marks["injected"] = time.time()
-                fault.inject()
+                self.nemesis.inject(fault)
                 phase(self.fid, "hold", self.plan.hold_s)
                 time.sleep(self.plan.hold_s)  # the outage length is the fault's parameter
-                self.effect.extend(EffectCheck(e.check, e.ok, e.detail) for e in fault.evidence())
-                if self.plan.before_heal:
-                    self.plan.before_heal(self.stack, self.context)
+                self.effect.extend(EffectCheck(e.check, e.ok, e.detail) for e in self.nemesis.evidence(fault))
                 phase(self.fid, "heal")
-                fault.heal()
+                self.nemesis.heal(fault)
                 marks["healed"] = time.time()
                 phase(self.fid, "recovery", self.plan.recovery_budget_s)
                 marks["recovered"] = self._await_recovery(prober, marks)
@@ -191,11 +182,7 @@ class Scenario:
                 load.stop()
             if prober is not None:
                 prober.stop()
-            if fault is not None:
-                try:
-                    fault.heal()
-                except Exception as exc:
-                    self.errors.append(f"heal failed: {exc!r}")
+            self.errors += [f"heal of {r.fault.name} failed: {r.heal_error}" for r in self.nemesis.heal_all()]
             if sampler.is_alive():
                 sampler.stop()
         return self._record(t0, marks, prober, sampler, load)
@@ -234,7 +221,7 @@ class Scenario:
         def drained() -> bool:
             if not self.stack.all_healthy():
                 return False
-            done = observe.results_counts(self.stack.config)
+            done = observe.results_counts(self.stack.config, self.t0)
             if any(i not in done for i in acked):
                 return False
             depths = observe.queue_depths(self.stack.config)
@@ -261,7 +248,7 @@ class Scenario:
             except Exception as exc:
                 self.errors.append(f"could not read {worker} WAL: {exc!r}")
         try:
-            completed: dict[str, int] | None = observe.results_counts(cfg)
+            completed: dict[str, int] | None = observe.results_counts(cfg, self.t0)
             dlq = observe.dead_lettered_ids(cfg)
         except Exception as exc:
             completed, dlq = None, set()
@@ -269,7 +256,7 @@ class Scenario:
         self.judgements += check_rpo(outcomes_for(ops, "upload"), completed, stuck, dlq, drained=drained,
                                      prefix="upload:")
         try:
-            chats: dict[str, int] | None = observe.chat_counts(cfg)
+            chats: dict[str, int] | None = observe.chat_counts(cfg, self.t0)
         except Exception:
             chats = None
         self.judgements += check_rpo(outcomes_for(ops, "chat"), chats, drained=True, prefix="chat:")

@@ -39,8 +39,10 @@ class Stack:
         self.config.control_dir.mkdir(parents=True, exist_ok=True)
 
     def up(self, timeout_s: float = 240.0) -> None:
-        """Start every service and wait until all are healthy."""
+        """Start every service and wait until all are healthy (ECOECO_REUSE_STACK=1 reuses a healthy one)."""
         self._environ()
+        if os.environ.get("ECOECO_REUSE_STACK") == "1" and self.all_healthy():
+            return
         remove_leftovers(self.client, self.config.project)
         self.compose.start()
         until(self.all_healthy, timeout_s=timeout_s, what="every service healthy")
@@ -82,7 +84,8 @@ class Stack:
             c.reload()
             state: dict[str, Any] = c.attrs["State"]
             service = c.labels.get("com.docker.compose.service", c.name)
-            out[service] = state.get("Health", {}).get("Status", state["Status"]) if state["Running"] else state["Status"]
+            health = state.get("Health", {}).get("Status", state["Status"])
+            out[service] = health if state["Running"] else state["Status"]
         return out
 
     def all_healthy(self) -> bool:

@@ -34,15 +34,15 @@ class StageConsumer(threading.Thread):
         self._wal = wal
         self._settings = settings
         self._on_completed = on_completed
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.connected = False
 
     def stop(self) -> None:
         """Ask the loop to end after the current delivery."""
-        self._stop.set()
+        self._halt.set()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 self._consume()
             except (BrokerUnavailable, pika.exceptions.AMQPError, OSError) as exc:
@@ -50,7 +50,7 @@ class StageConsumer(threading.Thread):
             except Exception:
                 log.exception("%s: consumer crashed; reconnecting", self.stage.name)
             self._set_connected(False)
-            self._stop.wait(1.0)
+            self._halt.wait(1.0)
 
     def _set_connected(self, up: bool) -> None:
         self.connected = up
@@ -73,7 +73,7 @@ class StageConsumer(threading.Thread):
 
             channel.basic_consume(self.stage.input_queue, on_message, auto_ack=auto_ack)
             self._set_connected(True)
-            while not self._stop.is_set():
+            while not self._halt.is_set():
                 conn.process_data_events(time_limit=0.5)
         finally:
             try:

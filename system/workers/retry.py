@@ -24,15 +24,15 @@ class Retrier(threading.Thread):
         super().__init__(name="wal-retry", daemon=True)
         self._stages, self._wal, self._settings = stages, wal, settings
         self._publisher, self._completed = publisher, completed
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def stop(self) -> None:
         """End the loop."""
-        self._stop.set()
+        self._halt.set()
 
     def run(self) -> None:
         poll = min(max(retry_backoff(self._settings)[0] / 4, 0.1), 2.0)
-        while not self._stop.wait(poll):
+        while not self._halt.wait(poll):
             try:
                 self.retry_due()
             except Exception:

@@ -67,16 +67,16 @@ class Syncer(threading.Thread):
         self._wal, self._db, self._settings = wal, db, settings
         self._worker, self._final = worker, final_stage
         self._wake = wake
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def stop(self) -> None:
         """End the loop."""
-        self._stop.set()
+        self._halt.set()
         self._wake.set()
 
     def run(self) -> None:
         period = max(self._settings.scaled(SYNC_PERIOD_S), 0.2)
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self._wake.wait(min(period, self._settings.scaled(SYNC_BACKOFF_BASE_S), 1.0))
             self._wake.clear()
             try:
