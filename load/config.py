@@ -1,0 +1,82 @@
+"""Where the load goes and how patient it is, read from environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from typing import Final
+from urllib.parse import urlsplit
+
+# Host port suffix NN of each HTTP service (docs/contracts.md).
+SERVICE_PORTS: Final[Mapping[str, str]] = {
+    "waste": "01",
+    "auth": "02",
+    "userinfo": "03",
+    "location": "04",
+    "recycle": "05",
+    "chat": "06",
+}
+DEFAULT_PORT_PREFIX: Final = "170"
+DEFAULT_REQUEST_TIMEOUT_S: Final = 2.0
+DEFAULT_WAIT_S: Final = (0.3, 1.5)
+
+PORT_PREFIX_ENV: Final = "ECOECO_PORT_PREFIX"
+LEDGER_ENV: Final = "ECOECO_LEDGER"
+TIMELINE_ENV: Final = "ECOECO_LOAD_TIMELINE"
+TIMEOUT_ENV: Final = "ECOECO_LOAD_TIMEOUT_S"
+WAIT_ENV: Final = "ECOECO_LOAD_WAIT_S"
+READY_FILE_ENV: Final = "ECOECO_LOAD_READY_FILE"
+
+
+def url_env_var(service: str) -> str:
+    """Name of the env var that overrides one service's base URL."""
+    return f"ECOECO_LOAD_URL_{service.upper()}"
+
+
+def require_loopback(url: str) -> str:
+    """Return url unchanged if it points at 127.0.0.0/8 or localhost, else raise ValueError."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return url
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return url
+    except ValueError:
+        pass
+    # Load may only reach this machine's loopback (network rule of the harness).
+    raise ValueError(f"load target {url!r} is not on loopback")
+
+
+def base_urls(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Base URL of every service: `ECOECO_LOAD_URL_<SERVICE>` or 127.0.0.1:<prefix><NN>."""
+    env = os.environ if env is None else env
+    prefix = env.get(PORT_PREFIX_ENV) or DEFAULT_PORT_PREFIX
+    if not prefix.isdigit() or int(prefix + "99") > 65535:
+        raise ValueError(f"{PORT_PREFIX_ENV}={prefix!r} does not make valid ports")
+    urls = {}
+    for service, suffix in SERVICE_PORTS.items():
+        url = env.get(url_env_var(service)) or f"http://127.0.0.1:{prefix}{suffix}"
+        urls[service] = require_loopback(url.rstrip("/"))
+    return urls
+
+
+def request_timeout_s(env: Mapping[str, str] | None = None) -> float:
+    """Per-request connect and read timeout; short so a fault shows within seconds."""
+    env = os.environ if env is None else env
+    value = float(env.get(TIMEOUT_ENV) or DEFAULT_REQUEST_TIMEOUT_S)
+    if value <= 0:
+        raise ValueError(f"{TIMEOUT_ENV} must be positive, got {value}")
+    return value
+
+
+def wait_range_s(env: Mapping[str, str] | None = None) -> tuple[float, float]:
+    """Think time between a user's tasks as (min, max) seconds, from "min,max"."""
+    env = os.environ if env is None else env
+    raw = env.get(WAIT_ENV)
+    if not raw:
+        return DEFAULT_WAIT_S
+    low, high = (float(part) for part in raw.split(","))
+    if not 0 <= low <= high:
+        raise ValueError(f"{WAIT_ENV}={raw!r} must be 'min,max' with 0 <= min <= max")
+    return low, high
