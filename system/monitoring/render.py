@@ -162,8 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
     timing = render_all(args.scale, args.out, args.src)
-    print(f"rendered for scale {timing.scale}: scrape/eval every {format_duration(timing.scrape_interval_s)}, "
-          f"timeout {format_duration(timing.scrape_timeout_s)} -> {args.out}", file=sys.stderr)
+    print(
+        f"rendered for scale {timing.scale}: scrape/eval every {format_duration(timing.scrape_interval_s)}, "
+        f"timeout {format_duration(timing.scrape_timeout_s)} -> {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -75,8 +75,12 @@ def _sel(name: str, **labels: str) -> str:
 
 
 def _up_case(alert: str, job: str, instance: str) -> Case:
-    return Case(alert, "target down", (gauge(_sel("up", job=job, instance=instance), 0, 1),),
-                ({"job": job, "instance": instance},))
+    return Case(
+        alert,
+        "target down",
+        (gauge(_sel("up", job=job, instance=instance), 0, 1),),
+        ({"job": job, "instance": instance},),
+    )
 
 
 _PG = {
@@ -99,17 +103,29 @@ def _db_cases(alert: str, db: str) -> list[Case | QuietCase]:
     other = "ecoeco_chat" if db != "ecoeco_chat" else "ecoeco_auth"
     return [
         # the exporter answers and says the server is down
-        Case(alert, "pg_up 0", (gauge(_sel("pg_up", **exported), 0, 1), gauge(_sel("up", **target), 1, 1)),
-             (exported,)),
+        Case(
+            alert, "pg_up 0", (gauge(_sel("pg_up", **exported), 0, 1), gauge(_sel("up", **target), 1, 1)), (exported,)
+        ),
         # the exporter's scrape timed out (a hung database): no pg_up at all
-        Case(alert, "scrape timeout", (Series(_sel("pg_up", **exported), const(None), const(1)),  # type: ignore[arg-type]
-                                       gauge(_sel("up", **target), 0, 1)), (target,)),
-        QuietCase(alert, "another database down", (
-            (_sel("pg_up", **{**_pg_labels(other), "server": "x:5432"}), const(0)),
-            (_sel("up", **_pg_labels(other)), const(1)),
-            (_sel("pg_up", **exported), const(1)),
-            (_sel("up", **target), const(1)),
-        )),
+        Case(
+            alert,
+            "scrape timeout",
+            (
+                Series(_sel("pg_up", **exported), const(None), const(1)),  # type: ignore[arg-type]
+                gauge(_sel("up", **target), 0, 1),
+            ),
+            (target,),
+        ),
+        QuietCase(
+            alert,
+            "another database down",
+            (
+                (_sel("pg_up", **{**_pg_labels(other), "server": "x:5432"}), const(0)),
+                (_sel("up", **_pg_labels(other)), const(1)),
+                (_sel("pg_up", **exported), const(1)),
+                (_sel("up", **target), const(1)),
+            ),
+        ),
     ]
 
 
@@ -127,8 +143,9 @@ def _pool_case(db: str, domain: str) -> Case:
     fail = dict(_pool_series(db, 46))
     ok = dict(_pool_series(db, 10))
     series = tuple(Series(s, fail[s], ok[s]) for s in fail)
-    return Case("DBPoolExhausted", f"{db} 46 of 50", series,
-                ({"database": db, "pg_server": _PG[db][1]},), {"domain": domain})
+    return Case(
+        "DBPoolExhausted", f"{db} 46 of 50", series, ({"database": db, "pg_server": _PG[db][1]},), {"domain": domain}
+    )
 
 
 _RQ = {"job": "rabbitmq-queues", "instance": "rabbitmq-1:15692", "vhost": "/"}
@@ -145,72 +162,148 @@ def cases() -> list[Case | QuietCase]:
         _up_case("UserinfoAPIDown", "userinfo-api", "userinfo-api:8000"),
         _up_case("LocationAPIDown", "location-api", "location-api:8000"),
         _up_case("RecycleAPIDown", "recycle-api", "recycle-api:8000"),
-        QuietCase("WasteAPIDown", "another API down", (
-            (_sel("up", job="auth-api", instance="auth-api:8000"), const(0)),
-            (_sel("up", job="waste-api", instance="waste-api:8000"), const(1)),
-        )),
+        QuietCase(
+            "WasteAPIDown",
+            "another API down",
+            (
+                (_sel("up", job="auth-api", instance="auth-api:8000"), const(0)),
+                (_sel("up", job="waste-api", instance="waste-api:8000"), const(1)),
+            ),
+        ),
         _up_case("WorkerStorageDown", "worker-storage", "worker-storage:9090"),
         _up_case("WorkerAIDown", "worker-ai", "worker-ai:9090"),
         # RabbitMQ
-        Case("RabbitMQDown", "all nodes down", tuple(
-            gauge(_sel("up", job="rabbitmq", instance=f"rabbitmq-{n}:15692"), 0, 1) for n in (1, 2, 3)), ({},)),
-        QuietCase("RabbitMQDown", "one node down", (
-            (_sel("up", job="rabbitmq", instance="rabbitmq-1:15692"), const(0)),
-            (_sel("up", job="rabbitmq", instance="rabbitmq-2:15692"), const(1)),
-            (_sel("up", job="rabbitmq", instance="rabbitmq-3:15692"), const(1)),
-        )),
-        Case("RabbitMQNodeDown", "node 2 down", (
-            gauge(_sel("up", job="rabbitmq", instance="rabbitmq-1:15692"), 1, 1),
-            gauge(_sel("up", job="rabbitmq", instance="rabbitmq-2:15692"), 0, 1),
-        ), ({"job": "rabbitmq", "instance": "rabbitmq-2:15692"},)),
-        Case("QueueDeadLettering", "DLQ grows", (
-            Series(_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="dead_letter_queue"),
-                   per_s(1, 7), const(7), counter=True),
-        ), ({"queue": "dead_letter_queue"},)),
-        Case("QueueStalled", "no consumer", (
-            gauge(_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="vision_analysis_queue"), 5, 5),
-            gauge(_sel("rabbitmq_detailed_queue_consumers", **_RQ, queue="vision_analysis_queue"), 0, 1),
-        ), ({"queue": "vision_analysis_queue"},)),
-        QuietCase("QueueStalled", "empty queue without consumer", (
-            (_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="auth_queue"), const(0)),
-            (_sel("rabbitmq_detailed_queue_consumers", **_RQ, queue="auth_queue"), const(0)),
-        )),
-        Case("QueueBacklog", "1500 messages", (
-            gauge(_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="user_input_queue"), 1500, 10),
-        ), ({"queue": "user_input_queue"},)),
-        Case("MessageLossRisk", "transient messages", (
-            gauge(_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="user_input_queue"), 3, 3),
-            gauge(_sel("rabbitmq_detailed_queue_messages_persistent", **_RQ, queue="user_input_queue"), 0, 3),
-        ), ({"queue": "user_input_queue", "cause": "transient_messages_queued"},)),
-        Case("MessageLossRisk", "publishes without confirms", (
-            counter(_sel("rabbitmq_global_messages_received_total", **_RN, protocol="amqp091"), 2, 2),
-            counter(_sel("rabbitmq_global_messages_received_confirm_total", **_RN, protocol="amqp091"), 1, 2),
-        ), ({"cause": "publishes_without_confirms"},)),
-        Case("MessageLossRisk", "unroutable dropped", (
-            counter(_sel("rabbitmq_global_messages_unroutable_dropped_total", **_RN, protocol="amqp091"), 1),
-        ), ({"cause": "unroutable_dropped"},)),
-        Case("MessageLossRisk", "auto-ack deliveries", (
-            counter(_sel("rabbitmq_global_messages_delivered_consume_auto_ack_total", **_RN, protocol="amqp091",
-                         queue_type="rabbit_classic_queue"), 1),
-        ), ({"cause": "auto_ack_deliveries"},)),
+        Case(
+            "RabbitMQDown",
+            "all nodes down",
+            tuple(gauge(_sel("up", job="rabbitmq", instance=f"rabbitmq-{n}:15692"), 0, 1) for n in (1, 2, 3)),
+            ({},),
+        ),
+        QuietCase(
+            "RabbitMQDown",
+            "one node down",
+            (
+                (_sel("up", job="rabbitmq", instance="rabbitmq-1:15692"), const(0)),
+                (_sel("up", job="rabbitmq", instance="rabbitmq-2:15692"), const(1)),
+                (_sel("up", job="rabbitmq", instance="rabbitmq-3:15692"), const(1)),
+            ),
+        ),
+        Case(
+            "RabbitMQNodeDown",
+            "node 2 down",
+            (
+                gauge(_sel("up", job="rabbitmq", instance="rabbitmq-1:15692"), 1, 1),
+                gauge(_sel("up", job="rabbitmq", instance="rabbitmq-2:15692"), 0, 1),
+            ),
+            ({"job": "rabbitmq", "instance": "rabbitmq-2:15692"},),
+        ),
+        Case(
+            "QueueDeadLettering",
+            "DLQ grows",
+            (
+                Series(
+                    _sel("rabbitmq_detailed_queue_messages", **_RQ, queue="dead_letter_queue"),
+                    per_s(1, 7),
+                    const(7),
+                    counter=True,
+                ),
+            ),
+            ({"queue": "dead_letter_queue"},),
+        ),
+        Case(
+            "QueueStalled",
+            "no consumer",
+            (
+                gauge(_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="vision_analysis_queue"), 5, 5),
+                gauge(_sel("rabbitmq_detailed_queue_consumers", **_RQ, queue="vision_analysis_queue"), 0, 1),
+            ),
+            ({"queue": "vision_analysis_queue"},),
+        ),
+        QuietCase(
+            "QueueStalled",
+            "empty queue without consumer",
+            (
+                (_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="auth_queue"), const(0)),
+                (_sel("rabbitmq_detailed_queue_consumers", **_RQ, queue="auth_queue"), const(0)),
+            ),
+        ),
+        Case(
+            "QueueBacklog",
+            "1500 messages",
+            (gauge(_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="user_input_queue"), 1500, 10),),
+            ({"queue": "user_input_queue"},),
+        ),
+        Case(
+            "MessageLossRisk",
+            "transient messages",
+            (
+                gauge(_sel("rabbitmq_detailed_queue_messages", **_RQ, queue="user_input_queue"), 3, 3),
+                gauge(_sel("rabbitmq_detailed_queue_messages_persistent", **_RQ, queue="user_input_queue"), 0, 3),
+            ),
+            ({"queue": "user_input_queue", "cause": "transient_messages_queued"},),
+        ),
+        Case(
+            "MessageLossRisk",
+            "publishes without confirms",
+            (
+                counter(_sel("rabbitmq_global_messages_received_total", **_RN, protocol="amqp091"), 2, 2),
+                counter(_sel("rabbitmq_global_messages_received_confirm_total", **_RN, protocol="amqp091"), 1, 2),
+            ),
+            ({"cause": "publishes_without_confirms"},),
+        ),
+        Case(
+            "MessageLossRisk",
+            "unroutable dropped",
+            (counter(_sel("rabbitmq_global_messages_unroutable_dropped_total", **_RN, protocol="amqp091"), 1),),
+            ({"cause": "unroutable_dropped"},),
+        ),
+        Case(
+            "MessageLossRisk",
+            "auto-ack deliveries",
+            (
+                counter(
+                    _sel(
+                        "rabbitmq_global_messages_delivered_consume_auto_ack_total",
+                        **_RN,
+                        protocol="amqp091",
+                        queue_type="rabbit_classic_queue",
+                    ),
+                    1,
+                ),
+            ),
+            ({"cause": "auto_ack_deliveries"},),
+        ),
         # Worker WAL
-        Case("WALCorruption", "write errors", (counter(_sel("wal_write_errors_total", **_W), 0.5, 0, 3),),
-             (_W,)),
-        QuietCase("WALCorruption", "disk-full errors once a reason label exists", (
-            (_sel("wal_write_errors_total", **_W, reason="disk_full"), per_s(1)),
-        )),
+        Case("WALCorruption", "write errors", (counter(_sel("wal_write_errors_total", **_W), 0.5, 0, 3),), (_W,)),
+        QuietCase(
+            "WALCorruption",
+            "disk-full errors once a reason label exists",
+            ((_sel("wal_write_errors_total", **_W, reason="disk_full"), per_s(1)),),
+        ),
         Case("DiskFull", "write errors", (counter(_sel("wal_write_errors_total", **_AI), 0.5, 0, 3),), (_AI,)),
-        QuietCase("DiskFull", "corruption errors once a reason label exists", (
-            (_sel("wal_write_errors_total", **_AI, reason="corrupt"), per_s(1)),
-        )),
-        Case("WALSyncFailing", "sync failures", (
-            counter(_sel("wal_sync_failures_total", **_AI), 0.5),
-            gauge(_sel("wal_unsynced_tasks", **_AI), 0, 0),
-        ), (_AI,)),
-        Case("WALSyncFailing", "unsynced rows keep growing", (
-            counter(_sel("wal_sync_failures_total", **_W), 0),
-            Series(_sel("wal_unsynced_tasks", **_W), per_s(2, 1), const(3), counter=False),
-        ), (_W,)),
+        QuietCase(
+            "DiskFull",
+            "corruption errors once a reason label exists",
+            ((_sel("wal_write_errors_total", **_AI, reason="corrupt"), per_s(1)),),
+        ),
+        Case(
+            "WALSyncFailing",
+            "sync failures",
+            (
+                counter(_sel("wal_sync_failures_total", **_AI), 0.5),
+                gauge(_sel("wal_unsynced_tasks", **_AI), 0, 0),
+            ),
+            (_AI,),
+        ),
+        Case(
+            "WALSyncFailing",
+            "unsynced rows keep growing",
+            (
+                counter(_sel("wal_sync_failures_total", **_W), 0),
+                Series(_sel("wal_unsynced_tasks", **_W), per_s(2, 1), const(3), counter=False),
+            ),
+            (_W,),
+        ),
         # Databases
         *_db_cases("WasteDBDown", "ecoeco_waste"),
         *_db_cases("AuthDBDown", "ecoeco_auth"),
@@ -223,11 +316,20 @@ def cases() -> list[Case | QuietCase]:
         # External dependencies
         Case("GPT5APIDown", "1 error/s", (counter(_sel("gpt5_api_errors_total", **_AI), 1, 0.1),), (_AI,)),
         QuietCase("GPT5APIDown", "0.3 errors/s", ((_sel("gpt5_api_errors_total", **_AI), per_s(0.3)),)),
-        Case("GPT4oMiniAPIDown", "worker-ai", (counter(_sel("gpt4o_mini_api_errors_total", **_AI), 1),),
-             (_AI,), {"domain": "pipeline"}),
-        Case("GPT4oMiniAPIDown", "chat-llm-api", (
-            counter(_sel("gpt4o_mini_api_errors_total", job="chat-llm-api", instance="chat-llm-api:8000"), 1),
-        ), ({"job": "chat-llm-api", "instance": "chat-llm-api:8000"},), {"domain": "chat"}),
+        Case(
+            "GPT4oMiniAPIDown",
+            "worker-ai",
+            (counter(_sel("gpt4o_mini_api_errors_total", **_AI), 1),),
+            (_AI,),
+            {"domain": "pipeline"},
+        ),
+        Case(
+            "GPT4oMiniAPIDown",
+            "chat-llm-api",
+            (counter(_sel("gpt4o_mini_api_errors_total", job="chat-llm-api", instance="chat-llm-api:8000"), 1),),
+            ({"job": "chat-llm-api", "instance": "chat-llm-api:8000"},),
+            {"domain": "chat"},
+        ),
         Case("S3Down", "1 error/s", (counter(_sel("s3_errors_total", **_W), 1),), (_W,)),
     ]
     return out
@@ -271,9 +373,22 @@ def _expected(rule: dict[str, Any], sample: dict[str, str], templated: dict[str,
             labels[k] = templated[k]
         else:
             labels[k] = str(v)
-    annotations = {k: _LABEL_REF.sub(lambda m: sample.get(m.group(1), ""), str(v))
-                   for k, v in (rule.get("annotations") or {}).items()}
+    annotations = {
+        k: _LABEL_REF.sub(lambda m: sample.get(m.group(1), ""), str(v))
+        for k, v in (rule.get("annotations") or {}).items()
+    }
     return {"exp_labels": labels, "exp_annotations": annotations}
+
+
+def _phased(s: Series, cut: float) -> Callable[[float], float | None]:
+    """Failing until `cut`, then healthy (a counter holds the value it reached)."""
+
+    def fn(t: float) -> float | None:
+        if t <= cut:
+            return s.fail(t)
+        return s.fail(cut) if s.counter else s.ok(t)
+
+    return fn
 
 
 def _slug(text: str) -> str:
@@ -295,65 +410,66 @@ def build_tests(rules: dict[str, dict[str, Any]], interval_s: float) -> dict[str
         n = fire_at // step + 1
         tests = by_alert.setdefault(case.alert, [])
         if isinstance(case, QuietCase):
-            tests.append({
-                "name": f"{case.alert}: quiet: {case.name}",
-                "interval": format_duration(step / 1000),
-                "input_series": [{"series": s, "values": _values(fn, n, step)} for s, fn in case.series],
-                "alert_rule_test": [{"eval_time": format_duration(fire_at / 1000), "alertname": case.alert,
-                                     "exp_alerts": []}],
-            })
+            tests.append(
+                {
+                    "name": f"{case.alert}: quiet: {case.name}",
+                    "interval": format_duration(step / 1000),
+                    "input_series": [{"series": s, "values": _values(fn, n, step)} for s, fn in case.series],
+                    "alert_rule_test": [
+                        {"eval_time": format_duration(fire_at / 1000), "alertname": case.alert, "exp_alerts": []}
+                    ],
+                }
+            )
             continue
         expected = [_expected(rule, lab, case.templated) for lab in case.labels]
-        checks = []
+        checks: list[dict[str, Any]] = []
         if for_ms > 0:  # pending, not firing, at the first evaluation
             checks.append({"eval_time": "0s", "alertname": case.alert, "exp_alerts": []})
         if range_ms == 0 and for_ms > step:
             pending = ((for_ms - 1) // step) * step  # last evaluation before `for` has passed
             checks.append({"eval_time": format_duration(pending / 1000), "alertname": case.alert, "exp_alerts": []})
-        checks.append({"eval_time": format_duration(fire_at / 1000), "alertname": case.alert,
-                       "exp_alerts": expected})
+        checks.append({"eval_time": format_duration(fire_at / 1000), "alertname": case.alert, "exp_alerts": expected})
         interval = format_duration(step / 1000)
-        tests.append({
-            "name": f"{case.alert}: fires: {case.name}",
-            "interval": interval,
-            "input_series": [{"series": s.selector, "values": _values(s.fail, n, step)} for s in case.series],
-            "alert_rule_test": checks,
-        })
-        tests.append({
-            "name": f"{case.alert}: quiet: healthy ({case.name})",
-            "interval": interval,
-            "input_series": [{"series": s.selector, "values": _values(s.ok, n, step)} for s in case.series],
-            "alert_rule_test": [{"eval_time": format_duration(fire_at / 1000), "alertname": case.alert,
-                                 "exp_alerts": []}],
-        })
+        tests.append(
+            {
+                "name": f"{case.alert}: fires: {case.name}",
+                "interval": interval,
+                "input_series": [{"series": s.selector, "values": _values(s.fail, n, step)} for s in case.series],
+                "alert_rule_test": checks,
+            }
+        )
+        tests.append(
+            {
+                "name": f"{case.alert}: quiet: healthy ({case.name})",
+                "interval": interval,
+                "input_series": [{"series": s.selector, "values": _values(s.ok, n, step)} for s in case.series],
+                "alert_rule_test": [
+                    {"eval_time": format_duration(fire_at / 1000), "alertname": case.alert, "exp_alerts": []}
+                ],
+            }
+        )
         # resolves: failing until fire_at, then healthy long enough for every range to forget it
         recover_n = n + (range_ms + for_ms) // step + 3
         end = (recover_n - 1) * step
 
-        def phased(s: Series) -> Callable[[float], float | None]:
-            cut = fire_at / 1000
-
-            def fn(t: float) -> float | None:
-                if t <= cut:
-                    return s.fail(t)
-                return s.fail(cut) if s.counter else s.ok(t)
-
-            return fn
-
-        tests.append({
-            "name": f"{case.alert}: resolves: {case.name}",
-            "interval": interval,
-            "input_series": [{"series": s.selector, "values": _values(phased(s), recover_n, step)}
-                             for s in case.series],
-            "alert_rule_test": [
-                {"eval_time": format_duration(fire_at / 1000), "alertname": case.alert, "exp_alerts": expected},
-                {"eval_time": format_duration(end / 1000), "alertname": case.alert, "exp_alerts": []},
-            ],
-        })
+        tests.append(
+            {
+                "name": f"{case.alert}: resolves: {case.name}",
+                "interval": interval,
+                "input_series": [
+                    {"series": s.selector, "values": _values(_phased(s, fire_at / 1000), recover_n, step)}
+                    for s in case.series
+                ],
+                "alert_rule_test": [
+                    {"eval_time": format_duration(fire_at / 1000), "alertname": case.alert, "exp_alerts": expected},
+                    {"eval_time": format_duration(end / 1000), "alertname": case.alert, "exp_alerts": []},
+                ],
+            }
+        )
     return by_alert
 
 
-class _NoAliases(yaml.SafeDumper):
+class _NoAliases(yaml.SafeDumper):  # type: ignore[misc]
     def ignore_aliases(self, data: Any) -> bool:
         return True
 
@@ -367,7 +483,11 @@ def write_test_files(rendered: Path, interval_s: float) -> dict[str, Path]:
     paths: dict[str, Path] = {}
     for alert, tests in build_tests(rules, interval_s).items():
         path = out_dir / f"{_slug(alert)}.test.yml"
-        doc = {"rule_files": rule_files, "evaluation_interval": format_duration(interval_s), "tests": tests}
+        doc: dict[str, Any] = {
+            "rule_files": rule_files,
+            "evaluation_interval": format_duration(interval_s),
+            "tests": tests,
+        }
         path.write_text(yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, width=10_000))
         paths[alert] = path
     return paths

@@ -47,8 +47,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[float, Rendered]:
     for scale in SCALES:
         d = tmp_path_factory.mktemp(f"scale-{scale}")
         timing = render_all(scale, d)
-        out[scale] = Rendered(scale, d, timing.evaluation_interval_s,
-                              write_test_files(d, timing.evaluation_interval_s))
+        out[scale] = Rendered(scale, d, timing.evaluation_interval_s, write_test_files(d, timing.evaluation_interval_s))
     return out
 
 
@@ -115,8 +114,9 @@ def test_promtool_check_rules(rendered: dict[float, Rendered], scale: float) -> 
 
 @pytest.mark.parametrize("scale", SCALES)
 @pytest.mark.parametrize("alert", ALERTS)
-def test_promtool_unit_tests(rendered: dict[float, Rendered], unit_results: dict[float, tuple[dict[str, str], str]],
-                             scale: float, alert: str) -> None:
+def test_promtool_unit_tests(
+    rendered: dict[float, Rendered], unit_results: dict[float, tuple[dict[str, str], str]], scale: float, alert: str
+) -> None:
     path = rendered[scale].test_files.get(alert)
     assert path is not None, f"no promtool test for {alert}"
     blocks, output = unit_results[scale]
