@@ -105,3 +105,12 @@ def dashboard_metric_names(path: Path | str | None = None) -> set[str]:
     for _title, expr in dashboard_queries(dashboard):
         names |= metric_names(expr)
     return names
+
+
+def server_metric_names(url: str, timeout: float = 10.0) -> set[str]:
+    """Metric names a running Prometheus has series for (/api/v1/label/__name__/values)."""
+    import requests
+
+    response = requests.get(f"{url.rstrip('/')}/api/v1/label/__name__/values", timeout=timeout)
+    response.raise_for_status()
+    return set(response.json()["data"])

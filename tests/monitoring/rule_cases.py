@@ -99,7 +99,7 @@ def _pg_labels(db: str) -> dict[str, str]:
 
 def _db_cases(alert: str, db: str) -> list[Case | QuietCase]:
     target = _pg_labels(db)
-    exported = {**target, "server": f"{target['pg_server']}:5432"}
+    exported = dict(target)  # pg_up carries no `server` label (seen on 0.11.1)
     other = "ecoeco_chat" if db != "ecoeco_chat" else "ecoeco_auth"
     return [
         # the exporter answers and says the server is down
