@@ -1,0 +1,82 @@
+"""Session start: undo whatever an interrupted earlier run left in the project (by label and by tag)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import docker
+import docker.errors
+
+from faults.base import TAG
+from faults.cut_network import in_netns
+from faults.fill_disk import remove_ballast
+from faults.gpt_outage import CONTROL_FILE, reset_control
+from faults.target import COMPOSE_SERVICE, Stack, volume_host_path
+
+
+def _flush_iptables(pid: int) -> int:
+    """Delete every rule tagged TAG in the network namespace of `pid`; returns how many."""
+    removed = 0
+    for line in in_netns(pid, "iptables", "-w", "5", "-S").stdout.splitlines():
+        # `-S` prints each rule as it was added: the same words after -D delete exactly that rule
+        tagged = TAG in line and line.startswith("-A ")
+        if tagged and in_netns(pid, "iptables", "-w", "5", "-D", *shlex.split(line[3:])).returncode == 0:
+            removed += 1
+    return removed
+
+
+def _clear_policies(stack: Stack) -> list[str]:
+    """Clear every RabbitMQ policy named TAG* through the first running node."""
+    for container in stack.all_containers():
+        if not container.labels.get(COMPOSE_SERVICE, "").startswith("rabbitmq") or container.status != "running":
+            continue
+        result = container.exec_run(["rabbitmqctl", "-q", "list_policies", "--formatter", "json"])
+        if result.exit_code != 0:
+            continue
+        names = [p["name"] for p in json.loads(result.output.decode() or "[]") if p["name"].startswith(TAG)]
+        for name in names:
+            container.exec_run(["rabbitmqctl", "clear_policy", name])
+        return [f"cleared RabbitMQ policy {n}" for n in names]
+    return []
+
+
+def heal_leftovers(client: docker.DockerClient, project: str, control_file: Path = CONTROL_FILE) -> list[str]:
+    """Undo what an earlier, interrupted run may have left in the project; returns what was done."""
+    stack = Stack(client, project)
+    actions: list[str] = []
+    networks = stack.networks()
+    for c in stack.all_containers():
+        service = c.labels.get(COMPOSE_SERVICE, c.name)
+        if c.status == "paused":
+            c.unpause()
+            actions.append(f"unpaused {c.name}")
+        attached = set(c.attrs["NetworkSettings"]["Networks"] or {})
+        mode = str(c.attrs["HostConfig"].get("NetworkMode", ""))
+        own_stack = mode not in ("host", "none") and not mode.startswith(("container:", "service:"))
+        if networks and own_stack and not attached & {n.name for n in networks}:
+            for net in networks:  # compose attaches every service to the project's networks here
+                net.connect(c, aliases=[service])
+                actions.append(f"reconnected {c.name} to {net.name} as {service}")
+        # only services meant to run all the time: a finished one-shot container stays finished
+        policy = (c.attrs["HostConfig"].get("RestartPolicy") or {}).get("Name", "no")
+        if c.status in ("exited", "created") and policy in ("always", "unless-stopped"):
+            try:
+                c.start()
+                actions.append(f"started {c.name}")
+            except docker.errors.APIError as exc:
+                actions.append(f"could not start {c.name}: {exc}")
+        c.reload()
+        if c.status == "running":
+            removed = _flush_iptables(int(c.attrs["State"]["Pid"]))
+            if removed:
+                actions.append(f"removed {removed} iptables rules in {c.name}")
+    for volume in stack.volumes():
+        path = volume_host_path(volume)
+        if path.is_dir() and remove_ballast(path):
+            actions.append(f"deleted ballast in volume {volume.name}")
+    reset_control(control_file)
+    actions.append(f"reset {control_file} to healthy")
+    actions.extend(_clear_policies(stack))
+    return actions
