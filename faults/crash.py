@@ -1,0 +1,106 @@
+"""Crash containers the way a real process dies: SIGKILL of the main process from the host.
+
+`docker kill` / `docker stop` count as a manual stop and the restart policy would not bring the
+container back; a SIGKILL from the host is a crash, so the policy (not the harness) restarts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+import docker.errors
+from docker.models.containers import Container
+
+from faults.base import Evidence, Fault, FaultError, wait_for
+from faults.target import Stack, is_running, main_pid
+
+
+def _start_marker(container: Container) -> tuple[int, str]:
+    """(RestartCount, StartedAt): changes whenever the container was started again."""
+    container.reload()
+    return int(container.attrs["RestartCount"]), str(container.attrs["State"]["StartedAt"])
+
+
+class Crash(Fault):
+    """SIGKILL the main process of every container of one or several services at once."""
+
+    name = "crash"
+
+    def __init__(self, stack: Stack, services: str | Sequence[str], grace_s: float = 10.0,
+                 observe_s: float = 5.0) -> None:
+        self.stack = stack
+        self.services = [services] if isinstance(services, str) else list(services)
+        self.grace_s = grace_s  # how long heal lets the restart policy act before starting by hand
+        self.observe_s = observe_s  # how long inject watches for the restart or the dead state
+        self._before: dict[str, tuple[int, str]] = {}
+        self._seen_down: dict[str, bool] = {}
+        self._targets: list[Container] = []
+
+    def inject(self) -> None:
+        """Kill all targets first, then watch, so a multi-node crash is simultaneous."""
+        targets = [c for service in self.services for c in self.stack.containers(service)]
+        pids = {c.id: main_pid(c) for c in targets}  # FaultError if one is not running: crash none
+        self._targets = targets
+        for c in targets:
+            self._before[c.id] = _start_marker(c)
+        for c in targets:
+            try:
+                os.kill(pids[c.id], signal.SIGKILL)
+            except ProcessLookupError as exc:
+                raise FaultError(f"main process {pids[c.id]} of {c.name} vanished before the kill") from exc
+        for c in targets:
+            self._seen_down[c.id] = False
+
+        def all_observed() -> bool:
+            for c in targets:
+                if not self._seen_down[c.id]:
+                    restarted = _start_marker(c) != self._before[c.id]
+                    self._seen_down[c.id] = restarted or not c.attrs["State"]["Running"]
+            return all(self._seen_down.values())
+
+        # not seeing it within observe_s is for evidence() to report: the kill itself happened
+        with contextlib.suppress(FaultError):
+            wait_for(all_observed, timeout_s=self.observe_s, what="crashed containers seen down or restarted",
+                     interval_s=0.05)
+
+    def heal(self) -> None:
+        """Give the restart policy `grace_s`; start any target still not running."""
+        for c in self._targets:
+            try:
+                running = partial(is_running, c)
+                if not running():
+                    try:
+                        wait_for(running, timeout_s=self.grace_s, what=f"{c.name} restarted by its restart policy")
+                    except FaultError:
+                        # restart policy "no", or Docker gave up: start it by hand (an APIError here
+                        # means Docker is restarting it right now; the wait below decides)
+                        with contextlib.suppress(docker.errors.APIError):
+                            c.start()
+                wait_for(running, timeout_s=30, what=f"{c.name} running")
+            except docker.errors.NotFound:
+                continue  # removed meanwhile: nothing left to heal
+
+    def evidence(self) -> list[Evidence]:
+        """Per target: seen not running, or RestartCount / StartedAt changed since the kill."""
+        out = []
+        for c in self._targets:
+            try:
+                after = _start_marker(c)
+            except docker.errors.NotFound:
+                out.append(Evidence(f"crashed:{c.name}", False, "container no longer exists"))
+                continue
+            before = self._before.get(c.id)
+            changed = before is not None and after != before
+            ok = changed or self._seen_down.get(c.id, False)
+            out.append(Evidence(f"crashed:{c.name}", ok, f"seen down={self._seen_down.get(c.id, False)}, "
+                                f"(RestartCount, StartedAt) before={before} after={after}"))
+        return out or [Evidence("crashed", False, "nothing was killed")]
+
+    def describe(self) -> dict[str, Any]:
+        """Services, grace and observation windows."""
+        return {"fault": self.name, "services": self.services, "grace_s": self.grace_s, "observe_s": self.observe_s}
