@@ -1,0 +1,128 @@
+"""Fill the filesystem under a named volume until writes fail with ENOSPC (a real full disk)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+from faults.base import TAG, Evidence, Fault, FaultError
+from faults.target import Stack, volume_host_path
+
+BALLAST_NAME = f".{TAG}-ballast"
+PROBE_NAME = f".{TAG}-probe"
+_MIB = 1024 * 1024
+
+
+def remove_ballast(directory: Path) -> bool:
+    """Delete the ballast (and probe) file in a volume directory; True if a ballast was there."""
+    found = (directory / BALLAST_NAME).exists()
+    for name in (BALLAST_NAME, PROBE_NAME):
+        with contextlib.suppress(FileNotFoundError):
+            (directory / name).unlink()
+    return found
+
+
+def _enospc_on_write(directory: Path) -> tuple[bool, str]:
+    """Try to write and sync 64 KiB; (True, detail) when the filesystem answers ENOSPC."""
+    probe = directory / PROBE_NAME
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"\0" * 65536)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return False, "a 64 KiB write succeeded"
+    except OSError as exc:
+        return exc.errno == errno.ENOSPC, f"write failed: {exc}"
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            probe.unlink()
+
+
+class FillDisk(Fault):
+    """Write a ballast file into a volume's host directory until its filesystem is full."""
+
+    name = "fill_disk"
+
+    def __init__(self, stack: Stack, volume: str, max_fill_bytes: int = 4 * 1024 * _MIB) -> None:
+        self.stack = stack
+        self.volume = volume
+        self.max_fill_bytes = max_fill_bytes  # refuse to fill a filesystem with more free space than this
+        self._dir: Path | None = None
+        self._written = 0
+        self._enospc_seen = False
+
+    def _check_filesystem(self, directory: Path) -> int:
+        """Free bytes (root's view) of the volume's filesystem; FaultError if it must not be filled."""
+        if not directory.is_dir():
+            raise FaultError(f"volume {self.volume}: host path {directory} is not a directory")
+        dev = os.stat(directory).st_dev
+        docker_root = str(self.stack.client.info().get("DockerRootDir", "/var/lib/docker"))
+        for protected in ("/", docker_root):
+            if os.path.exists(protected) and os.stat(protected).st_dev == dev:
+                raise FaultError(f"refusing to fill {directory}: it is on the same filesystem as {protected}; "
+                                 "put the volume on its own small filesystem (e.g. a loop-mounted ext4 image)")
+        st = os.statvfs(directory)
+        free = st.f_bfree * st.f_frsize  # we write as root, so reserved blocks count too
+        if free > self.max_fill_bytes:
+            raise FaultError(f"refusing to fill {directory}: {free} bytes free > max_fill_bytes {self.max_fill_bytes}")
+        return free
+
+    def inject(self) -> None:
+        """Preallocate most of the free space, then top up with writes until ENOSPC."""
+        directory = volume_host_path(self.stack.volume(self.volume))
+        free = self._check_filesystem(directory)
+        self._dir = directory  # set before writing: heal removes a partial ballast too
+        fd = os.open(directory / BALLAST_NAME, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            # leave a little for extent metadata, so the fallocate itself does not fail
+            with contextlib.suppress(OSError):
+                if free > 2 * _MIB:
+                    os.posix_fallocate(fd, 0, free - _MIB)
+            self._written = os.fstat(fd).st_size
+            os.lseek(fd, 0, os.SEEK_END)
+            for chunk in (_MIB, 4096, 512):
+                self._top_up(fd, chunk, limit=free + _MIB)
+            with contextlib.suppress(OSError):
+                os.fsync(fd)
+        finally:
+            os.close(fd)
+        if not self._enospc_seen:
+            raise FaultError(f"wrote {self._written} bytes into {directory} without seeing ENOSPC")
+
+    def _top_up(self, fd: int, chunk: int, limit: int) -> None:
+        block = b"\0" * chunk
+        while self._written + chunk <= limit:
+            try:
+                self._written += os.write(fd, block)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise FaultError(f"ballast write failed: {exc}") from exc
+                self._enospc_seen = True
+                return
+
+    def heal(self) -> None:
+        """Delete the ballast file (no-op if there is none)."""
+        if self._dir is not None:
+            remove_ballast(self._dir)
+
+    def evidence(self) -> list[Evidence]:
+        """ENOSPC seen while filling; free space now; a fresh 64 KiB write fails with ENOSPC."""
+        if self._dir is None:
+            return [Evidence("enospc", False, "no volume was filled")]
+        st = os.statvfs(self._dir)
+        free, avail = st.f_bfree * st.f_frsize, st.f_bavail * st.f_frsize
+        probe_enospc, probe_detail = _enospc_on_write(self._dir)
+        return [
+            Evidence("enospc-while-filling", self._enospc_seen, f"ballast {self._written} bytes in {self._dir}"),
+            Evidence("no-free-space", avail == 0, f"free={free} bytes, available to non-root={avail} bytes"),
+            Evidence("enospc-on-write", probe_enospc, probe_detail),
+        ]
+
+    def describe(self) -> dict[str, Any]:
+        """Volume and safety cap."""
+        return {"fault": self.name, "volume": self.volume, "max_fill_bytes": self.max_fill_bytes}
