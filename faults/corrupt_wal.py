@@ -1,0 +1,133 @@
+"""Damage a worker's SQLite WAL (or a page of its database) while the worker is down.
+
+Corruption is permanent: heal only makes sure the worker runs again. The worker is halted with
+SIGKILL by default, because a graceful stop lets SQLite checkpoint and delete the -wal file,
+which would leave nothing to damage.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+from docker.models.containers import Container
+
+from faults import sqlite_damage
+from faults.base import Evidence, Fault, FaultError, wait_for
+from faults.target import OUR_LABEL, Stack, is_running, state, volume_host_path
+
+MODES = ("truncate", "flip", "delete", "damage_page")
+
+
+class CorruptWal(Fault):
+    """Halt the container, damage `task_queue.db-wal` (or the db) in its volume, start it again."""
+
+    name = "corrupt_wal"
+
+    def __init__(self, stack: Stack, service: str, mode: str = "truncate", wal_dir: str = "/var/lib/ecoeco/wal",
+                 db_name: str = "task_queue.db", halt: str = "kill", page: int = 2) -> None:
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+        if halt not in ("kill", "stop"):
+            raise ValueError(f"halt must be 'kill' or 'stop', not {halt!r}")
+        self.stack, self.service, self.mode = stack, service, mode
+        self.wal_dir, self.db_name, self.halt, self.page = wal_dir, db_name, halt, page
+        self._container: Container | None = None
+        self._before: dict[str, tuple[int, str] | None] = {}
+        self._after: dict[str, tuple[int, str] | None] = {}
+        self._damage = ""
+
+    def _host_dir(self, container: Container) -> Path:
+        """Host directory behind `wal_dir` in the container (a volume of ours, or a bind mount)."""
+        for mount in container.attrs["Mounts"]:
+            if mount.get("Destination") != self.wal_dir:
+                continue
+            if mount.get("Type") == "volume":
+                volume = self.stack.client.volumes.get(mount["Name"])
+                if (volume.attrs.get("Labels") or {}).get(OUR_LABEL) != self.stack.project:
+                    raise FaultError(f"refusing to damage volume {volume.name}: not labelled {OUR_LABEL}")
+                return volume_host_path(volume)
+            return Path(mount["Source"])
+        raise FaultError(f"{container.name} has no mount at {self.wal_dir}")
+
+    def _files(self, directory: Path) -> dict[str, Path]:
+        db = directory / self.db_name
+        return {"db": db, "wal": Path(f"{db}-wal"), "shm": Path(f"{db}-shm")}
+
+    def inject(self) -> None:
+        """Halt, damage, start; the container is started again even when the damage fails."""
+        container = self.stack.container(self.service)
+        directory = self._host_dir(container)
+        files = self._files(directory)
+        self._container = container
+        # Docker counts both as a manual stop: the restart policy stays out of the way.
+        if self.halt == "kill":
+            container.kill()
+        else:
+            container.stop(timeout=10)
+        wait_for(lambda: not state(container)["Running"], timeout_s=30, what=f"{container.name} halted")
+        self._before = {k: sqlite_damage.fingerprint(p) for k, p in files.items()}
+        try:
+            self._damage = self._apply(files)
+        finally:
+            self._after = {k: sqlite_damage.fingerprint(p) for k, p in files.items()}
+            self.heal()
+
+    def _apply(self, files: dict[str, Path]) -> str:
+        """Do the damage; returns what was done."""
+        wal, db = files["wal"], files["db"]
+        if self.mode != "damage_page":
+            size = wal.stat().st_size if wal.exists() else None
+            if size is None or size <= sqlite_damage.WAL_HEADER_BYTES:
+                # nothing committed is at risk: the fault would test nothing
+                raise FaultError(f"no WAL frames in {wal} to damage (size {size}; checkpointed, or never written)")
+        # The -shm index is derived from the WAL: drop it so SQLite rebuilds it from the damaged WAL.
+        with contextlib.suppress(FileNotFoundError):
+            files["shm"].unlink()
+        try:
+            if self.mode == "truncate":
+                return sqlite_damage.truncate_half(wal)
+            if self.mode == "delete":
+                return sqlite_damage.delete(wal)
+            if self.mode == "flip":
+                return sqlite_damage.flip_frame_byte(wal)
+            return sqlite_damage.damage_page(db, self.page)
+        except (ValueError, OSError) as exc:
+            raise FaultError(f"could not damage {self.mode}: {exc}") from exc
+
+    def heal(self) -> None:
+        """Start the container if it is down (the damage itself cannot be undone)."""
+        if self._container is None:
+            return
+        try:
+            if not state(self._container)["Running"]:
+                self._container.start()
+            wait_for(lambda: self._container is not None and is_running(self._container), timeout_s=30,
+                     what=f"{self._container.name} running after WAL damage")
+        except docker.errors.NotFound:
+            return
+
+    def evidence(self) -> list[Evidence]:
+        """File (size, sha256) before vs after the damage; the container running again."""
+        if not self._before:
+            return [Evidence("damaged", False, "nothing was damaged")]
+        key = "db" if self.mode == "damage_page" else "wal"
+        before, after = self._before.get(key), self._after.get(key)
+        expected = {
+            "truncate": after is not None and before is not None and after[0] == before[0] // 2,
+            "delete": before is not None and after is None,
+            "flip": after is not None and before is not None and after[0] == before[0] and after[1] != before[1],
+            "damage_page": after is not None and before is not None and after[1] != before[1],
+        }[self.mode]
+        running = self._container is not None and is_running(self._container)
+        return [
+            Evidence(f"damaged:{key}", expected, f"{self._damage or 'no damage done'}; before={before} after={after}"),
+            Evidence("running-again", running, "the corruption is permanent; only the container was restarted"),
+        ]
+
+    def describe(self) -> dict[str, Any]:
+        """Service, mode, files, halt method."""
+        return {"fault": self.name, "service": self.service, "mode": self.mode, "wal_dir": self.wal_dir,
+                "db_name": self.db_name, "halt": self.halt, "page": self.page}
