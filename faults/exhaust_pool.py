@@ -1,0 +1,79 @@
+"""Hold every connection slot of a PostgreSQL server until it answers 'too many clients'."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+
+from faults.base import Evidence, Fault, FaultError
+from faults.target import Stack
+
+# Superusers get "too many clients"; others hit the reserved slots first.
+_EXHAUSTED = ("too many clients", "remaining connection slots are reserved")
+
+
+def _exhausted(exc: Exception) -> bool:
+    return any(marker in str(exc) for marker in _EXHAUSTED)
+
+
+class ExhaustPool(Fault):
+    """Open connections from the host to a PostgreSQL service's published port until refused."""
+
+    name = "exhaust_pool"
+
+    def __init__(self, stack: Stack, service: str = "pg-waste", dbname: str = "postgres", user: str = "ecoeco",
+                 password: str = "ecoeco", max_connections: int = 1000, connect_timeout_s: int = 5) -> None:
+        self.stack = stack
+        self.service = service
+        self.dbname, self.user, self.password = dbname, user, password
+        self.max_connections = max_connections  # give up (FaultError) rather than open more than this
+        self.connect_timeout_s = connect_timeout_s
+        self._held: list[psycopg2.extensions.connection] = []
+        self._refusal = ""
+        self._port = 0
+
+    def _connect(self) -> psycopg2.extensions.connection:
+        return psycopg2.connect(host="127.0.0.1", port=self._port, dbname=self.dbname, user=self.user,
+                                password=self.password, connect_timeout=self.connect_timeout_s,
+                                application_name="ecoeco-fault-exhaust-pool")
+
+    def inject(self) -> None:
+        """Connect until the server refuses with 'too many clients'; keep every connection open."""
+        self._port = self.stack.host_port(self.service, 5432)
+        while len(self._held) < self.max_connections:
+            try:
+                self._held.append(self._connect())
+            except psycopg2.OperationalError as exc:
+                if _exhausted(exc):
+                    self._refusal = str(exc).strip()
+                    return
+                raise FaultError(f"connecting to {self.service} on 127.0.0.1:{self._port} failed: {exc}") from exc
+        raise FaultError(f"{self.service} still accepts connections after {self.max_connections}")
+
+    def heal(self) -> None:
+        """Close every held connection."""
+        while self._held:
+            conn = self._held.pop()
+            with contextlib.suppress(Exception):  # a connection the server already dropped is fine
+                conn.close()
+
+    def evidence(self) -> list[Evidence]:
+        """The refusal seen at inject; a fresh connection is refused now too."""
+        out = [Evidence("refused-at-inject", bool(self._refusal),
+                        f"holding {len(self._held)} connections; server said: {self._refusal or 'nothing'}")]
+        if not self._port:
+            return out
+        try:
+            self._connect().close()
+            out.append(Evidence("refused-now", False, "a new connection was accepted"))
+        except psycopg2.OperationalError as exc:
+            out.append(Evidence("refused-now", _exhausted(exc), str(exc).strip()))
+        return out
+
+    def describe(self) -> dict[str, Any]:
+        """Service, database, user, cap."""
+        return {"fault": self.name, "service": self.service, "dbname": self.dbname, "user": self.user,
+                "max_connections": self.max_connections}
