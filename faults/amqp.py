@@ -1,0 +1,30 @@
+"""AMQP access from the host to a RabbitMQ node's published port (shared by the queue faults)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pika
+import pika.exceptions
+
+from faults.base import FaultError
+from faults.target import Stack
+
+NODES = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
+DEAD_LETTER_QUEUE = "dead_letter_queue"
+
+
+def amqp_connection(stack: Stack, node: str, user: str = "ecoeco", password: str = "ecoeco") -> pika.BlockingConnection:
+    """A blocking AMQP connection to a node's published 127.0.0.1 port."""
+    params = pika.ConnectionParameters(
+        host="127.0.0.1", port=stack.host_port(node, 5672), credentials=pika.PlainCredentials(user, password),
+        connection_attempts=1, socket_timeout=5, blocked_connection_timeout=5, stack_timeout=10)
+    try:
+        return pika.BlockingConnection(params)
+    except pika.exceptions.AMQPError as exc:
+        raise FaultError(f"cannot reach RabbitMQ node {node}: {exc!r}") from exc
+
+
+def queue_depth(channel: Any, queue: str) -> int:
+    """Messages ready in a queue (passive declare: never creates it)."""
+    return int(channel.queue_declare(queue, passive=True).method.message_count)
