@@ -1,0 +1,23 @@
+"""Fault primitives for the Ecoeco stack: one module per mechanism, all with inject / heal / evidence."""
+
+from faults.base import TAG, Evidence, Fault, FaultError, took_effect
+from faults.block_queue import BlockQueue
+from faults.corrupt_wal import CorruptWal
+from faults.crash import Crash
+from faults.cut_network import CutLink
+from faults.exhaust_pool import ExhaustPool
+from faults.fill_disk import FillDisk
+from faults.gpt_outage import GptOutage
+from faults.isolate import Isolate
+from faults.pause import Pause
+from faults.poison_messages import PoisonMessages
+from faults.registry import FaultSet, Nemesis, Record, heal_leftovers
+from faults.s3_outage import S3Outage
+from faults.stop import Stop
+from faults.target import Stack
+
+__all__ = [
+    "TAG", "BlockQueue", "CorruptWal", "Crash", "CutLink", "Evidence", "ExhaustPool", "Fault", "FaultError",
+    "FaultSet", "FillDisk", "GptOutage", "Isolate", "Nemesis", "Pause", "PoisonMessages", "Record", "S3Outage",
+    "Stack", "Stop", "heal_leftovers", "took_effect",
+]
