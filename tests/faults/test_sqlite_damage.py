@@ -1,0 +1,75 @@
+"""SQLite damage on real WAL-mode files: committed rows vanish while integrity_check may still say ok."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+from faults import sqlite_damage
+from tests.faults.sqlite_wal import make_wal_db, read_back
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "task_queue.db"
+    make_wal_db(path, checkpointed=50, in_wal=200)
+    assert Path(f"{path}-wal").stat().st_size > 0
+    return path
+
+
+def _drop_shm(db: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        Path(f"{db}-shm").unlink()
+
+
+def test_undamaged_wal_keeps_every_commit(db: Path) -> None:
+    assert read_back(db) == (250, "ok")
+
+
+def test_truncate_half_loses_commits_silently(db: Path) -> None:
+    _drop_shm(db)
+    sqlite_damage.truncate_half(Path(f"{db}-wal"))
+    rows, check = read_back(db)
+    assert rows is not None and 50 <= rows < 250
+    assert check == "ok"
+
+
+def test_flipped_byte_drops_its_frame_and_everything_after(db: Path) -> None:
+    _drop_shm(db)
+    what = sqlite_damage.flip_frame_byte(Path(f"{db}-wal"))
+    rows, check = read_back(db)
+    assert rows is not None and 50 <= rows < 250, what
+    assert check == "ok"
+
+
+def test_deleted_wal_loses_every_uncheckpointed_commit(db: Path) -> None:
+    _drop_shm(db)
+    sqlite_damage.delete(Path(f"{db}-wal"))
+    assert read_back(db) == (50, "ok")
+
+
+def test_damaged_page_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "task_queue.db"
+    make_wal_db(path, checkpointed=300, in_wal=0)
+    sqlite_damage.damage_page(path, page=2)
+    rows, check = read_back(path)
+    assert rows is None or check != "ok"
+
+
+def test_fingerprint_sees_the_change(db: Path) -> None:
+    wal = Path(f"{db}-wal")
+    before = sqlite_damage.fingerprint(wal)
+    sqlite_damage.flip_frame_byte(wal, frame=0)
+    after = sqlite_damage.fingerprint(wal)
+    assert before is not None and after is not None
+    assert before[0] == after[0] and before[1] != after[1]
+    assert sqlite_damage.fingerprint(db.with_name("missing")) is None
+
+
+def test_out_of_range_damage_is_refused(db: Path) -> None:
+    with pytest.raises(ValueError, match="no page"):
+        sqlite_damage.damage_page(db, page=10_000)
+    with pytest.raises(ValueError, match="no frame"):
+        sqlite_damage.flip_frame_byte(Path(f"{db}-wal"), frame=10_000)
