@@ -1,0 +1,113 @@
+"""Crash, stop, pause and S3 outage against throwaway containers; target resolution refuses strangers."""
+
+from __future__ import annotations
+
+import docker.errors
+import pytest
+
+from faults import Crash, FaultError, Nemesis, Pause, S3Outage, Stop, took_effect
+from faults.target import COMPOSE_PROJECT, COMPOSE_SERVICE, OUR_LABEL, is_running
+from tests.faults.conftest import PROJECT, TestProject
+
+pytestmark = pytest.mark.integration
+
+
+def test_crash_is_repaired_by_the_restart_policy(proj: TestProject) -> None:
+    container = proj.run("waste-api")
+    fault = Crash(proj.stack, "waste-api")
+    fault.inject()
+    assert took_effect(fault.evidence()), fault.evidence()
+    container.reload()
+    assert container.attrs["RestartCount"] >= 1  # Docker, not the harness, brought it back
+    fault.heal()
+    fault.heal()
+    assert is_running(container)
+
+
+def test_crash_of_several_services_at_once(proj: TestProject) -> None:
+    nodes = [proj.run(f"rabbitmq-{i}") for i in (1, 2, 3)]
+    with Nemesis() as nemesis:
+        fault = Crash(proj.stack, [f"rabbitmq-{i}" for i in (1, 2, 3)])
+        nemesis.inject(fault)
+        evidence = nemesis.evidence(fault)
+        assert len(evidence) == 3 and took_effect(evidence), evidence
+    assert all(is_running(n) for n in nodes)
+
+
+def test_crash_heal_starts_what_no_policy_restarts(proj: TestProject) -> None:
+    container = proj.run("worker-ai", restart="no")
+    fault = Crash(proj.stack, "worker-ai", grace_s=1.0)
+    fault.inject()
+    assert took_effect(fault.evidence())
+    assert not is_running(container)
+    fault.heal()
+    assert is_running(container)
+
+
+def test_crash_of_a_stopped_service_is_refused(proj: TestProject) -> None:
+    proj.run("auth-api").stop(timeout=5)
+    with pytest.raises(FaultError, match="not running"):
+        Crash(proj.stack, "auth-api").inject()
+
+
+def test_stop_until_healed(proj: TestProject) -> None:
+    container = proj.run("pg-waste")
+    fault = Stop(proj.stack, "pg-waste")
+    fault.inject()
+    assert took_effect(fault.evidence())
+    container.reload()
+    assert container.status == "exited"  # a manual stop: the restart policy leaves it down
+    fault.heal()
+    fault.heal()
+    assert is_running(container)
+    assert not took_effect(fault.evidence())
+
+
+def test_pause_freezes_until_healed(proj: TestProject) -> None:
+    container = proj.run("pg-auth")
+    fault = Pause(proj.stack, "pg-auth")
+    fault.inject()
+    assert took_effect(fault.evidence())
+    with pytest.raises(docker.errors.APIError, match="paused"):
+        container.exec_run(["true"])  # frozen: nothing can run inside
+    fault.heal()
+    fault.heal()
+    assert is_running(container) and container.exec_run(["true"]).exit_code == 0
+
+
+@pytest.mark.parametrize("how", ["stop", "pause"])
+def test_s3_outage(proj: TestProject, how: str) -> None:
+    container = proj.run("s3")
+    fault = S3Outage(proj.stack, how)
+    fault.inject()
+    assert took_effect(fault.evidence())
+    fault.heal()
+    assert is_running(container)
+
+
+def test_heal_before_inject_is_harmless(proj: TestProject) -> None:
+    proj.run("s3")
+    for fault in (Crash(proj.stack, "s3"), Stop(proj.stack, "s3"), Pause(proj.stack, "s3")):
+        fault.heal()
+        assert not took_effect(fault.evidence())
+
+
+def test_strangers_are_refused(proj: TestProject) -> None:
+    # compose labels of our project, but the project label of someone else
+    stranger = proj.run("chat-llm-api", labels={COMPOSE_PROJECT: PROJECT, COMPOSE_SERVICE: "chat-llm-api",
+                                                OUR_LABEL: "someone-else"})
+    with pytest.raises(FaultError, match="refusing"):
+        Crash(proj.stack, "chat-llm-api").inject()
+    with pytest.raises(FaultError, match="refusing"):
+        proj.stack.ensure_ours(stranger)
+    assert is_running(stranger)
+    with pytest.raises(FaultError, match="no container"):
+        proj.stack.container("no-such-service")
+
+
+def test_host_port_comes_from_the_binding(proj: TestProject) -> None:
+    proj.run("waste-api", ports={"8000/tcp": ("127.0.0.1", None)})
+    port = proj.stack.host_port("waste-api", 8000)
+    assert 1024 < port < 65536
+    with pytest.raises(FaultError, match="publishes no host port"):
+        proj.stack.host_port("waste-api", 9999)

@@ -1,0 +1,128 @@
+"""Faults that need a real server: PostgreSQL connection exhaustion, RabbitMQ poison messages and blocked queues."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pika
+import pika.exceptions
+import psycopg2
+import pytest
+
+from faults import BlockQueue, ExhaustPool, PoisonMessages, took_effect
+from faults.amqp import amqp_connection, queue_depth
+from faults.leftovers import heal_leftovers
+from faults.target import Stack
+from harness.wait import until
+from system.broker import declare_topology
+from system.settings import Settings
+from tests.faults.conftest import PROJECT, TestProject, require_image
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def postgres(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[int]:
+    """pg-waste with max_connections=10; yields its 127.0.0.1 port."""
+    image = require_image(docker_client, "ecoeco-postgres")
+    proj.run("pg-waste", image=image, command=None, environment={"PG_MAX_CONNECTIONS": "10"},
+             ports={"5432/tcp": ("127.0.0.1", None)})
+    port = proj.stack.host_port("pg-waste", 5432)
+    until(lambda: psycopg2.connect(host="127.0.0.1", port=port, user="ecoeco", password="ecoeco", dbname="postgres",
+                                   connect_timeout=2).close() or True, timeout_s=90, what="postgres accepting")
+    yield port
+
+
+def test_exhaust_pool_until_too_many_clients(proj: TestProject, postgres: int) -> None:
+    fault = ExhaustPool(proj.stack, "pg-waste")
+    fault.inject()
+    evidence = fault.evidence()
+    assert took_effect(evidence), evidence
+    with pytest.raises(psycopg2.OperationalError, match="too many clients"):
+        psycopg2.connect(host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres",
+                         connect_timeout=5)
+    fault.heal()
+    fault.heal()
+    psycopg2.connect(host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres",
+                     connect_timeout=5).close()
+
+
+@pytest.fixture
+def rabbitmq(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[Stack]:
+    """A one-node ecoeco-rabbitmq (service rabbitmq-1) with the system's own queue topology."""
+    image = require_image(docker_client, "ecoeco-rabbitmq")
+    proj.run("rabbitmq-1", image=image, command=None, hostname="rabbitmq-1", ports={"5672/tcp": ("127.0.0.1", None)})
+    conn = until(lambda: amqp_connection(proj.stack, "rabbitmq-1"), timeout_s=120, what="RabbitMQ accepting AMQP",
+                 interval_s=1)
+    try:
+        declare_topology(conn.channel(), Settings())
+    finally:
+        conn.close()
+    yield proj.stack
+
+
+def publish_confirmed(stack: Stack, queue: str) -> bool:
+    """Publish one persistent message with confirms, as the system does; False when nacked."""
+    conn = amqp_connection(stack, "rabbitmq-1")
+    try:
+        channel = conn.channel()
+        channel.confirm_delivery()
+        body = json.dumps({"task_id": "t-1"}).encode()
+        try:
+            channel.basic_publish("", queue, body, pika.BasicProperties(delivery_mode=2), mandatory=True)
+        except pika.exceptions.NackError:
+            return False
+        return True
+    finally:
+        conn.close()
+
+
+def test_poison_messages_end_in_the_dead_letter_queue(rabbitmq: Stack) -> None:
+    fault = PoisonMessages(rabbitmq, "user_input_queue", count=2, dead_letter_timeout_s=10)
+    fault.inject()
+    conn = amqp_connection(rabbitmq, "rabbitmq-1")
+    try:
+        channel = conn.channel()
+        assert queue_depth(channel, "user_input_queue") == 2
+        # play the worker: an unprocessable message is rejected without requeue, so it is dead-lettered
+        for _ in range(2):
+            method, _props, body = channel.basic_get("user_input_queue")
+            assert method is not None and b'"task_id": "t' not in body
+            channel.basic_reject(method.delivery_tag, requeue=False)
+    finally:
+        conn.close()
+    evidence = fault.evidence()
+    assert took_effect(evidence), evidence
+    fault.heal()
+
+
+def test_poison_messages_not_dead_lettered_is_reported(rabbitmq: Stack) -> None:
+    fault = PoisonMessages(rabbitmq, "auth_queue", count=1, dead_letter_timeout_s=1)
+    fault.inject()
+    evidence = {e.check: e for e in fault.evidence()}
+    assert evidence["published"].ok and not evidence["dead-lettered"].ok
+
+
+def test_block_queue_nacks_publishes_until_healed(rabbitmq: Stack) -> None:
+    fault = BlockQueue(rabbitmq, "vision_analysis_queue", nodes=["rabbitmq-1"])
+    fault.inject()
+    evidence = fault.evidence()
+    assert took_effect(evidence), evidence
+    assert not publish_confirmed(rabbitmq, "vision_analysis_queue")
+    assert publish_confirmed(rabbitmq, "rule_retrieval_queue")  # only that queue
+    fault.heal()
+    fault.heal()
+    assert publish_confirmed(rabbitmq, "vision_analysis_queue")
+    assert not took_effect(fault.evidence())
+
+
+def test_leftover_policy_is_cleared(rabbitmq: Stack, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+    BlockQueue(rabbitmq, "response_generation_queue", nodes=["rabbitmq-1"]).inject()  # never healed: a crashed run
+    actions = heal_leftovers(docker_client, PROJECT, control_file=tmp_path / "gpt.json")
+    assert "cleared RabbitMQ policy ecoeco-fault-block-response_generation_queue" in actions
+    # an empty quorum queue takes one message before rejecting: two publishes must both pass now
+    assert publish_confirmed(rabbitmq, "response_generation_queue")
+    assert publish_confirmed(rabbitmq, "response_generation_queue")
