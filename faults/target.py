@@ -55,8 +55,10 @@ class Stack:
             strangers = [c.name for c in found]
             why = f"; refusing {strangers}: not labelled {OUR_LABEL}={self.project}" if strangers else ""
             raise FaultError(f"no container for service {service!r} in compose project {self.project!r}{why}")
+        # compose renames the old container "<short id>_<name>" while it recreates a service
+        settled = [c for c in ours if not str(c.name).startswith(f"{str(c.id)[:12]}_")]
         # a stranger reusing our compose labels (another test's container) is left alone
-        return sorted(ours, key=lambda c: str(c.name))
+        return sorted(settled or ours, key=lambda c: str(c.name))
 
     def container(self, service: str) -> Container:
         """The single container of a compose service."""

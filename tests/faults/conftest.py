@@ -96,14 +96,15 @@ class TestProject:
                                           labels=self.labels(**{COMPOSE_VOLUME: name}))
 
     def run(self, service: str, image: str = BASE_IMAGE, command: Sequence[str] | None = IDLE, restart: str = "always",
-            labels: dict[str, str] | None = None, **kwargs: Any) -> Container:
+            labels: dict[str, str] | None = None, name_suffix: str = "", **kwargs: Any) -> Container:
         """Start a container of `service` on the backend network with the service name as DNS alias.
 
         `command=None` runs the image's own entrypoint and command.
         """
         policy = {"Name": restart} if restart != "no" else None
         container = self.client.containers.create(
-            image, command=None if command is None else list(command), name=f"{PREFIX}{service}-{self.suffix}",
+            image, command=None if command is None else list(command),
+            name=f"{PREFIX}{service}-{self.suffix}{name_suffix}",
             labels=labels if labels is not None else self.labels(**{COMPOSE_SERVICE: service}),
             restart_policy=policy, network=self.network().name, **kwargs)
         # Re-attach with the alias compose would give it, before it starts.

@@ -111,3 +111,10 @@ def test_host_port_comes_from_the_binding(proj: TestProject) -> None:
     assert 1024 < port < 65536
     with pytest.raises(FaultError, match="publishes no host port"):
         proj.stack.host_port("waste-api", 9999)
+
+
+def test_a_container_compose_is_replacing_is_ignored(proj: TestProject) -> None:
+    old = proj.run("location-api")
+    old.rename(f"{old.id[:12]}_{old.name}")  # what compose does while it recreates a service
+    new = proj.run("location-api", name_suffix="-new")
+    assert [c.id for c in proj.stack.containers("location-api")] == [new.id]
