@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Remove every container, network and volume labelled org.ecoeco.project (all Ecoeco
-# projects), or only those of one project: scripts/cleanup.sh [PROJECT]
-# Quiet and idempotent; touches nothing without the label. Images are kept.
+# projects), or only those of one project: scripts/cleanup.sh [PROJECT]; then unmounts and
+# deletes the project's loop disks of harness/disks.py (under ECOECO_DISK_DIR).
+# Quiet and idempotent; touches no container, network or volume without the label.
+# Images are kept.
 set -uo pipefail
 
 if [[ $(id -u) -ne 0 ]] && ! docker info >/dev/null 2>&1; then
@@ -30,6 +32,25 @@ networks=$(docker network ls -q --filter "$filter")
 volumes=$(docker volume ls -q --filter "$filter")
 # shellcheck disable=SC2086
 [[ -n "$volumes" ]] && docker volume rm -f $volumes >/dev/null 2>&1
+
+# Small loop-mounted filesystems behind some volumes (harness/disks.py):
+# ${ECOECO_DISK_DIR:-/var/lib/ecoeco-disks}/<project>/<volume>{,.img}. Unmount and delete them.
+disk_dir=${ECOECO_DISK_DIR:-/var/lib/ecoeco-disks}
+if [[ -d "$disk_dir" ]]; then
+    if [[ -n "${1:-}" ]]; then roots=("$disk_dir/$1"); else roots=("$disk_dir"/*); fi
+    for root in "${roots[@]}"; do
+        [[ -d "$root" ]] || continue
+        for mnt in "$root"/*/; do
+            mnt=${mnt%/}
+            if mountpoint -q "$mnt"; then
+                umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null || continue
+            fi
+            rm -rf "$mnt"
+        done
+        rm -f "$root"/*.img
+        rmdir "$root" 2>/dev/null || true
+    done
+fi
 
 left=$( { docker ps -aq --filter "$filter"; docker network ls -q --filter "$filter"; docker volume ls -q --filter "$filter"; } | wc -l)
 if [[ "$left" -ne 0 ]]; then

