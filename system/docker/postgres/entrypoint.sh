@@ -8,7 +8,7 @@
 #   PG_DATABASE            database to create at first init (primary), e.g. ecoeco_waste
 #   PG_SCHEMA              applies /schema/$PG_SCHEMA.sql once at first init if that file exists
 #   PG_SYNCHRONOUS_COMMIT  on (default) | off | local | remote_write | remote_apply
-#   PG_MAX_CONNECTIONS     default 50 (a replica needs at least its primary's value)
+#   PG_MAX_CONNECTIONS     default 50 (a replica never goes below its primary's value)
 #   PG_PRIMARY_HOST        replica only: host of the primary (port PG_PRIMARY_PORT, default 5432)
 #   PG_USER / PG_PASSWORD  superuser and replication user, default ecoeco / ecoeco
 set -euo pipefail
@@ -121,6 +121,16 @@ if [[ -f "$PGDATA/postmaster.pid" ]]; then
     oldpid=$(head -1 "$PGDATA/postmaster.pid" 2>/dev/null || true)
     if [[ -z "$oldpid" || "$oldpid" == "$$" ]] || ! kill -0 "$oldpid" 2>/dev/null; then
         rm -f "$PGDATA/postmaster.pid"
+    fi
+fi
+
+# A hot standby refuses to run with a lower max_connections than its primary's. pg_control of
+# a standby holds the primary's value (from the WAL): never go below it.
+if [[ -f "$PGDATA/standby.signal" ]]; then
+    primary_max=$(pg_controldata "$PGDATA" 2>/dev/null | awk -F: '/max_connections setting/ {gsub(/ /, "", $2); print $2}')
+    if [[ "$primary_max" =~ ^[0-9]+$ && "$primary_max" -gt "$PG_MAX_CONNECTIONS" ]]; then
+        log "max_connections raised from $PG_MAX_CONNECTIONS to the primary's $primary_max"
+        PG_MAX_CONNECTIONS=$primary_max
     fi
 fi
 
