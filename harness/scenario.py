@@ -46,7 +46,7 @@ class Plan:
     make_fault: Callable[[Stack], Fault]
     hold_s: float = 8.0  # outage length before heal (a heal on a self-repairing crash is a no-op)
     capabilities: tuple[str, ...] = ("pipeline",)  # domains whose RTO is measured
-    users: int = 6
+    users: int = 8  # the smallest count at which Locust gives every domain's user class one user
     warmup_s: float = 4.0
     recovery_budget_s: float = 90.0  # stop waiting for recovery after this (the verdict says so)
     drain_timeout_s: float = 90.0

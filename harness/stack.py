@@ -15,6 +15,7 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
+from harness import disks
 from harness.config import REPO_ROOT, HarnessConfig
 from harness.wait import until
 
@@ -44,6 +45,7 @@ class Stack:
         if os.environ.get("ECOECO_REUSE_STACK") == "1" and self.all_healthy():
             return
         remove_leftovers(self.client, self.config.project)
+        disks.prepare(self.config.project)
         self.compose.start()
         until(self.all_healthy, timeout_s=timeout_s, what="every service healthy")
 
@@ -64,6 +66,7 @@ class Stack:
         except Exception as exc:  # teardown must not hide the test's own failure
             log.warning("compose down failed: %s", exc)
         remove_leftovers(self.client, self.config.project)
+        disks.release(self.config.project)
 
     def containers(self) -> list[Container]:
         """All containers of this project."""

@@ -153,8 +153,11 @@ def plan(fid: str) -> Plan:
         return Plan(c, lambda s: ExhaustPool(_fs(s), "pg-waste"), hold_s=OUTAGE_S,
                     capabilities=("waste", "pipeline"))
     if fid == "F14":
-        return Plan(c, lambda s: FillDisk(_fs(s), "pg-waste-data", max_fill_bytes=1024 * 1024 * 1024),
-                    hold_s=OUTAGE_S, capabilities=("waste", "pipeline"))
+        # ecoeco_waste's data disk and worker-ai's WAL disk both full (each its own ext4, harness/disks.py)
+        return Plan(c, lambda s: AllOf("disk_full", [
+            FillDisk(_fs(s), "pg-waste-data", max_fill_bytes=1024 * 1024 * 1024),
+            FillDisk(_fs(s), "wal-ai", max_fill_bytes=128 * 1024 * 1024)]),
+            hold_s=OUTAGE_S, capabilities=("waste", "pipeline"))
     if fid == "F15":
         return Plan(c, lambda s: GptOutage("gpt5", "error"), hold_s=OUTAGE_S, capabilities=("pipeline",))
     if fid == "F16":

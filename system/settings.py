@@ -22,6 +22,7 @@ UNSAFE_OPTIONS = frozenset(
         "republish_once",  # spec: 'republished' rows are never selected again
         "no_idempotency",  # stages redo work and insert results even if already done
         "classic_queues",  # non-replicated classic queues instead of quorum queues
+        "auth_via_db",  # spec section 2 as written: every request re-checks the user in ecoeco_auth
     }
 )
 

@@ -15,7 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from system import metrics, tokens
 from system import settings as settings_mod
 from system.broker import BrokerUnavailable
-from system.db import DatabaseUnavailable
+from system.db import Database, DatabaseUnavailable
 
 HealthCheck = Callable[[], dict[str, bool]]
 
@@ -75,9 +75,25 @@ def create_app(service: str, health: HealthCheck) -> FastAPI:
     return app
 
 
+_auth_db: Database | None = None
+
+
 def current_user(authorization: str | None = Header(default=None)) -> int:
-    """FastAPI dependency: the user id of a valid bearer token, else 401."""
-    return tokens.from_header(settings_mod.get().token_secret, authorization)
+    """FastAPI dependency: the user id of a valid bearer token, else 401.
+
+    With the `auth_via_db` defect the user is also looked up in ecoeco_auth, as spec section 2
+    has it: waste and chat then fail whenever the auth database does (a planted isolation bug).
+    """
+    global _auth_db
+    settings = settings_mod.get()
+    user_id = tokens.from_header(settings.token_secret, authorization)
+    if settings.is_unsafe("auth_via_db"):
+        _auth_db = _auth_db or Database(settings.pg_dsn["auth"], "ecoeco_auth", max_connections=4)
+        with _auth_db.transaction() as cur:
+            cur.execute("SELECT 1 FROM users WHERE user_id=%s", (user_id,))
+            if cur.fetchone() is None:
+                raise tokens.InvalidToken("unknown user")
+    return user_id
 
 
 def serve(app: FastAPI, port: int = 8000) -> None:

@@ -45,8 +45,13 @@ def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
         metrics.BROKER_PUBLISH_FAILURES.inc()
         log.warning("publish of %s deferred to the outbox relay: %s", task_id, exc)
         return False
-    with db.transaction() as cur:
-        cur.execute("UPDATE outbox SET published_at=now() WHERE task_id=%s", (task_id,))
+    try:
+        with db.transaction() as cur:
+            cur.execute("UPDATE outbox SET published_at=now() WHERE task_id=%s", (task_id,))
+    except DatabaseUnavailable as exc:
+        # The upload is committed and published; the relay may publish it once more, which the
+        # idempotent consumers absorb. Never turn an accepted upload into an error answer.
+        log.warning("could not mark %s published: %s", task_id, exc)
     return True
 
 
