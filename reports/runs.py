@@ -1,0 +1,125 @@
+"""Reading a run folder for the report: tolerant, so a broken record shows up as a harness error, not a crash."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
+from harness.verdict import Verdict, worst
+
+_FID = re.compile(r"^F(\d+)$")
+
+
+def fid_order(fid: str) -> tuple[int, str]:
+    """Sort key putting F2 before F10."""
+    m = _FID.match(fid)
+    return (int(m.group(1)) if m else 10_000, fid)
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """One scenario of the run: its record, or the reason it could not be read (then a harness error)."""
+
+    fid: str
+    verdict: Verdict
+    path: Path
+    record: ScenarioRecord | None
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """What a report renders: run.json's facts, each scenario, and every problem met while reading."""
+
+    run_dir: Path
+    run_id: str
+    started_unix: float | None
+    finished_unix: float | None
+    git_commit: str | None
+    time_scale: float | None
+    scenarios: list[LoadedScenario]
+    recorded_verdict: Verdict | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> Verdict:
+        """Worst of run.json's verdict, every scenario's, and HARNESS_ERROR for an unreadable run.json."""
+        verdicts = [s.verdict for s in self.scenarios]
+        if self.recorded_verdict is not None:
+            verdicts.append(self.recorded_verdict)
+        if self.problems:
+            verdicts.append(Verdict.HARNESS_ERROR)
+        return worst(verdicts)
+
+    def scenario(self, fid: str) -> LoadedScenario | None:
+        """The scenario of one failure point, if it ran."""
+        return next((s for s in self.scenarios if s.fid == fid), None)
+
+
+def load_run(run_dir: Path) -> LoadedRun:
+    """Read run.json and every scenario it lists; without a valid run.json, the scenario files found."""
+    run_dir = run_dir.resolve()
+    try:
+        run = read_run(run_dir)
+    except (OSError, RecordError, UnicodeDecodeError) as exc:
+        found = sorted((p for p in (run_dir / "scenarios").glob("F*.json") if _FID.match(p.stem)),
+                       key=lambda p: fid_order(p.stem))
+        return LoadedRun(run_dir, run_dir.name, _started_unix(run_dir), None, None, None,
+                         [_load_scenario(p.stem, p, None) for p in found],
+                         problems=[f"run.json unreadable: {exc}"])
+    scenarios = [_load_scenario(e.fid, run_dir / e.path, e.verdict) for e in run.scenarios]
+    scenarios.sort(key=lambda s: fid_order(s.fid))
+    return LoadedRun(run_dir, run.run_id, run.started_unix, run.finished_unix, run.git_commit, run.time_scale,
+                     scenarios, recorded_verdict=run.verdict)
+
+
+def _load_scenario(fid: str, path: Path, listed: Verdict | None) -> LoadedScenario:
+    try:
+        record = read_scenario(path)
+    except FileNotFoundError:
+        return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, None, f"record missing: {path.name}")
+    except (OSError, RecordError, UnicodeDecodeError) as exc:
+        return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, None, f"record malformed: {exc}")
+    if record.fid != fid:
+        return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, record,
+                              f"run.json lists {fid} but the record is {record.fid}")
+    if listed is not None and listed is not record.verdict:  # the journal and the record disagree
+        return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, record,
+                              f"run.json says {listed.value} but the record says {record.verdict.value}")
+    return LoadedScenario(fid, record.verdict, path, record)
+
+
+def _loose(run_dir: Path) -> tuple[float | None, frozenset[str]]:
+    """started_unix and scenario fids of a run.json read loosely (ordering runs, even ones that fail validation)."""
+    try:
+        data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+        value, entries = data.get("started_unix"), data.get("scenarios") or []
+        fids = frozenset(str(e.get("fid")) for e in entries if isinstance(e, dict))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return None, frozenset()
+    return (float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None), fids
+
+
+def _started_unix(run_dir: Path) -> float | None:
+    return _loose(run_dir)[0]
+
+
+def previous_run_dir(run_dir: Path) -> Path | None:
+    """The latest other run in the same runs/ folder that started before this one and has a run.json.
+
+    Runs sharing a scenario with this one come first: a controls run in between must not hide the last
+    F1-F17 run from the comparison.
+    """
+    here = run_dir.resolve()
+    mine, my_fids = _loose(here)
+    candidates: list[tuple[bool, float, Path]] = []
+    for other in here.parent.iterdir():
+        if other.is_symlink() or not other.is_dir() or other.resolve() == here:
+            continue  # runs/latest points at some run: never compare a run with itself
+        started, fids = _loose(other)
+        if started is not None and (mine is None or started < mine):
+            candidates.append((bool(fids & my_fids), started, other))
+    return max(candidates)[2] if candidates else None

@@ -1,0 +1,96 @@
+"""One scorecard row per failure point: the record's judgements sorted into the columns people look for."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from harness.claims import Claim, all_claims
+from harness.verdict import Judgement, Verdict
+from reports import cells
+from reports.cells import Cell, measured_text
+from reports.known_false import known_false
+from reports.runs import LoadedRun, LoadedScenario
+
+LABELS = {Verdict.HOLDS: "HOLDS", Verdict.VIOLATED: "VIOLATED", Verdict.INCONCLUSIVE: "INCONCLUSIVE",
+          Verdict.HARNESS_ERROR: "HARNESS ERROR"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """A failure point in the scorecard; `scenario` is None when it did not run."""
+
+    claim: Claim
+    scenario: LoadedScenario | None
+    known_false: str | None
+    detected: Cell
+    isolated: Cell
+    rto: Cell
+    rpo: Cell
+    exactly_once: Cell
+    other: Cell
+    catalogued: bool = True  # False: a scenario outside F1-F17 (e.g. a control), with a stand-in claim
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The scenario's verdict; None when it did not run."""
+        return self.scenario.verdict if self.scenario else None
+
+    @property
+    def reason(self) -> str:
+        """Why it is not HOLDS, in a phrase ('' when it holds or did not run)."""
+        scenario = self.scenario
+        if scenario is None or scenario.verdict is Verdict.HOLDS:
+            return ""
+        if scenario.problem:
+            return scenario.problem
+        rec = scenario.record
+        assert rec is not None
+        parts = [f"harness error: {e}" for e in rec.errors[:1]]
+        parts += [f"{j.claim} {measured_text(j)}" for j in rec.judgements if j.verdict is scenario.verdict][:2]
+        if not rec.effect or not all(e.ok for e in rec.effect):
+            parts.append("fault not shown to take effect")
+        return "; ".join(parts)
+
+    @property
+    def label(self) -> str:
+        """Verdict text; a violated claim listed as known false says so, and is still VIOLATED."""
+        if self.verdict is None:
+            return "NOT RUN"
+        text = LABELS[self.verdict]
+        return f"{text} (known false)" if self.known_false and self.verdict is Verdict.VIOLATED else text
+
+
+def rows(run: LoadedRun) -> list[Row]:
+    """F1-F17 in order (not-run ones included), then any other scenario the run recorded (e.g. controls).
+
+    A run of only other scenarios (a controls run) gets no F1-F17 rows: seventeen 'not run' lines would bury it.
+    """
+    table = known_false()
+    claims = list(all_claims())
+    known = {c.fid for c in claims}
+    extra = [s for s in run.scenarios if s.fid not in known]
+    out = [row(c, run.scenario(c.fid), table.get(c.fid)) for c in claims] if len(extra) < len(run.scenarios) or \
+        not extra else []
+    for s in extra:  # not in the claims table: judged against what its own judgements claim
+        title = s.record.title if s.record else s.fid
+        stand_in = Claim(s.fid, title, "—", "—", None, "injection", frozenset(), "—", "general")
+        out.append(replace(row(stand_in, s, None), catalogued=False))
+    return out
+
+
+def row(claim: Claim, scenario: LoadedScenario | None, known_false_reason: str | None) -> Row:
+    """Sort one scenario's judgements into the scorecard's columns."""
+    if scenario is None or scenario.record is None:
+        text = "not run" if scenario is None else "no record"
+        empty = Cell(None, text)
+        return Row(claim, scenario, known_false_reason, empty, empty, empty, empty, empty, empty)
+    kinds: dict[str | None, list[Judgement]] = {}
+    for j in scenario.record.judgements:
+        kinds.setdefault(cells.classify(j.claim), []).append(j)
+    return Row(claim, scenario, known_false_reason,
+               detected=cells.detection(kinds.get("detection", []), claim),
+               isolated=cells.isolation(kinds.get("isolation", [])),
+               rto=cells.rto(kinds.get("rto", []), claim),
+               rpo=cells.counted(kinds.get("rpo", []), cells.rpo_breakdown),
+               exactly_once=cells.counted(kinds.get("exactly_once", []), None),
+               other=cells.other(kinds.get(None, []), scenario))
