@@ -1,0 +1,81 @@
+"""Build a run's report files (report.html, report.json, summary.md) and its CI exit code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.config import REPO_ROOT
+from harness.verdict import Verdict
+from harness.verdict import exit_code as verdict_exit_code
+from reports import html_page, report_json, summary
+from reports.compare import Comparison, compare
+from reports.runs import load_run, previous_run_dir
+from reports.scorecard import rows as scorecard_rows
+
+JUNIT = "junit.xml"
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What build() wrote and concluded."""
+
+    run_dir: Path
+    verdict: Verdict
+    exit_code: int
+    html: Path
+    json: Path
+    summary: Path
+    previous_run_id: str | None
+
+
+def default_run_dir() -> Path:
+    """runs/latest (the harness keeps that symlink), under $ECOECO_RUNS_DIR if set."""
+    return Path(os.environ.get("ECOECO_RUNS_DIR", str(REPO_ROOT / "runs"))) / "latest"
+
+
+def build(run_dir: Path) -> BuildResult:
+    """Render the report of runs/<run_id>/ into that folder; a broken record shows as a harness error in it.
+
+    Raises FileNotFoundError only when run_dir itself does not exist.
+    """
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"no run folder at {run_dir}")
+    run = load_run(run_dir)
+    real_dir = run.run_dir  # resolved: runs/latest becomes runs/<run_id>
+    prev_dir = previous_run_dir(real_dir)
+    comparison: Comparison | None = compare(run, load_run(prev_dir)) if prev_dir else None
+    rows = scorecard_rows(run)
+    junit = JUNIT if (real_dir / JUNIT).exists() else None
+    links = {"report.json": "report.json", "summary.md": "summary.md"} | ({"JUnit XML": JUNIT} if junit else {})
+    html = _write(real_dir / "report.html", html_page.render(run, rows, comparison, links))
+    doc = _write(real_dir / "report.json", report_json.document(
+        run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}))
+    md = _write(real_dir / "summary.md", summary.markdown(run, rows, comparison, _shown(html)))
+    return BuildResult(real_dir, run.verdict, verdict_exit_code(run.verdict), html, doc, md,
+                       comparison.previous_run_id if comparison else None)
+
+
+def exit_code(run_dir: Path) -> int:
+    """CI exit code of a run: 0 holds, 1 violated, 2 inconclusive, 3 harness error (or no readable run)."""
+    if not Path(run_dir).is_dir():
+        return verdict_exit_code(Verdict.HARNESS_ERROR)
+    return verdict_exit_code(load_run(Path(run_dir)).verdict)
+
+
+def _shown(path: Path) -> str:
+    """The path as a reader in the repo sees it: relative to the working directory when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _write(path: Path, text: str) -> Path:
+    """Write atomically, so a browser or CI step never sees half a report."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path

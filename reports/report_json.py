@@ -1,0 +1,82 @@
+"""report.json: the report for machines (schema in docs/reports.md)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict
+from typing import Any
+
+from harness.verdict import Verdict, exit_code
+from reports.compare import Comparison
+from reports.runs import LoadedRun
+from reports.scorecard import Row
+
+SCHEMA = "ecoeco-report"
+SCHEMA_VERSION = 1
+
+
+def document(run: LoadedRun, rows: list[Row], comparison: Comparison | None, files: dict[str, str | None]) -> str:
+    """The JSON text of report.json (pretty-printed: it is small and people read it in CI logs)."""
+    doc: dict[str, Any] = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "generated_unix": round(time.time(), 3),
+        "run": {"run_id": run.run_id, "dir": str(run.run_dir), "started_unix": run.started_unix,
+                "finished_unix": run.finished_unix, "git_commit": run.git_commit, "time_scale": run.time_scale},
+        "verdict": run.verdict.value,
+        "exit_code": exit_code(run.verdict),
+        "counts": counts(rows),
+        "problems": list(run.problems),
+        "scenarios": [_scenario(r) for r in rows],
+        "previous": _previous(comparison) if comparison else None,
+        "files": files,
+    }
+    return json.dumps(doc, indent=1, sort_keys=False, allow_nan=False, default=str) + "\n"
+
+
+def counts(rows: list[Row]) -> dict[str, int]:
+    """Failure points per verdict, plus not_run and known_false (violated and listed as known false)."""
+    out = {v.value: sum(1 for r in rows if r.verdict is v) for v in Verdict}
+    out["not_run"] = sum(1 for r in rows if r.verdict is None)
+    out["known_false"] = sum(1 for r in rows if r.known_false and r.verdict is Verdict.VIOLATED)
+    return out
+
+
+def _scenario(r: Row) -> dict[str, Any]:
+    rec = r.scenario.record if r.scenario else None
+    c = r.claim
+    return {
+        "fid": c.fid,
+        "title": rec.title if rec else c.title,
+        "ran": r.scenario is not None,
+        "verdict": r.verdict.value if r.verdict else None,
+        "label": r.label,
+        "reason": r.reason,
+        "known_false": r.known_false,
+        "problem": r.scenario.problem if r.scenario else None,
+        "catalogued": r.catalogued,
+        "claimed": {"rto_s": c.rto_s, "rto_limit_s": c.rto_limit_s, "rto_from": c.rto_from, "rpo_ops": c.rpo_ops,
+                    "impact": sorted(c.impact), "alert": c.alert} if r.catalogued else None,
+        "timeline": asdict(rec.timeline) if rec else None,
+        "scorecard": {name: {"verdict": cell.verdict.value if cell.verdict else None, "text": cell.text,
+                             "note": cell.note}
+                      for name, cell in (("detected", r.detected), ("isolated", r.isolated), ("rto", r.rto),
+                                         ("rpo", r.rpo), ("exactly_once", r.exactly_once), ("other", r.other))},
+        "claims": [{"claim": j.claim, "verdict": j.verdict.value, "measured": j.measured, "claimed": j.claimed,
+                    "unit": j.unit} for j in (rec.judgements if rec else [])],
+    }
+
+
+def _previous(c: Comparison) -> dict[str, Any]:
+    return {
+        "run_id": c.previous_run_id,
+        "verdict": c.previous_verdict.value,
+        "moves": {d: c.count(d) for d in ("better", "worse", "same", "new", "not run")},
+        "changes": [{"fid": ch.fid, "before": ch.before.value if ch.before else None,
+                     "after": ch.after.value if ch.after else None, "direction": ch.direction,
+                     "deltas": [{"claim": d.claim, "unit": d.unit, "before": d.before, "after": d.after,
+                                 "change": d.change, "verdict_before": d.verdict_before.value,
+                                 "verdict_after": d.verdict_after.value} for d in ch.deltas]}
+                    for ch in c.changes],
+    }

@@ -1,0 +1,48 @@
+"""summary.md: a CI job summary (under ~40 lines): the overall verdict, F1-F17 at a glance, where the HTML is."""
+
+from __future__ import annotations
+
+from harness.verdict import Verdict, exit_code
+from reports.compare import Comparison
+from reports.html_page import tally
+from reports.runs import LoadedRun
+from reports.scorecard import Row
+
+ICONS = {Verdict.HOLDS: "🟢", Verdict.VIOLATED: "🔴", Verdict.INCONCLUSIVE: "🟡", Verdict.HARNESS_ERROR: "🟣"}
+ARROWS = {"better": "⬆ better", "worse": "⬇ worse", "same": "same", "new": "new", "not run": "not run now"}
+
+
+def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, html_path: str) -> str:
+    """The summary text."""
+    verdict = run.verdict
+    commit = f"`{run.git_commit[:12]}`" if run.git_commit else "unknown"
+    scale = "?" if run.time_scale is None else f"{run.time_scale:g}"
+    lines = [f"## {ICONS[verdict]} Ecoeco resilience: **{verdict.value.upper().replace('_', ' ')}**"
+             f" (exit {exit_code(verdict)})", "",
+             f"Run `{run.run_id}` · commit {commit} · time scale {scale} (design timers × {scale}) · {tally(rows)}"]
+    if comparison is not None:
+        moved = ", ".join(f"{comparison.count(d)} {d}" for d in ("better", "worse", "new", "not run")
+                          if comparison.count(d)) or "no verdict changed"
+        lines.append(f"Compared with `{comparison.previous_run_id}` ({comparison.previous_verdict.value}): {moved}")
+    lines += [*(f"> ⚠ {p}" for p in run.problems[:3]), "",
+              "| FP | failure | verdict | RTO measured / claimed | RPO ops / claimed | dup | why not holds "
+              "| vs previous |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r.verdict is None:
+            lines.append(f"| {r.claim.fid} | {r.claim.title} | ⚪ not run | | | | | |")
+            continue
+        change = comparison.change(r.claim.fid) if comparison else None
+        moved = ARROWS[change.direction] if change else ""
+        if change and change.rto_deltas():
+            d = max(change.rto_deltas(), key=lambda d: abs(d.change or 0))
+            moved += f" (RTO {'+' if (d.change or 0) > 0 else ''}{d.change:g} s)"
+        lines.append(f"| {r.claim.fid} | {_cell(r.claim.title)} | {ICONS[r.verdict]} {r.label} | {_cell(r.rto.text)} | "
+                     f"{_cell(r.rpo.text)} | {_cell(r.exactly_once.text.split(' / ')[0])} | {_cell(r.reason[:80])} | "
+                     f"{moved} |")
+    lines += ["", f"Full report: `{html_path}` (report.json beside it for machines)."]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(text: str) -> str:
+    """Markdown table cell text (a pipe would split the cell)."""
+    return text.replace("|", "\\|")
