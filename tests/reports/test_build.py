@@ -1,0 +1,143 @@
+"""reports.build on hand-made runs: every verdict, broken records, the three files, exit codes, the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import reports
+from harness.verdict import Verdict
+from reports.__main__ import main
+from tests.reports.records import full_run, scenario, write
+
+ALL = {"F1": Verdict.HOLDS, "F2": Verdict.VIOLATED, "F3": Verdict.INCONCLUSIVE, "F4": Verdict.HARNESS_ERROR}
+
+
+@pytest.fixture(autouse=True)
+def _known_false(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fixed known-false table, so the tests do not depend on today's catalogue."""
+    monkeypatch.setattr("reports.scorecard.known_false", lambda: {"F2": "auth-api restarts too slowly"})
+
+
+def mixed_run(tmp_path: Path) -> Path:
+    return write(tmp_path / "runs" / "run-a", [scenario(fid, v) for fid, v in ALL.items()])
+
+
+def test_every_verdict_is_rendered_plainly(tmp_path: Path) -> None:
+    result = reports.build(mixed_run(tmp_path))
+    html = result.html.read_text()
+    assert result.verdict is Verdict.HARNESS_ERROR and result.exit_code == 3
+    for label in ("HOLDS", "VIOLATED (known false)", "INCONCLUSIVE", "HARNESS ERROR", "NOT RUN"):
+        assert label in html
+    doc = json.loads(result.json.read_text())
+    by_fid = {s["fid"]: s for s in doc["scenarios"]}
+    assert [s["fid"] for s in doc["scenarios"]] == [f"F{i}" for i in range(1, 18)]
+    assert {f: by_fid[f]["verdict"] for f in ALL} == {f: v.value for f, v in ALL.items()}
+    # a known-false claim is still a violated claim: the report never softens it
+    assert by_fid["F2"]["verdict"] == "violated" and by_fid["F2"]["label"] == "VIOLATED (known false)"
+    assert doc["counts"] == {"holds": 1, "violated": 1, "inconclusive": 1, "harness_error": 1, "not_run": 13,
+                             "known_false": 1}
+    assert by_fid["F5"]["ran"] is False and by_fid["F5"]["verdict"] is None
+    claims = by_fid["F2"]["claims"]
+    assert {"claim": "upload:rpo", "verdict": "violated", "measured": 3, "claimed": 0, "unit": "ops"} in claims
+
+
+def test_html_is_self_contained(tmp_path: Path) -> None:
+    html = reports.build(mixed_run(tmp_path)).html.read_text()
+    assert "<script" not in html and "<link" not in html and "@import" not in html
+    assert not re.search(r'(src|href)="(https?:)?//', html), "nothing may be fetched from the network"
+    assert html.count("<svg") == 4 * len(ALL)  # four plots per scenario that ran
+    for svg in re.findall(r"<svg.*?</svg>", html, re.S):
+        assert 'viewBox="0 0 960 ' in svg and 'width="100%"' in svg and "<title>" in svg
+
+
+def test_summary_is_short_and_points_at_the_html(tmp_path: Path) -> None:
+    result = reports.build(mixed_run(tmp_path))
+    text = result.summary.read_text()
+    assert len(text.splitlines()) <= 40
+    assert "HARNESS ERROR" in text and "report.html" in text
+    for fid in (f"F{i}" for i in range(1, 18)):
+        assert re.search(rf"^\| {fid} \|", text, re.M)
+    assert "harness error: heal of crash failed" in text  # why F4 is not a pass
+
+
+def test_malformed_record_is_a_harness_error_and_the_report_still_builds(tmp_path: Path) -> None:
+    run_dir = write(tmp_path / "runs" / "r", [scenario("F1"), scenario("F2")])
+    (run_dir / "scenarios" / "F2.json").write_text('{"schema_version": 1, "fid": "F2"}')  # half a record
+    result = reports.build(run_dir)
+    assert result.verdict is Verdict.HARNESS_ERROR and reports.exit_code(run_dir) == 3
+    doc = json.loads(result.json.read_text())
+    f2 = next(s for s in doc["scenarios"] if s["fid"] == "F2")
+    assert f2["verdict"] == "harness_error" and "record malformed" in f2["problem"]
+    assert "record malformed" in result.html.read_text()
+
+
+def test_missing_record_and_disagreeing_journal_are_harness_errors(tmp_path: Path) -> None:
+    run_dir = write(tmp_path / "runs" / "r", [scenario("F1"), scenario("F2")], listed={"F1": Verdict.VIOLATED})
+    (run_dir / "scenarios" / "F2.json").unlink()
+    doc = json.loads(reports.build(run_dir).json.read_text())
+    problems = {s["fid"]: s["problem"] for s in doc["scenarios"] if s["problem"]}
+    assert "run.json says violated but the record says holds" in problems["F1"]
+    assert "record missing" in problems["F2"]
+
+
+def test_without_a_readable_run_json_the_scenarios_found_are_reported(tmp_path: Path) -> None:
+    run_dir = write(tmp_path / "runs" / "r", [scenario("F7")])
+    (run_dir / "run.json").write_text("{truncated")
+    result = reports.build(run_dir)
+    doc = json.loads(result.json.read_text())
+    assert doc["verdict"] == "harness_error" and "run.json unreadable" in doc["problems"][0]
+    assert next(s for s in doc["scenarios"] if s["fid"] == "F7")["verdict"] == "holds"
+
+
+@pytest.mark.parametrize(("verdict", "code"), [(Verdict.HOLDS, 0), (Verdict.VIOLATED, 1), (Verdict.INCONCLUSIVE, 2),
+                                               (Verdict.HARNESS_ERROR, 3)])
+def test_exit_codes(tmp_path: Path, verdict: Verdict, code: int) -> None:
+    run_dir = write(tmp_path / "runs" / "r", [scenario("F1"), scenario("F8", verdict)])
+    assert reports.exit_code(run_dir) == code
+    assert reports.build(run_dir).exit_code == code
+    assert main(["build", str(run_dir), "--gate"]) == code
+    assert main(["build", str(run_dir)]) == 0  # building is not gating unless asked
+    assert main(["exit-code", str(run_dir)]) == code
+
+
+def test_missing_run_folder(tmp_path: Path) -> None:
+    assert reports.exit_code(tmp_path / "nope") == 3
+    assert main(["build", str(tmp_path / "nope")]) == 3
+    with pytest.raises(FileNotFoundError):
+        reports.build(tmp_path / "nope")
+
+
+def test_default_is_runs_latest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = tmp_path / "runs"
+    run_dir = write(runs / "20260101-000000", [scenario("F1")])
+    (runs / "latest").symlink_to("20260101-000000")
+    monkeypatch.setenv("ECOECO_RUNS_DIR", str(runs))
+    assert main(["build"]) == 0
+    assert (run_dir / "report.html").exists()  # written into the real folder, not through the link
+
+
+def test_junit_is_linked_when_present(tmp_path: Path) -> None:
+    run_dir = write(tmp_path / "runs" / "r", [scenario("F1")])
+    assert "junit.xml" not in reports.build(run_dir).html.read_text()
+    (run_dir / "junit.xml").write_text("<testsuites/>")
+    result = reports.build(run_dir)
+    assert 'href="junit.xml"' in result.html.read_text()
+    assert json.loads(result.json.read_text())["files"]["junit"] == "junit.xml"
+
+
+def test_scenarios_outside_the_catalogue_are_reported(tmp_path: Path) -> None:
+    run_dir = write(tmp_path / "runs" / "r", [scenario("control-dup", Verdict.VIOLATED)])
+    result = reports.build(run_dir)
+    doc = json.loads(result.json.read_text())
+    assert [s["fid"] for s in doc["scenarios"]] == ["control-dup"]  # no seventeen "not run" rows
+    assert doc["scenarios"][0]["catalogued"] is False and doc["verdict"] == "violated"
+
+
+def test_full_run_all_holds(tmp_path: Path) -> None:
+    result = reports.build(full_run(tmp_path / "runs" / "r"))
+    assert result.verdict is Verdict.HOLDS and result.exit_code == 0
+    assert "17 of 17 failure points run: 17 holds" in result.html.read_text()
