@@ -32,6 +32,7 @@ white-space:nowrap;vertical-align:middle}
 .card{background:#fff;border:1px solid #d0d7de;border-radius:8px;padding:16px 20px;margin:18px 0}
 table{border-collapse:collapse;width:100%;background:#fff}
 th,td{border:1px solid #d0d7de;padding:5px 8px;text-align:left;vertical-align:top}
+td.ev,.kv td{overflow-wrap:anywhere}
 th{background:#f6f8fa;font-weight:600}
 td small{display:block;color:#57606a;font-size:11px}
 .scroll{overflow-x:auto}.score td.claimtitle{min-width:170px}.score td{min-width:64px}

@@ -40,9 +40,12 @@ def section(row: Row, change: ScenarioChange | None) -> str:
         out.append(f'<div class="callout v-harness_error"><b>Harness errors during the run</b><ul>{items}</ul></div>')
     out.append(_judgements(rec))
     out.append("<h3>Plots</h3>")
-    for svg in (plots.load_plot(rec), plots.probe_plot(rec, row.claim.impact), plots.backlog_plot(rec),
-                plots.ledger_plot(rec)):
-        out.append(f"<figure>{svg}</figure>")
+    if not (rec.load.per_second or rec.probes or rec.queue_depth or rec.wal_pending or rec.ledger):
+        out.append("<p><i>Nothing was sampled: the scenario stopped before load and probes started.</i></p>")
+    else:
+        for svg in (plots.load_plot(rec), plots.probe_plot(rec, row.claim.impact), plots.backlog_plot(rec),
+                    plots.ledger_plot(rec)):
+            out.append(f"<figure>{svg}</figure>")
     out.append(_ledger(rec))
     if change is not None:
         out.append(_change(change))
@@ -97,7 +100,7 @@ def _judgements(rec: ScenarioRecord) -> str:
     rows = "".join(
         f'<tr><td><code>{esc(j.claim)}</code></td><td class="v-{vclass(j.verdict)}">{badge(j.verdict)}</td>'
         f"<td>{esc(measured_text(j))}</td><td>{esc(claimed_text(j))}</td>"
-        f"<td>{evidence_html(j.evidence, rec.timeline.t0_unix)}</td></tr>" for j in rec.judgements)
+        f'<td class="ev">{evidence_html(j.evidence, rec.timeline.t0_unix)}</td></tr>' for j in rec.judgements)
     return ("<h3>Judgements</h3><table><tr><th>claim</th><th>verdict</th><th>measured</th><th>claimed</th>"
             f"<th>evidence</th></tr>{rows}</table>")
 

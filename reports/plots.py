@@ -128,7 +128,7 @@ def ledger_plot(rec: ScenarioRecord) -> str:
     rows = max(len(kinds), 1)
     top = max((c.get("invoke", 0) for c in rec.ledger.values()), default=0)
     frame = Frame("Client ledger: outcome of every operation", "operations (count)", "operation",
-                  (0.0, nice_ticks(0, max(top * 1.15, 1), 6)[-1]), (0.0, float(rows)),
+                  (0.0, nice_ticks(0, max(top * 1.15, 5), 6)[-1]), (0.0, float(rows)),
                   [LegendItem(f"{k}{' (outcome unknown)' if k == 'info' else ''}", c, "box")
                    for k, c in colors.items()], plot_h=30 * rows + 8, left=110)
     if not kinds:

@@ -141,7 +141,8 @@ class Frame:
                 x = self.x(t)
                 out.append(f'<line x1="{x:.1f}" y1="{self.top}" x2="{x:.1f}" y2="{self.bottom}" stroke="#eaeef2"/>')
                 out.append(text(x, self.bottom + 16, fmt(t), size=11, anchor="middle"))
-        labels = y_tick_labels or [(t, fmt(t)) for t in (y_ticks or nice_ticks(*self.y_range, count=5))]
+        labels = y_tick_labels if y_tick_labels is not None else [
+            (t, fmt(t)) for t in (y_ticks or nice_ticks(*self.y_range, count=5))]
         for v, label in labels:
             if self.y_range[0] <= v <= self.y_range[1]:
                 y = self.y(v)

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import reports
+from harness.record import EffectCheck, LoadSummary, Timeline, overall_verdict
 from harness.verdict import Verdict
 from reports.__main__ import main
-from tests.reports.records import full_run, scenario, write
+from tests.reports.records import T0, full_run, scenario, write
 
 ALL = {"F1": Verdict.HOLDS, "F2": Verdict.VIOLATED, "F3": Verdict.INCONCLUSIVE, "F4": Verdict.HARNESS_ERROR}
 
@@ -141,3 +142,15 @@ def test_full_run_all_holds(tmp_path: Path) -> None:
     result = reports.build(full_run(tmp_path / "runs" / "r"))
     assert result.verdict is Verdict.HOLDS and result.exit_code == 0
     assert "17 of 17 failure points run: 17 holds" in result.html.read_text()
+
+
+def test_aborted_scenario_is_inconclusive_without_plots(tmp_path: Path) -> None:
+    unseen = [EffectCheck("steady state before injection", False, "timed out after 120 s")]
+    aborted = scenario("F5", timeline=Timeline(T0, 121.0), effect=unseen, judgements=[], load=LoadSummary(),
+                       probes={}, queue_depth={}, wal_pending={}, ledger={},
+                       verdict=overall_verdict([], [], unseen))
+    result = reports.build(write(tmp_path / "runs" / "r", [aborted]))
+    html = result.html.read_text()
+    assert result.verdict is Verdict.INCONCLUSIVE and result.exit_code == 2
+    assert "Nothing was sampled" in html and "<svg" not in html and "NOT seen" in html
+    assert "fault not shown to take effect" in result.summary.read_text()
