@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import threading
 from typing import Any
 
 import psycopg2
@@ -34,6 +35,9 @@ class ExhaustPool(Fault):
         self._held: list[psycopg2.extensions.connection] = []
         self._refusal = ""
         self._port = 0
+        self._lock = threading.Lock()
+        self._halt = threading.Event()
+        self._grabber: threading.Thread | None = None
 
     def _connect(self) -> psycopg2.extensions.connection:
         return psycopg2.connect(host="127.0.0.1", port=self._port, dbname=self.dbname, user=self.user,
@@ -49,14 +53,30 @@ class ExhaustPool(Fault):
             except psycopg2.OperationalError as exc:
                 if _exhausted(exc):
                     self._refusal = str(exc).strip()
+                    # Clients that close a connection free a slot: keep taking freed slots while injected.
+                    self._halt.clear()
+                    self._grabber = threading.Thread(target=self._grab_freed, name="exhaust-pool", daemon=True)
+                    self._grabber.start()
                     return
                 raise FaultError(f"connecting to {self.service} on 127.0.0.1:{self._port} failed: {exc}") from exc
         raise FaultError(f"{self.service} still accepts connections after {self.max_connections}")
 
+    def _grab_freed(self) -> None:
+        while not self._halt.wait(0.05):
+            with contextlib.suppress(psycopg2.OperationalError):
+                conn = self._connect()
+                with self._lock:
+                    self._held.append(conn)
+
     def heal(self) -> None:
-        """Close every held connection."""
+        """Stop taking slots and close every held connection."""
+        self._halt.set()
+        if self._grabber is not None:
+            self._grabber.join(timeout=10)
+            self._grabber = None
         while self._held:
-            conn = self._held.pop()
+            with self._lock:
+                conn = self._held.pop()
             with contextlib.suppress(Exception):  # a connection the server already dropped is fine
                 conn.close()
 
@@ -66,11 +86,15 @@ class ExhaustPool(Fault):
                         f"holding {len(self._held)} connections; server said: {self._refusal or 'nothing'}")]
         if not self._port:
             return out
-        try:
-            self._connect().close()
-            out.append(Evidence("refused-now", False, "a new connection was accepted"))
-        except psycopg2.OperationalError as exc:
-            out.append(Evidence("refused-now", _exhausted(exc), str(exc).strip()))
+        for _ in range(20):  # a slot another client just freed is taken and held, then try again
+            try:
+                conn = self._connect()
+            except psycopg2.OperationalError as exc:
+                out.append(Evidence("refused-now", _exhausted(exc), str(exc).strip()))
+                return out
+            with self._lock:
+                self._held.append(conn)
+        out.append(Evidence("refused-now", False, "new connections kept being accepted"))
         return out
 
     def describe(self) -> dict[str, Any]:

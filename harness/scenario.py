@@ -193,7 +193,9 @@ class Scenario:
         return prober.snapshot() + canary_samples(canaries, done, self.plan.canary_deadline_s)
 
     def _await_recovery(self, prober: Prober, marks: dict[str, float | None]) -> float | None:
-        since = marks["injected"] or time.time()
+        # the same reference instant the RTO judgement uses, so "recovered" means the same thing
+        reference = marks["healed"] if self.plan.claim.rto_from == "heal" else marks["injected"]
+        since = reference or time.time()
 
         def recovered() -> float | None:
             samples = self._samples(prober)
