@@ -118,7 +118,8 @@ def fetch_alert_history(
 ) -> list[AlertEpisode]:
     """Every firing episode of every alert between start and end (unix s).
 
-    step defaults to the server's evaluation interval; long windows are read in chunks.
+    step defaults to the server's evaluation interval; long windows are read in chunks. An alert
+    already firing at `start` gets first_firing = start (judge_detection calls it pre-existing).
     Raises PrometheusUnavailable when Prometheus cannot be queried.
     """
     client = client or _client(url or default_url())

@@ -76,6 +76,7 @@ class Stack:
     started: float
     has_postgres: bool
     exporter: str
+    postgres: str
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +88,14 @@ def stack() -> Iterator[Stack]:
     net = f"ecoeco-mon-test-net-{tag}"
     _docker("network", "create", "--label", LABEL, net)
     has_pg = _image_exists("ecoeco-postgres")
+    pg = f"ecoeco-mon-test-pg-{tag}"
     try:
         if has_pg:
             _docker(
                 "run",
                 "-d",
                 "--name",
-                f"ecoeco-mon-test-pg-{tag}",
+                pg,
                 "--label",
                 LABEL,
                 "--network",
@@ -139,7 +141,7 @@ def stack() -> Iterator[Stack]:
         port = _docker("port", prom, "9090/tcp").splitlines()[0].rsplit(":", 1)[1]
         url = f"http://127.0.0.1:{port}"
         _wait("prometheus ready", lambda: requests.get(f"{url}/-/ready", timeout=2).status_code == 200)
-        yield Stack(url, started, has_pg, exporter)
+        yield Stack(url, started, has_pg, exporter, pg)
     finally:
         _cleanup()
 
@@ -218,3 +220,45 @@ def test_dashboard_queries_are_valid_promql(stack: Stack) -> None:
     # only Prometheus' own and the exporters' series exist here; the app's appear on a running stack
     assert {"up", "pg_up", "ALERTS"} <= present
     assert dashboard_metric_names() & present >= {"up", "pg_up"}
+
+
+def test_real_fault_detected_and_resolved(stack: Stack) -> None:
+    """Stop pg-waste for 10 s: WasteDBDown must fire, resolve after the restart, and nothing
+    outside the waste domain may start firing (everything else was down before: pre-existing)."""
+    if not stack.has_postgres:
+        pytest.skip("no ecoeco-postgres image")
+    _wait("ecoeco_waste up", lambda: _query(stack.url, 'pg_up{database="ecoeco_waste"} == 1'), timeout=60)
+    _wait(
+        "WasteDBDown not firing",
+        lambda: not any(a["labels"]["alertname"] == "WasteDBDown" for a in A.current_alerts(stack.url)),
+        timeout=30,
+    )
+    injected = time.time()
+    _docker("stop", "-t", "1", stack.postgres)
+    time.sleep(10)
+    _docker("start", stack.postgres)
+    recovered = time.time()
+    _wait(
+        "WasteDBDown resolved",
+        lambda: (
+            _query(stack.url, 'pg_up{database="ecoeco_waste"} == 1')
+            and not any(a["labels"]["alertname"] == "WasteDBDown" for a in A.current_alerts(stack.url))
+        ),
+        timeout=60,
+    )
+    time.sleep(2)
+    js, episodes = A.judge_from_prometheus(
+        "WasteDBDown",
+        injected,
+        recovered,
+        time.time(),
+        {"waste", "pipeline", "recycle"},
+        url=stack.url,
+        start=injected - 10,
+        min_detectable_s=1.2 + 2 * 2,
+        max_detection_s=15,
+        max_resolve_s=15,
+        claim="F11",
+    )
+    assert [j.verdict for j in js] == [Verdict.HOLDS] * 3, [j.to_dict() for j in js]
+    assert any(e.alert == "WasteDBDown" and e.labels["database"] == "ecoeco_waste" for e in episodes)
