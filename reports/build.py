@@ -46,7 +46,7 @@ def build(run_dir: Path) -> BuildResult:
     run = load_run(run_dir)
     real_dir = run.run_dir  # resolved: runs/latest becomes runs/<run_id>
     prev_dir = previous_run_dir(real_dir)
-    comparison: Comparison | None = compare(run, load_run(prev_dir)) if prev_dir else None
+    comparison: Comparison | None = compare(run, load_run(prev_dir, full=False)) if prev_dir else None
     rows = scorecard_rows(run)
     junit = JUNIT if (real_dir / JUNIT).exists() else None
     links = {"report.json": "report.json", "summary.md": "summary.md"} | ({"JUnit XML": JUNIT} if junit else {})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,8 +76,7 @@ def compare(current: LoadedRun, previous: LoadedRun) -> Comparison:
     changes = []
     for fid in fids:
         now, then = current.scenario(fid), previous.scenario(fid)
-        deltas = _deltas(then.record.judgements if then and then.record else [],
-                         now.record.judgements if now and now.record else [])
+        deltas = _deltas(then.judgements if then else (), now.judgements if now else ())
         changes.append(ScenarioChange(fid, then.verdict if then else None, now.verdict if now else None, deltas))
     return Comparison(previous.run_id, previous.verdict, changes)
 
@@ -85,7 +85,7 @@ def _num(x: object) -> float | None:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
-def _deltas(before: list[Judgement], after: list[Judgement]) -> list[Delta]:
+def _deltas(before: Sequence[Judgement], after: Sequence[Judgement]) -> list[Delta]:
     old = {j.claim: j for j in before}
     out = []
     for j in after:

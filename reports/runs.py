@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
-from harness.verdict import Verdict, worst
+from harness.verdict import Judgement, Verdict, worst
 
 _FID = re.compile(r"^F(\d+)$")
 
@@ -26,8 +26,9 @@ class LoadedScenario:
     fid: str
     verdict: Verdict
     path: Path
-    record: ScenarioRecord | None
+    record: ScenarioRecord | None  # None: unreadable, or not read in full (load_run(full=False))
     problem: str | None = None
+    judgements: tuple[Judgement, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,18 +60,21 @@ class LoadedRun:
         return next((s for s in self.scenarios if s.fid == fid), None)
 
 
-def load_run(run_dir: Path) -> LoadedRun:
-    """Read run.json and every scenario it lists; without a valid run.json, the scenario files found."""
+def load_run(run_dir: Path, *, full: bool = True) -> LoadedRun:
+    """Read run.json and every scenario it lists; without a valid run.json, the scenario files found.
+
+    full=False reads only each scenario's verdict and judgements, unvalidated: enough to compare with,
+    and validating every series point of the previous run would double the build time.
+    """
     run_dir = run_dir.resolve()
+    load = _load_scenario if full else _load_judgements
     try:
         run = read_run(run_dir)
     except (OSError, RecordError, UnicodeDecodeError) as exc:
-        found = sorted((p for p in (run_dir / "scenarios").glob("F*.json") if _FID.match(p.stem)),
-                       key=lambda p: fid_order(p.stem))
+        found = sorted((run_dir / "scenarios").glob("*.json"), key=lambda p: fid_order(p.stem))
         return LoadedRun(run_dir, run_dir.name, _started_unix(run_dir), None, None, None,
-                         [_load_scenario(p.stem, p, None) for p in found],
-                         problems=[f"run.json unreadable: {exc}"])
-    scenarios = [_load_scenario(e.fid, run_dir / e.path, e.verdict) for e in run.scenarios]
+                         [load(p.stem, p, None) for p in found], problems=[f"run.json unreadable: {exc}"])
+    scenarios = [load(e.fid, run_dir / e.path, e.verdict) for e in run.scenarios]
     scenarios.sort(key=lambda s: fid_order(s.fid))
     return LoadedRun(run_dir, run.run_id, run.started_unix, run.finished_unix, run.git_commit, run.time_scale,
                      scenarios, recorded_verdict=run.verdict)
@@ -89,7 +93,17 @@ def _load_scenario(fid: str, path: Path, listed: Verdict | None) -> LoadedScenar
     if listed is not None and listed is not record.verdict:  # the journal and the record disagree
         return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, record,
                               f"run.json says {listed.value} but the record says {record.verdict.value}")
-    return LoadedScenario(fid, record.verdict, path, record)
+    return LoadedScenario(fid, record.verdict, path, record, judgements=tuple(record.judgements))
+
+
+def _load_judgements(fid: str, path: Path, listed: Verdict | None) -> LoadedScenario:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        verdict = Verdict(data["verdict"])
+        judgements = tuple(Judgement.from_dict(j) for j in data["judgements"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, None, f"record unreadable: {exc!r}")
+    return LoadedScenario(fid, listed or verdict, path, None, judgements=judgements)
 
 
 def _loose(run_dir: Path) -> tuple[float | None, frozenset[str]]:
