@@ -7,6 +7,7 @@ ecoeco_waste, judged at their submit time.
 
 from __future__ import annotations
 
+import functools
 import struct
 import threading
 import time
@@ -19,6 +20,7 @@ import httpx
 from harness.checkers.rto import Sample
 from harness.config import HarnessConfig
 from harness.ledger import LedgerWriter
+from load.outcome import classify
 
 PROBE_HZ = 5.0
 CANARY_PERIOD_S = 0.5
@@ -31,6 +33,19 @@ def tiny_png(seed: int = 0) -> bytes:
     raw = b"\x00" + bytes([seed % 256, (seed // 256) % 256, 7])
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
             + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def ledgered_write(ledger: LedgerWriter, f: str, op_id: str, expected_status: int,
+                   send: Callable[[], httpx.Response]) -> bool:
+    """Send one write, recording invoke then ok / fail / info exactly as the load does."""
+    ledger.record("invoke", f, op_id)
+    try:
+        response = send()
+        outcome = classify(expected_status, response.status_code, None)
+    except httpx.HTTPError as exc:
+        outcome = classify(expected_status, 0, exc)
+    ledger.record(outcome.type, f, op_id, outcome.error)
+    return outcome.type == "ok"
 
 
 class ProbeUser:
@@ -60,19 +75,9 @@ def domain_checks(config: HarnessConfig, user: ProbeUser,
 
     def chat(c: httpx.Client) -> bool:
         message_id = f"probe-{uuid.uuid4().hex}"
-        ledger.record("invoke", "chat", message_id)
-        try:
-            r = c.post(f"{config.url('chat-llm-api')}/chat/messages", headers=h,
-                       json={"message_id": message_id, "conversation_id": conv, "text": "probe"})
-        except httpx.ConnectError as exc:
-            ledger.record("fail", "chat", message_id, repr(exc))
-            raise
-        except httpx.HTTPError as exc:
-            ledger.record("info", "chat", message_id, repr(exc))
-            raise
-        outcome = "ok" if r.status_code == 201 else ("fail" if r.status_code < 500 or r.status_code == 503 else "info")
-        ledger.record(outcome, "chat", message_id, None if outcome == "ok" else f"HTTP {r.status_code}")
-        return r.status_code == 201
+        return ledgered_write(ledger, "chat", message_id, 201, lambda: c.post(
+            f"{config.url('chat-llm-api')}/chat/messages", headers=h,
+            json={"message_id": message_id, "conversation_id": conv, "text": "probe"}))
 
     return {
         "waste": lambda c: c.get(f"{config.url('waste-api')}/health").status_code == 200,
@@ -139,25 +144,13 @@ class Prober:
                 n += 1
                 task_id = f"canary-{uuid.uuid4().hex}"
                 submitted = time.time()
-                self.ledger.record("invoke", "upload", task_id)
-                try:
-                    resp = client.post(url, headers=self.user.headers, data={"task_id": task_id},
-                                       files={"image": ("c.png", tiny_png(n), "image/png")})
-                except httpx.ConnectError as exc:
-                    self.ledger.record("fail", "upload", task_id, repr(exc))
-                    self._sample_failed(submitted)
-                    continue
-                except httpx.HTTPError as exc:  # sent, outcome unknown
-                    self.ledger.record("info", "upload", task_id, repr(exc))
-                    self._sample_failed(submitted)
-                    continue
-                if resp.status_code == 202:
-                    self.ledger.record("ok", "upload", task_id)
+                form, image = {"task_id": task_id}, {"image": ("c.png", tiny_png(n), "image/png")}
+                ok = ledgered_write(self.ledger, "upload", task_id, 202, functools.partial(
+                    client.post, url, headers=self.user.headers, data=form, files=image))
+                if ok:
                     with self._lock:
                         self.canaries[task_id] = submitted
                 else:
-                    kind = "info" if resp.status_code >= 500 and resp.status_code != 503 else "fail"
-                    self.ledger.record(kind, "upload", task_id, f"HTTP {resp.status_code}")
                     self._sample_failed(submitted)
 
     def _sample_failed(self, t: float) -> None:

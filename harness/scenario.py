@@ -297,7 +297,8 @@ class Scenario:
             parameters={"fault": self.plan.claim.fault, "hold_s": self.plan.hold_s, "users": self.plan.users,
                         "capabilities": list(self.plan.capabilities), "notes": self.plan.notes,
                         **self.plan.parameters},
-            load=LoadSummary(per_second=per_second, op_counts={f: c.get("invoke", 0) for f, c in summarise(ops).items()}),
+            load=LoadSummary(per_second=per_second,
+                             op_counts={f: c.get("invoke", 0) for f, c in summarise(ops).items()}),
             probes=probes, queue_depth=sampler.series.queue_depth, wal_pending=sampler.series.wal_pending,
             ledger=summarise(ops), errors=[e for e in self.errors if e],
         )

@@ -13,7 +13,7 @@ class WaitTimeout(TimeoutError):
     """A condition did not become true before its deadline."""
 
 
-def until(condition: Callable[[], T], *, timeout_s: float, what: str, interval_s: float = 0.2) -> T:
+def until(condition: Callable[[], T | None], *, timeout_s: float, what: str, interval_s: float = 0.2) -> T:
     """Return the first truthy value of `condition()`; WaitTimeout naming `what` otherwise."""
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None

@@ -111,11 +111,19 @@ def _wal_loss_audit(worker: str) -> tuple[Callable[[Stack, dict[str, Any]], None
     return before, audit
 
 
+def crash(*services: str) -> Callable[[Stack], Fault]:
+    """SIGKILL of the services' main processes (the restart policy repairs)."""
+    return lambda s: Crash(_fs(s), list(services))
+
+
+def stop(*services: str) -> Callable[[Stack], Fault]:
+    """The services stopped until heal (nothing repairs them by itself)."""
+    return lambda s: AllOf("stop", [Stop(_fs(s), x) for x in services])
+
+
 def plan(fid: str) -> Plan:
     """The scenario plan of one failure point."""
     c = claim(fid)
-    crash = lambda *services: (lambda s: Crash(_fs(s), list(services)))  # noqa: E731
-    stop = lambda *services: (lambda s: AllOf("stop", [Stop(_fs(s), x) for x in services]))  # noqa: E731
     if fid == "F1":
         return Plan(c, crash("waste-api"), hold_s=CRASH_OBSERVE_S, capabilities=("waste",))
     if fid == "F2":

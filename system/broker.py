@@ -6,12 +6,13 @@ callers reconnect on any AMQP error (pika has no automatic reconnection).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import pika
@@ -145,10 +146,8 @@ class Publisher:
         """Drop the connection; the next publish reconnects."""
         conn, self._conn, self._channel = self._conn, None, None
         if conn is not None:
-            try:
+            with contextlib.suppress(Exception):  # already broken: nothing to close cleanly
                 conn.close()
-            except Exception:  # already broken: nothing to close cleanly
-                pass
 
 
 @contextmanager
@@ -158,7 +157,5 @@ def channel_for(settings: Settings) -> Iterator[BlockingChannel]:
     try:
         yield conn.channel()
     finally:
-        try:
+        with suppress(Exception):
             conn.close()
-        except Exception:
-            pass

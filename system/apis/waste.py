@@ -16,7 +16,7 @@ import logging
 import re
 import threading
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, File, Form, HTTPException, UploadFile
 from fastapi.responses import JSONResponse
@@ -56,7 +56,7 @@ def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
 
 
 @app.post("/tasks", status_code=202)
-def submit(image: UploadFile = File(...), task_id: str | None = Form(default=None),
+def submit(image: Annotated[UploadFile, File()], task_id: Annotated[str | None, Form()] = None,
            user_id: int = Depends(current_user)) -> JSONResponse:
     """Accept an image for analysis; idempotent on a client-supplied task_id."""
     task_id = task_id or str(uuid.uuid4())

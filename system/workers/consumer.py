@@ -6,6 +6,7 @@ reconnects to any cluster node after a broker error, polling rather than sleepin
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -76,10 +77,8 @@ class StageConsumer(threading.Thread):
             while not self._halt.is_set():
                 conn.process_data_events(time_limit=0.5)
         finally:
-            try:
+            with contextlib.suppress(Exception):
                 conn.close()
-            except Exception:
-                pass
 
     def _handle(self, ch: BlockingChannel, pub: BlockingChannel, tag: int, body: bytes, auto_ack: bool) -> None:
         try:

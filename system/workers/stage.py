@@ -51,9 +51,9 @@ def run_task(stage: Stage, wal: WAL, msg: dict[str, Any], settings: Settings) ->
     """Do (or recall) the stage's work for one task and return its output, durably in the WAL."""
     task_id = parse_task(msg)
     row = wal.get(task_id, stage.name)
-    if row is not None and row.status == "completed" and row.output is not None:
-        if not settings.is_unsafe("no_idempotency"):
-            return row.output
+    recalled = row.output if row is not None and row.status == "completed" else None
+    if recalled is not None and not settings.is_unsafe("no_idempotency"):
+        return recalled
     wal.begin(task_id, stage.name, msg)
     metrics.WAL_TASKS.labels("started", stage.name).inc()
     started = time.monotonic()

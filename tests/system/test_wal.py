@@ -47,7 +47,11 @@ def test_completed_row_survives_reopen_and_is_not_redone(tmp_path: Path) -> None
 
 def test_no_idempotency_defect_redoes_work(tmp_path: Path) -> None:
     calls: list[str] = []
-    stage = Stage("s", "q", None, lambda m: calls.append(m["task_id"]) or {})
+    def work(m: dict[str, Any]) -> dict[str, Any]:
+        calls.append(m["task_id"])
+        return {}
+
+    stage = Stage("s", "q", None, work)
     wal = make_wal(tmp_path)
     unsafe = Settings(unsafe=frozenset({"no_idempotency"}))
     run_task(stage, wal, {"task_id": "task-0001"}, unsafe)

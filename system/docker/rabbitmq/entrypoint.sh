@@ -1,8 +1,14 @@
 #!/bin/bash
-# Entrypoint of ecoeco-rabbitmq: shared Erlang cookie, first-boot ordering, then the broker
-# in the foreground as user rabbitmq.
+# Entrypoint of ecoeco-rabbitmq: shared Erlang cookie, cluster formation settings for this
+# node, then the broker in the foreground as user rabbitmq.
 #   RABBITMQ_COOKIE     Erlang cookie shared by the cluster (default below)
 #   RABBITMQ_SEED_NODE  hostname of the node the others join on their first boot (rabbitmq-1)
+#
+# Cluster formation (only a node with an empty database does any; a node that was a member
+# before rejoins its known peers by itself): the seed lists no peers, so on a blank start it
+# forms the cluster at once; every other node lists only the seed and retries (up to 120 s)
+# until the seed's database runs, then joins it. All nodes boot in parallel, and nodes that
+# start together cannot form separate clusters.
 set -euo pipefail
 HOME_DIR=/var/lib/rabbitmq
 COOKIE=${RABBITMQ_COOKIE:-ecoeco-rabbitmq-cluster-cookie}
@@ -15,16 +21,18 @@ printf '%s' "$COOKIE" >"$HOME_DIR/.erlang.cookie"
 chown rabbitmq:rabbitmq "$HOME_DIR/.erlang.cookie"
 chmod 0400 "$HOME_DIR/.erlang.cookie"
 
-# On its very first boot a node joins the first reachable peer, or starts a cluster of its
-# own if none answers. Nodes booting at the same moment could thus form separate clusters:
-# a fresh non-seed node waits (bounded) for the seed's AMQP port, which opens once it is up.
-if [[ "$ME" != "$SEED" && ! -d "$HOME_DIR/mnesia/rabbit@$ME" ]]; then
-    echo "ecoeco-rabbitmq: first boot of $ME, waiting for seed $SEED" >&2
-    for _ in $(seq 1 240); do
-        if timeout 1 bash -c "</dev/tcp/$SEED/5672" 2>/dev/null; then break; fi
-        sleep 0.5
-    done
-fi
+{
+    cat /etc/rabbitmq/rabbitmq.base.conf
+    echo
+    echo "# --- cluster formation for rabbit@$ME (seed: rabbit@$SEED), written by the entrypoint"
+    echo "cluster_formation.peer_discovery_backend = classic_config"
+    if [[ "$ME" != "$SEED" ]]; then
+        echo "cluster_formation.classic_config.nodes.1 = rabbit@$SEED"
+        echo "cluster_formation.discovery_retry_limit = 240"
+        echo "cluster_formation.discovery_retry_interval = 500"
+    fi
+} >/etc/rabbitmq/rabbitmq.conf
+chown rabbitmq:rabbitmq /etc/rabbitmq/rabbitmq.conf
 
 exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups \
     env HOME="$HOME_DIR" /usr/lib/rabbitmq/bin/rabbitmq-server "$@"
