@@ -23,6 +23,8 @@ h1{font-size:24px;margin:0 0 4px}h2{font-size:20px;margin:0 0 12px}h3{font-size:
 a{color:#0969da}code{font-size:12px;background:#eff1f3;padding:1px 4px;border-radius:4px}
 .top{display:flex;gap:24px;align-items:center;background:#fff;border:1px solid #d0d7de;border-left:14px solid;
 border-radius:8px;padding:18px 22px;margin-bottom:18px}
+@media(max-width:900px){.top{flex-direction:column;align-items:flex-start}}
+.nw{white-space:nowrap}
 .big{font-size:40px;font-weight:800;letter-spacing:1px;color:#fff;padding:14px 26px;border-radius:10px;
 white-space:nowrap}
 .lead{font-size:16px;margin:4px 0 10px}
@@ -71,7 +73,8 @@ def cell_td(cell: Cell, extra_class: str = "") -> str:
     """A scorecard cell coloured by its verdict, the explanation as a tooltip."""
     note = f"<small>{esc(cell.note)}</small>" if cell.note else ""
     title = f' title="{esc(cell.detail)}"' if cell.detail else ""
-    return f'<td class="v-{vclass(cell.verdict)} {extra_class}"{title}>{esc(cell.text)}{note}</td>'
+    text = f'<span class="nw">{esc(cell.text)}</span>' if len(cell.text) <= 24 else esc(cell.text)  # "12 s / 30 s"
+    return f'<td class="v-{vclass(cell.verdict)} {extra_class}"{title}>{text}{note}</td>'
 
 
 def when(unix: float | None) -> str:
