@@ -6,9 +6,10 @@
 #
 # Cluster formation (only a node with an empty database does any; a node that was a member
 # before rejoins its known peers by itself): the seed lists no peers, so on a blank start it
-# forms the cluster at once; every other node lists only the seed and retries (up to 120 s)
-# until the seed's database runs, then joins it. All nodes boot in parallel, and nodes that
-# start together cannot form separate clusters.
+# forms the cluster at once (and takes no peer discovery lock on the others); every other
+# node lists only the seed (and itself) and retries for up to 120 s until the seed's
+# database runs, then joins it. All nodes boot in parallel, and nodes that start together
+# cannot form separate clusters.
 set -euo pipefail
 HOME_DIR=/var/lib/rabbitmq
 COOKIE=${RABBITMQ_COOKIE:-ecoeco-rabbitmq-cluster-cookie}
@@ -28,6 +29,7 @@ chmod 0400 "$HOME_DIR/.erlang.cookie"
     echo "cluster_formation.peer_discovery_backend = classic_config"
     if [[ "$ME" != "$SEED" ]]; then
         echo "cluster_formation.classic_config.nodes.1 = rabbit@$SEED"
+        echo "cluster_formation.classic_config.nodes.2 = rabbit@$ME"
         echo "cluster_formation.discovery_retry_limit = 240"
         echo "cluster_formation.discovery_retry_interval = 500"
     fi
