@@ -22,6 +22,7 @@ import httpx
 from faults.base import Fault
 from faults.registry import Nemesis
 from harness import observe
+from harness.alerts import current_alerts, judge_from_prometheus
 from harness.checkers.isolation import check_isolation
 from harness.checkers.rpo import check_rpo
 from harness.checkers.rto import Sample, canary_samples, judge_rto, measure_recovery
@@ -100,9 +101,16 @@ def worker_pending(stack: Stack) -> dict[str, int | None]:
     return out
 
 
+# Shortest outage an alert can see at the suite's time scale: `for` (1 min x 0.02) plus a
+# scrape and two evaluations of 1 s each; a shorter undetected fault is inconclusive.
+MIN_DETECTABLE_S = 5.0
+
+
 def steady(stack: Stack) -> bool:
-    """Every service healthy, work queues empty, WALs without pending rows."""
+    """Every service healthy, no alert firing, work queues empty, WALs without pending rows."""
     if not stack.all_healthy():
+        return False
+    if any(a.get("state") == "firing" for a in current_alerts(stack.config.url("prometheus"))):
         return False
     depths = observe.queue_depths(stack.config)
     if any(n for q, n in depths.items() if q != "dead_letter_queue"):
@@ -272,6 +280,9 @@ class Scenario:
             self.judgements.append(judge_rto(rec, claim.rto_limit_s, claim=f"rto:{domain}"))
             self.context[f"rto:{domain}"] = rec
         self.judgements.append(check_isolation(samples, injected, healed, claim.impact))
+        detection, _ = judge_from_prometheus(claim.alert, injected, marks["recovered"], time.time(), claim.impact,
+                                             url=cfg.url("prometheus"), min_detectable_s=MIN_DETECTABLE_S)
+        self.judgements += detection
         if self.plan.extra_audit:
             self.judgements += self.plan.extra_audit(self.stack, self.context)
         self.context["samples"] = samples

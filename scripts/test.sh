@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# From a fresh Debian 12 machine (as root) to the whole test suite: Docker engine, Compose,
+# images, the harness's Python environment, then pytest (unit, integration, F1-F17 chaos,
+# planted-defect controls, monitoring, reports). Extra arguments go to pytest.
+#   sudo scripts/test.sh                 # everything
+#   sudo scripts/test.sh -m "not chaos"  # without the fault scenarios
+set -uo pipefail
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+"$REPO/scripts/setup.sh" || exit 1
+PY=$("$REPO/scripts/venv.sh") || exit 1
+export ECOECO_RUN_ID="${ECOECO_RUN_ID:-$(date +%Y%m%d-%H%M%S)}"
+RUN_DIR="$REPO/runs/$ECOECO_RUN_ID"
+mkdir -p "$RUN_DIR"
+trap '"$REPO/scripts/cleanup.sh" "${ECOECO_PROJECT:-ecoeco}"' EXIT
+"$PY" -m pytest -p no:cacheprovider --junitxml="$RUN_DIR/junit.xml" "$@"
+rc=$?
+if [[ -f "$RUN_DIR/run.json" ]]; then
+    "$PY" -m reports build "$RUN_DIR" >/dev/null && echo "report: $RUN_DIR/report.html"
+fi
+exit $rc
