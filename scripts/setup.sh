@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Prepare this machine to run the Ecoeco stack: Docker engine, Compose v2, the base
 # image debian:bookworm-slim (pulled, or made with debootstrap when no registry answers)
-# and the project images ecoeco-app, ecoeco-postgres, ecoeco-rabbitmq.
+# and the project images docker-compose.yml builds (ecoeco-app, -postgres, -rabbitmq, ...).
 #
 # Idempotent: a second run finds everything in place and the image builds come from the
 # cache. Run as root on Debian 12. Usage: scripts/setup.sh [--no-build]
@@ -208,7 +208,8 @@ build_images() {
     # BuildKit through `docker compose build` (the engine's built-in BuildKit; no buildx
     # plugin needed), --network host via `network: host` in the compose build sections.
     # One builder for setup and for `docker compose build`/`up --build` keeps one cache.
-    # Images are tagged ecoeco-app, ecoeco-postgres, ecoeco-rabbitmq (compose `image:`).
+    # Every image with a `build:` section in docker-compose.yml (ecoeco-app, ecoeco-postgres,
+    # ecoeco-rabbitmq, ecoeco-prometheus), tagged with the compose `image:` names.
     local out="$BUILD_DIR/build.log"
     if ! BASE_IMAGE="$BASE_IMAGE" docker compose -f "$REPO/docker-compose.yml" build \
             --build-arg BASE_IMAGE="$BASE_IMAGE" --progress plain >"$out" 2>&1; then
@@ -216,7 +217,7 @@ build_images() {
         die "image build failed (full log: ${out#"$REPO"/})"
     fi
     local img
-    for img in ecoeco-postgres ecoeco-rabbitmq ecoeco-app; do
+    for img in $(docker compose -f "$REPO/docker-compose.yml" config --images 2>/dev/null | sort -u); do
         log "   $img $(docker image inspect -f '{{.Id}}' "$img" | cut -c8-19) $(docker image inspect -f '{{.Size}}' "$img" | awk '{printf "%.0f MB", $1/1e6}')"
     done
     # old untagged versions of our images (left by rebuilds after code changes)
