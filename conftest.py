@@ -11,6 +11,13 @@ from harness.config import HarnessConfig, from_env
 from harness.journal import RunJournal
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Tell the progress lines how many scenarios this session runs (after -m / -k deselection)."""
+    from harness.progress import set_total
+
+    set_total(sum(1 for i in session.items if i.get_closest_marker("chaos") or i.get_closest_marker("controls")))
+
+
 @pytest.fixture(scope="session")
 def harness_config() -> HarnessConfig:
     """This session's configuration (env ECOECO_*), with a fresh run id."""

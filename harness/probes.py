@@ -124,7 +124,7 @@ class Prober:
 
     def _loop(self, domain: str, check: Callable[[httpx.Client], bool]) -> None:
         period = 1.0 / PROBE_HZ
-        with httpx.Client(timeout=1.0) as client:
+        with httpx.Client(timeout=2.0) as client:  # "serving" = answered within 2 s, as the load counts it
             while not self._halt.is_set():
                 started = time.time()
                 try:

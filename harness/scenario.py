@@ -29,7 +29,7 @@ from harness.checkers.rto import Sample, canary_samples, judge_rto, measure_reco
 from harness.claims import Claim
 from harness.ledger import LedgerWriter, outcomes_for, read_ledger, summarise
 from harness.probes import Prober, ProbeUser
-from harness.progress import phase
+from harness.progress import phase, scenario_started
 from harness.record import EffectCheck, LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
 from harness.stack import Stack
 from harness.verdict import Judgement
@@ -51,7 +51,7 @@ class Plan:
     warmup_s: float = 4.0
     recovery_budget_s: float = 90.0  # stop waiting for recovery after this (the verdict says so)
     drain_timeout_s: float = 90.0
-    canary_deadline_s: float = 10.0
+    canary_deadline_s: float = 3.0  # a healthy pipeline answers in well under a second
     extra_audit: Callable[[Stack, dict[str, Any]], list[Judgement]] | None = None
     before_inject: Callable[[Stack, dict[str, Any]], None] | None = None
     notes: str = ""
@@ -136,6 +136,7 @@ class Scenario:
 
     def run(self) -> ScenarioRecord:
         """The whole scenario; exceptions become harness errors in the record, never a pass."""
+        scenario_started()
         t0 = self.t0 = time.time()
         marks: dict[str, float | None] = {"injected": None, "healed": None, "recovered": None, "drained": None}
         prober: Prober | None = None

@@ -33,7 +33,7 @@ from harness.stack import Stack
 from harness.verdict import Judgement, Verdict
 
 OUTAGE_S = 10.0
-CRASH_OBSERVE_S = 3.0  # after a SIGKILL the restart policy repairs; hold only to observe it
+CRASH_OBSERVE_S = 5.0  # after a SIGKILL the restart policy repairs; hold to observe it (>= 25 probes a domain)
 
 # Claims of the design that this harness has shown to be false, with the reason. A scenario
 # listed here is expected to come out VIOLATED (pytest xfail); if it ever holds, the test fails
@@ -133,9 +133,11 @@ def plan(fid: str) -> Plan:
     if fid == "F4":  # the whole cluster down for the outage, then restarted
         return Plan(c, stop("rabbitmq-1", "rabbitmq-2", "rabbitmq-3"), hold_s=OUTAGE_S,
                     capabilities=("pipeline",), recovery_budget_s=120)
-    if fid == "F5":  # one queue refuses publishes, and poison messages arrive at another
-        return Plan(c, lambda s: AllOf("dead_letter", [BlockQueue(_fs(s), "vision_analysis_queue"),
-                                                       PoisonMessages(_fs(s), "user_input_queue", count=3)]),
+    if fid == "F5":  # poison messages dead-lettered out of two specific queues while work flows
+        # (BlockQueue's max-length policy is not used: RabbitMQ 3.10 quorum queues enforce it only
+        # approximately, so a "blocked" queue still takes a message per drain; see docs/faults.md)
+        return Plan(c, lambda s: AllOf("dead_letter", [PoisonMessages(_fs(s), q, count=3)
+                                                       for q in ("user_input_queue", "vision_analysis_queue")]),
                     hold_s=OUTAGE_S, capabilities=("pipeline",))
     if fid == "F6":  # every broker node SIGKILLed with messages in flight
         return Plan(c, crash("rabbitmq-1", "rabbitmq-2", "rabbitmq-3"), hold_s=CRASH_OBSERVE_S,
