@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from faults import (
-    BlockQueue,
     CorruptWal,
     Crash,
     CutLink,
