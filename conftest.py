@@ -39,7 +39,13 @@ def stack(harness_config: HarnessConfig) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session")
-def journal(harness_config: HarnessConfig) -> RunJournal:
-    """The run's journal (runs/<run_id>/run.json, runs/latest)."""
+def journal(harness_config: HarnessConfig) -> Iterator[RunJournal]:
+    """The run's journal (runs/<run_id>/run.json, runs/latest); the report is built at the end."""
     harness_config.run_dir.mkdir(parents=True, exist_ok=True)
-    return RunJournal(harness_config)
+    journal = RunJournal(harness_config)
+    yield journal
+    if journal.records:
+        from reports import build
+
+        result = build(harness_config.run_dir)
+        print(f"\nresilience report ({result.verdict.value}): {result.html}", flush=True)
