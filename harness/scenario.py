@@ -32,7 +32,7 @@ from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
 from harness.record import EffectCheck, LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
 from harness.stack import Stack
-from harness.verdict import Judgement
+from harness.verdict import Judgement, Verdict
 from harness.wait import WaitTimeout, until
 from load.driver import LoadRun
 
@@ -284,6 +284,10 @@ class Scenario:
         detection, _ = judge_from_prometheus(claim.alert, injected, marks["recovered"], time.time(), claim.impact,
                                              url=cfg.url("prometheus"), min_detectable_s=MIN_DETECTABLE_S)
         self.judgements += detection
+        unhealthy = self.stack.unhealthy()
+        self.judgements.append(Judgement(
+            "healthy_after", Verdict.VIOLATED if unhealthy else Verdict.HOLDS, len(unhealthy), 0, "services",
+            {"unhealthy": unhealthy} if unhealthy else "every service healthy after the drain"))
         if self.plan.extra_audit:
             self.judgements += self.plan.extra_audit(self.stack, self.context)
         self.context["samples"] = samples

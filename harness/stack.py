@@ -15,6 +15,10 @@ import docker
 import docker.errors
 from docker.models.containers import Container
 
+from faults.gpt_outage import reset_control
+from faults.registry import heal_leftovers
+from faults.target import Stack as Targets
+from faults.target import volume_host_path
 from harness import disks
 from harness.config import REPO_ROOT, HarnessConfig
 from harness.wait import until
@@ -32,6 +36,7 @@ class Stack:
     def __init__(self, config: HarnessConfig) -> None:
         self.config = config
         self.client = docker.from_env()
+        self.targets = Targets(self.client, config.project)  # the one container resolver (faults/target.py)
         self.compose = DockerCompose(str(REPO_ROOT), compose_file_name="docker-compose.yml", wait=True,
                                      keep_volumes=False)
 
@@ -43,9 +48,12 @@ class Stack:
         """Start every service and wait until all are healthy (ECOECO_REUSE_STACK=1 reuses a healthy one)."""
         self._environ()
         if os.environ.get("ECOECO_REUSE_STACK") == "1" and self.all_healthy():
+            for action in heal_leftovers(self.client, self.config.project, self.config.control_dir / "gpt.json"):
+                log.info("healed leftover: %s", action)
             return
         remove_leftovers(self.client, self.config.project)
         disks.prepare(self.config.project)
+        reset_control(self.config.control_dir / "gpt.json")  # a fresh stack starts with a healthy GPT
         self.compose.start()
         until(self.all_healthy, timeout_s=timeout_s, what="every service healthy")
 
@@ -70,15 +78,11 @@ class Stack:
 
     def containers(self) -> list[Container]:
         """All containers of this project."""
-        return list(self.client.containers.list(all=True, filters={"label": f"{LABEL}={self.config.project}"}))
+        return self.targets.all_containers()
 
     def container(self, service: str) -> Container:
         """The container of one compose service."""
-        found = self.client.containers.list(all=True, filters={"label": [
-            f"com.docker.compose.project={self.config.project}", f"com.docker.compose.service={service}"]})
-        if not found:
-            raise LookupError(f"no container for service {service} in project {self.config.project}")
-        return found[0]
+        return self.targets.container(service)
 
     def health(self) -> dict[str, str]:
         """service -> docker health status ('healthy', 'unhealthy', 'starting', or the state)."""
@@ -104,10 +108,7 @@ class Stack:
         """Host path of a worker's WAL file (inside its named volume)."""
         for mount in self.container(worker).attrs["Mounts"]:
             if mount.get("Destination") == "/var/lib/ecoeco/wal":
-                volume = self.client.volumes.get(mount["Name"])
-                opts = volume.attrs.get("Options") or {}
-                base = opts.get("device") if opts.get("o", "").find("bind") >= 0 else volume.attrs["Mountpoint"]
-                return os.path.join(str(base), "task_queue.db")
+                return os.path.join(volume_host_path(self.client.volumes.get(mount["Name"])), "task_queue.db")
         raise LookupError(f"{worker} has no WAL volume mounted")
 
 

@@ -78,7 +78,7 @@ class AllOf(Fault):
 
 
 def _fs(stack: Stack) -> FaultStack:
-    return FaultStack(stack.client, stack.config.project)
+    return stack.targets
 
 
 def _wal_keys(stack: Stack, worker: str) -> set[tuple[str, str]]:

@@ -148,3 +148,51 @@ def test_concurrent_writers_share_one_wal(tmp_path: Path) -> None:
         t.join()
     assert wal.pending_count() == 0
     assert len(wal.unsynced(1000, 1e12, 1.0, 5, None)) == 200
+
+
+class FlakyDatabase:
+    """A stand-in for system.db.Database whose availability the test switches."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.rows: list[tuple[Any, ...]] = []
+
+    def transaction(self) -> Any:
+        from contextlib import contextmanager
+
+        from system.db import DatabaseUnavailable
+
+        @contextmanager
+        def tx() -> Any:
+            if not self.up:
+                raise DatabaseUnavailable("ecoeco_waste: connection refused")
+
+            class Cursor:
+                def execute(inner, sql: str, params: tuple[Any, ...]) -> None:
+                    self.rows.append((sql.split()[2], params[0]))
+                    inner.last = sql
+
+                def fetchone(inner) -> tuple[str] | None:
+                    return ("x",) if "RETURNING" in inner.last else None
+
+            yield Cursor()
+        return tx()
+
+
+def test_sync_marks_attempts_with_backoff_then_syncs_when_the_database_returns(tmp_path: Path) -> None:
+    from system.workers.sync import Syncer
+
+    wal = make_wal(tmp_path)
+    wal.begin("t-1", "response_generator", {"task_id": "t-1"}, now=1.0)
+    wal.complete("t-1", "response_generator", {"category": "glass", "answer": "a"}, now=2.0)
+    db = FlakyDatabase()
+    syncer = Syncer(wal, db, SAFE, "worker-ai", "response_generator", threading.Event())  # type: ignore[arg-type]
+    assert syncer.sync_once(now=10.0) == 0  # database down: the attempt is counted
+    row = wal.get("t-1", "response_generator")
+    assert row is not None and (row.sync_status, row.sync_retry_count, row.last_sync_attempt) == ("pending", 1, 10.0)
+    db.up = True
+    assert syncer.sync_once(now=10.0 + SAFE.scaled(60) - 0.001) == 0  # still backing off (60 s x 2^0, scaled)
+    assert syncer.sync_once(now=10.0 + SAFE.scaled(60)) == 1
+    row = wal.get("t-1", "response_generator")
+    assert row is not None and row.sync_status == "synced"
+    assert [t for t, _ in db.rows] == ["task_stages", "results", "results_log"]

@@ -1,0 +1,79 @@
+"""Pipeline benchmarks against a running stack: one upload's end-to-end latency, and sustained
+uploads per second through all four stages (GPT latency 0). Median of several runs.
+
+    python3 -m benchmarks.pipeline [--runs 5] [--uploads 300] [--threads 16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from harness import observe
+from harness.config import from_env
+from harness.probes import ProbeUser, tiny_png
+from harness.wait import until
+
+
+def submit(client: httpx.Client, url: str, headers: dict[str, str], n: int) -> str:
+    """One upload; returns its task id."""
+    task_id = f"bench-{uuid.uuid4().hex}"
+    r = client.post(url, headers=headers, data={"task_id": task_id},
+                    files={"image": ("b.png", tiny_png(n), "image/png")})
+    r.raise_for_status()
+    return task_id
+
+
+def latency_once(user: ProbeUser, url: str) -> float:
+    """Seconds from POST to the result stored in ecoeco_waste, for one upload on an idle system."""
+    with httpx.Client(timeout=10) as c:
+        started = time.time()
+        task_id = submit(c, url, user.headers, 0)
+    done = until(lambda: observe.completion_times(user.config, [task_id]).get(task_id), timeout_s=30,
+                 what="benchmark upload completed", interval_s=0.01)
+    return float(done) - started
+
+
+def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> tuple[float, float]:
+    """(accepted per second, completed per second) for `uploads` submitted by `threads` clients."""
+    started = time.time()
+    with ThreadPoolExecutor(threads) as pool, httpx.Client(timeout=10,
+                                                           limits=httpx.Limits(max_connections=threads)) as c:
+        ids = list(pool.map(lambda n: submit(c, url, user.headers, n), range(uploads)))
+    accepted = time.time()
+
+    def all_done() -> float | None:
+        times = observe.completion_times(user.config, ids)
+        return max(times.values()) if len(times) == len(ids) else None
+
+    last = until(all_done, timeout_s=300, what=f"{uploads} benchmark uploads completed", interval_s=0.2)
+    return uploads / (accepted - started), uploads / (float(last) - started)
+
+
+def main() -> None:
+    """Print medians of the latency and throughput runs."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--uploads", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=16)
+    args = parser.parse_args()
+    config = from_env()
+    user = ProbeUser(config)
+    url = f"{config.url('waste-api')}/tasks"
+    latencies = [latency_once(user, url) for _ in range(max(args.runs, 5) * 2)]
+    print(f"end-to-end latency of one upload: median {statistics.median(latencies) * 1000:.0f} ms "
+          f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, n={len(latencies)})")
+    runs = [throughput_once(user, url, args.uploads, args.threads) for _ in range(args.runs)]
+    print(f"uploads accepted per second: median {statistics.median(r[0] for r in runs):.1f} "
+          f"({', '.join(f'{r[0]:.1f}' for r in runs)})")
+    print(f"uploads completed per second (all four stages): median {statistics.median(r[1] for r in runs):.1f} "
+          f"({', '.join(f'{r[1]:.1f}' for r in runs)})")
+
+
+if __name__ == "__main__":
+    main()
