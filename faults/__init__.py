@@ -4,6 +4,7 @@ from faults.base import TAG, Evidence, Fault, FaultError, took_effect
 from faults.block_queue import BlockQueue
 from faults.corrupt_wal import CorruptWal
 from faults.crash import Crash
+from faults.crash_loop import CrashLoop
 from faults.cut_network import CutLink
 from faults.exhaust_pool import ExhaustPool
 from faults.fill_disk import FillDisk
@@ -17,7 +18,7 @@ from faults.stop import Stop
 from faults.target import Stack
 
 __all__ = [
-    "TAG", "BlockQueue", "CorruptWal", "Crash", "CutLink", "Evidence", "ExhaustPool", "Fault", "FaultError",
-    "FaultSet", "FillDisk", "GptOutage", "Isolate", "Nemesis", "Pause", "PoisonMessages", "Record", "S3Outage",
-    "Stack", "Stop", "heal_leftovers", "took_effect",
+    "TAG", "BlockQueue", "CorruptWal", "Crash", "CrashLoop", "CutLink", "Evidence", "ExhaustPool", "Fault",
+    "FaultError", "FaultSet", "FillDisk", "GptOutage", "Isolate", "Nemesis", "Pause", "PoisonMessages", "Record",
+    "S3Outage", "Stack", "Stop", "heal_leftovers", "took_effect",
 ]

@@ -116,7 +116,7 @@ class CorruptWal(Fault):
         key = "db" if self.mode == "damage_page" else "wal"
         before, after = self._before.get(key), self._after.get(key)
         expected = {
-            "truncate": after is not None and before is not None and after[0] == before[0] // 2,
+            "truncate": after is not None and before is not None and after[0] < before[0],
             "delete": before is not None and after is None,
             "flip": after is not None and before is not None and after[0] == before[0] and after[1] != before[1],
             "damage_page": after is not None and before is not None and after[1] != before[1],

@@ -71,19 +71,7 @@ class Crash(Fault):
     def heal(self) -> None:
         """Give the restart policy `grace_s`; start any target still not running."""
         for c in self._targets:
-            try:
-                running = partial(is_running, c)
-                if not running():
-                    try:
-                        wait_for(running, timeout_s=self.grace_s, what=f"{c.name} restarted by its restart policy")
-                    except FaultError:
-                        # restart policy "no", or Docker gave up: start it by hand (an APIError here
-                        # means Docker is restarting it right now; the wait below decides)
-                        with contextlib.suppress(docker.errors.APIError):
-                            c.start()
-                wait_for(running, timeout_s=30, what=f"{c.name} running")
-            except docker.errors.NotFound:
-                continue  # removed meanwhile: nothing left to heal
+            await_restart(c, self.grace_s)
 
     def evidence(self) -> list[Evidence]:
         """Per target: seen not running, or RestartCount / StartedAt changed since the kill."""
@@ -104,3 +92,20 @@ class Crash(Fault):
     def describe(self) -> dict[str, Any]:
         """Services, grace and observation windows."""
         return {"fault": self.name, "services": self.services, "grace_s": self.grace_s, "observe_s": self.observe_s}
+
+
+def await_restart(container: Container, grace_s: float) -> None:
+    """Wait `grace_s` for the restart policy to bring a crashed container back, else start it by hand."""
+    try:
+        running = partial(is_running, container)
+        if not running():
+            try:
+                wait_for(running, timeout_s=grace_s, what=f"{container.name} restarted by its restart policy")
+            except FaultError:
+                # restart policy "no", or Docker gave up: start it by hand (an APIError here
+                # means Docker is restarting it right now; the wait below decides)
+                with contextlib.suppress(docker.errors.APIError):
+                    container.start()
+        wait_for(running, timeout_s=30, what=f"{container.name} running")
+    except docker.errors.NotFound:
+        return  # removed meanwhile: nothing left to heal

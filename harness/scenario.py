@@ -26,7 +26,7 @@ from harness.alerts import current_alerts, judge_from_prometheus
 from harness.checkers.isolation import check_isolation
 from harness.checkers.rpo import check_rpo
 from harness.checkers.rto import Sample, canary_samples, judge_rto, measure_recovery
-from harness.claims import Claim
+from harness.claims import Claim, RtoFrom
 from harness.ledger import LedgerWriter, outcomes_for, read_ledger, summarise
 from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
@@ -47,6 +47,7 @@ class Plan:
     make_fault: Callable[[Stack], Fault]
     hold_s: float = 8.0  # outage length before heal (a heal on a self-repairing crash is a no-op)
     capabilities: tuple[str, ...] = ("pipeline",)  # domains whose RTO is measured
+    rto_from: RtoFrom | None = None  # RTO reference instant when it differs from the claim's (None: the claim's)
     users: int = 8  # the smallest count at which Locust gives every domain's user class one user
     warmup_s: float = 4.0
     recovery_budget_s: float = 90.0  # stop waiting for recovery after this (the verdict says so)
@@ -196,6 +197,11 @@ class Scenario:
                 sampler.stop()
         return self._record(t0, marks, prober, sampler, load)
 
+    @property
+    def rto_from(self) -> RtoFrom:
+        """The instant RTO is measured from: the plan's override, else the claim's."""
+        return self.plan.rto_from or self.plan.claim.rto_from
+
     def _samples(self, prober: Prober) -> list[Sample]:
         canaries = dict(prober.canaries)
         done = observe.completion_times(self.stack.config, list(canaries))
@@ -203,7 +209,7 @@ class Scenario:
 
     def _await_recovery(self, prober: Prober, marks: dict[str, float | None]) -> float | None:
         # the same reference instant the RTO judgement uses, so "recovered" means the same thing
-        reference = marks["healed"] if self.plan.claim.rto_from == "heal" else marks["injected"]
+        reference = marks["healed"] if self.rto_from == "heal" else marks["injected"]
         since = reference or time.time()
 
         def recovered() -> float | None:
@@ -216,7 +222,7 @@ class Scenario:
                 if rec.recovered_at is not None:
                     times.append(rec.recovered_at)
             # canaries need their deadline to pass before a run of three can be seen
-            return max(times) if times else time.time()
+            return max(times) if times else since  # nothing failed: back as of the reference instant
 
         try:
             return until(recovered, timeout_s=self.plan.recovery_budget_s, what="affected capabilities back",
@@ -275,9 +281,9 @@ class Scenario:
         injected, healed = marks["injected"], marks["healed"]
         assert injected is not None and healed is not None
         end = max(s.t for s in samples) if samples else time.time()
-        reference = healed if claim.rto_from == "heal" else injected
+        reference = healed if self.rto_from == "heal" else injected
         for domain in self.plan.capabilities:
-            rec = measure_recovery(samples, domain, reference, end, reference=claim.rto_from)
+            rec = measure_recovery(samples, domain, reference, end, reference=self.rto_from)
             self.judgements.append(judge_rto(rec, claim.rto_limit_s, claim=f"rto:{domain}"))
             self.context[f"rto:{domain}"] = rec
         self.judgements.append(check_isolation(samples, injected, healed, claim.impact))
@@ -311,6 +317,7 @@ class Scenario:
                               drained_s=rel(marks["drained"])),
             verdict=verdict, judgements=self.judgements, effect=self.effect,
             parameters={"fault": self.plan.claim.fault, "hold_s": self.plan.hold_s, "users": self.plan.users,
+                        "rto_from": self.rto_from,
                         "capabilities": list(self.plan.capabilities), "notes": self.plan.notes,
                         **self.plan.parameters},
             load=LoadSummary(per_second=per_second,

@@ -15,6 +15,7 @@ from typing import Any
 from faults import (
     CorruptWal,
     Crash,
+    CrashLoop,
     CutLink,
     Evidence,
     ExhaustPool,
@@ -115,6 +116,11 @@ def crash(*services: str) -> Callable[[Stack], Fault]:
     return lambda s: Crash(_fs(s), list(services))
 
 
+def crash_loop(service: str) -> Callable[[Stack], Fault]:
+    """The service's process killed each time it comes back, until heal (CrashLoopBackOff)."""
+    return lambda s: CrashLoop(_fs(s), service)
+
+
 def stop(*services: str) -> Callable[[Stack], Fault]:
     """The services stopped until heal (nothing repairs them by itself)."""
     return lambda s: AllOf("stop", [Stop(_fs(s), x) for x in services])
@@ -123,12 +129,14 @@ def stop(*services: str) -> Callable[[Stack], Fault]:
 def plan(fid: str) -> Plan:
     """The scenario plan of one failure point."""
     c = claim(fid)
+    # F1-F3, F7, F8: the process crash-loops for the outage (long enough for an alert window to
+    # see it), then the restart policy repairs it; RTO is measured from the last crash.
     if fid == "F1":
-        return Plan(c, crash("waste-api"), hold_s=CRASH_OBSERVE_S, capabilities=("waste",))
+        return Plan(c, crash_loop("waste-api"), hold_s=OUTAGE_S, capabilities=("waste",), rto_from="heal")
     if fid == "F2":
-        return Plan(c, crash("auth-api"), hold_s=CRASH_OBSERVE_S, capabilities=("auth",))
+        return Plan(c, crash_loop("auth-api"), hold_s=OUTAGE_S, capabilities=("auth",), rto_from="heal")
     if fid == "F3":
-        return Plan(c, crash("chat-llm-api"), hold_s=CRASH_OBSERVE_S, capabilities=("chat",))
+        return Plan(c, crash_loop("chat-llm-api"), hold_s=OUTAGE_S, capabilities=("chat",), rto_from="heal")
     if fid == "F4":  # the whole cluster down for the outage, then restarted
         return Plan(c, stop("rabbitmq-1", "rabbitmq-2", "rabbitmq-3"), hold_s=OUTAGE_S,
                     capabilities=("pipeline",), recovery_budget_s=120)
@@ -142,9 +150,9 @@ def plan(fid: str) -> Plan:
         return Plan(c, crash("rabbitmq-1", "rabbitmq-2", "rabbitmq-3"), hold_s=CRASH_OBSERVE_S,
                     capabilities=("pipeline",), recovery_budget_s=120)
     if fid == "F7":
-        return Plan(c, crash("worker-storage"), hold_s=CRASH_OBSERVE_S, capabilities=("pipeline",))
+        return Plan(c, crash_loop("worker-storage"), hold_s=OUTAGE_S, capabilities=("pipeline",), rto_from="heal")
     if fid == "F8":
-        return Plan(c, crash("worker-ai"), hold_s=CRASH_OBSERVE_S, capabilities=("pipeline",))
+        return Plan(c, crash_loop("worker-ai"), hold_s=OUTAGE_S, capabilities=("pipeline",), rto_from="heal")
     if fid == "F9":
         before, audit = _wal_loss_audit("worker-storage")
         return Plan(c, lambda s: CorruptWal(_fs(s), "worker-storage", mode="truncate"), hold_s=CRASH_OBSERVE_S,

@@ -19,7 +19,7 @@ from harness.record import ScenarioRecord
 from harness.scenario import Scenario
 from harness.stack import Stack
 from harness.verdict import Verdict
-from scenarios.catalogue import plan
+from scenarios.catalogue import crash, plan
 from scenarios.outcome import explain
 from system.fakes.gpt import write_control
 
@@ -37,6 +37,7 @@ class Control:
     must_violate: str  # judgement claim name
     slow_gpt_ms: float = 0.0  # GPT latency during the control, so work is in flight when the fault hits
     hold_s: float | None = None
+    single_crash: str | None = None  # one SIGKILL of this service, RTO from the crash (not a crash loop)
 
 
 CONTROLS = [
@@ -47,7 +48,7 @@ CONTROLS = [
             slow_gpt_ms=300),
     # no restart policy: a crashed API stays down until an operator (the heal, 35 s later) starts it
     Control("rto-no-restart-policy", "F1", {"ECOECO_RESTART_POLICY": "no"}, ["waste-api"], "rto:waste",
-            hold_s=35.0),
+            hold_s=35.0, single_crash="waste-api"),
     # spec section 2 as written: waste-api and chat re-check users in ecoeco_auth -> they fall with it
     Control("isolation-auth-via-db", "F12", {"ECOECO_UNSAFE": "auth_via_db"}, ["waste-api", "chat-llm-api"],
             "isolation"),
@@ -83,6 +84,8 @@ def test_checker_catches_planted_defect(planted: Control, stack: Stack, journal:
                                 title=f"{base.claim.title} with planted defect: {planted.name}")
     control_plan = dataclasses.replace(base, claim=claim, hold_s=planted.hold_s or base.hold_s,
                                        parameters={"planted_defect": planted.env, "must_violate": planted.must_violate})
+    if planted.single_crash:
+        control_plan = dataclasses.replace(control_plan, make_fault=crash(planted.single_crash), rto_from="injection")
     record = Scenario(stack, control_plan, journal.config.run_dir).run()
     journal.add(record)
     if not all(e.ok for e in record.effect) or record.errors:

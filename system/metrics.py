@@ -14,6 +14,7 @@ WAL_SYNC_FAILURES = Counter("wal_sync_failures", "Failed WAL to PostgreSQL sync 
 WAL_UNSYNCED = Gauge("wal_unsynced_tasks", "Completed task_wal rows not yet synced to PostgreSQL")
 WAL_RETRY_QUEUE = Gauge("wal_retry_queue_tasks", "Entries waiting in retry_queue")
 WAL_RECOVERED = Counter("wal_recovered_tasks", "Rows handled by startup recovery", ["action"])
+WAL_DISK_FREE = Gauge("wal_disk_free_bytes", "Bytes available on the filesystem holding the WAL")
 WAL_ERRORS = Counter("wal_write_errors", "WAL writes that failed (disk full, corruption)")
 GPT5_ERRORS = Counter("gpt5_api_errors", "Failed GPT-5 Vision calls")
 GPT4O_MINI_ERRORS = Counter("gpt4o_mini_api_errors", "Failed GPT-4o mini calls")

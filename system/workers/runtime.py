@@ -42,6 +42,8 @@ class Worker:
         self.completed = threading.Event()
         self.stop_event = threading.Event()
         self.consumers = [StageConsumer(s, self.wal, settings, self.completed) for s in stages]
+        for stage in stages:  # the series exist (at 0) from the first scrape, before recovery
+            metrics.CONSUMER_UP.labels(stage.name).set(0)
         waste_db = Database(settings.pg_dsn["waste"], "ecoeco_waste", max_connections=2)
         self.syncer = Syncer(self.wal, waste_db, settings, name, final_stage, self.completed)
         self.retrier = Retrier(self.stages, self.wal, settings, self.publisher, self.completed)
@@ -59,6 +61,8 @@ class Worker:
         metrics.WAL_PENDING.set(self.wal.pending_count())
         metrics.WAL_FILE_SIZE.set(self.wal.wal_file_size())
         metrics.WAL_RETRY_QUEUE.set(self.wal.retry_count())
+        metrics.WAL_UNSYNCED.set(self.wal.unsynced_count())
+        metrics.WAL_DISK_FREE.set(self.wal.disk_free_bytes())
 
     def run(self) -> None:
         """Recover, then serve until SIGTERM."""

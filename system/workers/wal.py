@@ -165,6 +165,19 @@ class WAL:
             ).fetchone()
         return int(n)
 
+    def unsynced_count(self) -> int:
+        """Completed rows not yet in PostgreSQL (the wal_unsynced_tasks gauge)."""
+        with self._lock:
+            (n,) = self._db.execute(
+                "SELECT count(*) FROM task_wal WHERE status='completed' AND sync_status='pending'"
+            ).fetchone()
+        return int(n)
+
+    def disk_free_bytes(self) -> int:
+        """Bytes available (to this process) on the WAL's filesystem."""
+        st = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
+        return st.f_bavail * st.f_frsize
+
     def unsynced(self, limit: int, due_before: float, backoff_s: float, max_exponent: int,
                  give_up_after: int | None) -> list[WalRow]:
         """Completed rows not yet in PostgreSQL whose backoff has elapsed, oldest first."""

@@ -172,6 +172,12 @@ def cases() -> list[Case | QuietCase]:
         ),
         _up_case("WorkerStorageDown", "worker-storage", "worker-storage:9090"),
         _up_case("WorkerAIDown", "worker-ai", "worker-ai:9090"),
+        *(Case(alert, "process up, a consumer not connected", (
+            gauge(_sel("up", job=job, instance=f"{job}:9090"), 1, 1),
+            gauge(_sel("worker_consumer_up", job=job, instance=f"{job}:9090", task_name=stage), 0, 1),
+        ), ({"job": job, "instance": f"{job}:9090"},))
+          for alert, job, stage in (("WorkerStorageDown", "worker-storage", "image_uploader"),
+                                    ("WorkerAIDown", "worker-ai", "gpt5_analyzer"))),
         # RabbitMQ
         Case(
             "RabbitMQDown",
@@ -281,6 +287,11 @@ def cases() -> list[Case | QuietCase]:
             ((_sel("wal_write_errors_total", **_W, reason="disk_full"), per_s(1)),),
         ),
         Case("DiskFull", "write errors", (counter(_sel("wal_write_errors_total", **_AI), 0.5, 0, 3),), (_AI,)),
+        Case("DiskFull", "WAL filesystem full", (gauge(_sel("wal_disk_free_bytes", **_AI), 0, 50e6),), (_AI,)),
+        QuietCase("DiskFull", "WAL filesystem with room", ((_sel("wal_disk_free_bytes", **_AI), const(50e6)),)),
+        # every service imports system.metrics: an API exposes the gauge unset (0), which is no disk
+        QuietCase("DiskFull", "an API's unset gauge",
+                  ((_sel("wal_disk_free_bytes", job="waste-api", instance="waste-api:8000"), const(0)),)),
         QuietCase(
             "DiskFull",
             "corruption errors once a reason label exists",
