@@ -5,7 +5,8 @@ from __future__ import annotations
 import docker.errors
 import pytest
 
-from faults import Crash, FaultError, Nemesis, Pause, S3Outage, Stop, took_effect
+from faults import Crash, CrashLoop, FaultError, Nemesis, Pause, S3Outage, Stop, took_effect
+from faults.base import wait_for
 from faults.target import COMPOSE_PROJECT, COMPOSE_SERVICE, OUR_LABEL, is_running
 from tests.faults.conftest import PROJECT, TestProject
 
@@ -22,6 +23,19 @@ def test_crash_is_repaired_by_the_restart_policy(proj: TestProject) -> None:
     fault.heal()
     fault.heal()
     assert is_running(container)
+
+
+def test_crash_loop_keeps_it_down_until_healed_then_the_policy_repairs(proj: TestProject) -> None:
+    container = proj.run("waste-api")
+    fault = CrashLoop(proj.stack, "waste-api")
+    fault.inject()
+    wait_for(lambda: fault.kills >= 2, timeout_s=20, what="the restarted process killed again")
+    assert took_effect(fault.evidence()), fault.evidence()
+    fault.heal()
+    fault.heal()
+    assert is_running(container)
+    container.reload()
+    assert container.attrs["RestartCount"] >= 2  # Docker's restart policy brought it back each time
 
 
 def test_crash_of_several_services_at_once(proj: TestProject) -> None:
