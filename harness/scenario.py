@@ -90,13 +90,14 @@ class Sampler(threading.Thread):
                     self.series.wal_pending.setdefault(worker, []).append([t, pending])
 
 
-def worker_pending(stack: Stack) -> dict[str, int | None]:
-    """WAL pending rows per worker from its /health (None when it does not answer)."""
+def worker_pending(stack: Stack, unsynced: bool = False) -> dict[str, int | None]:
+    """WAL rows per worker not yet done (with `unsynced`: or not yet in PostgreSQL), from its /health
+    (None when it does not answer)."""
     out: dict[str, int | None] = {}
     for worker in observe.WORKERS:
         try:
             body = httpx.get(f"{stack.config.url(worker)}/health", timeout=1.0).json()
-            out[worker] = int(body["wal_pending"])
+            out[worker] = int(body["wal_pending"]) + (int(body["wal_unsynced"]) if unsynced else 0)
         except (httpx.HTTPError, ValueError, KeyError):
             out[worker] = None
     return out
@@ -105,6 +106,13 @@ def worker_pending(stack: Stack) -> dict[str, int | None]:
 # Shortest outage an alert can see at the suite's time scale: `for` (1 min x 0.02) plus a
 # scrape and two evaluations of 1 s each; a shorter undetected fault is inconclusive.
 MIN_DETECTABLE_S = 5.0
+RESOLVE_WAIT_S = 30.0  # how long after the drain an alert may take to resolve before it counts as stuck
+
+
+def alert_firing(url: str, name: str) -> bool:
+    """True while the named alert is firing (for any label set)."""
+    return any(a.get("state") == "firing" and a.get("labels", {}).get("alertname") == name
+               for a in current_alerts(url))
 
 
 def steady(stack: Stack) -> bool:
@@ -116,7 +124,7 @@ def steady(stack: Stack) -> bool:
     depths = observe.queue_depths(stack.config)
     if any(n for q, n in depths.items() if q != "dead_letter_queue"):
         return False
-    return all(p == 0 for p in worker_pending(stack).values())
+    return all(p == 0 for p in worker_pending(stack, unsynced=True).values())
 
 
 class Scenario:
@@ -242,8 +250,9 @@ class Scenario:
             if any(i not in done for i in acked):
                 return False
             depths = observe.queue_depths(self.stack.config)
+            # drained includes the WAL -> ecoeco_waste sync having caught up (its backoff may lag)
             return not any(n for q, n in depths.items() if q != "dead_letter_queue") and all(
-                p == 0 for p in worker_pending(self.stack).values())
+                p == 0 for p in worker_pending(self.stack, unsynced=True).values())
 
         try:
             until(drained, timeout_s=self.plan.drain_timeout_s, what="drain (every acknowledged upload completed)",
@@ -287,6 +296,9 @@ class Scenario:
             self.judgements.append(judge_rto(rec, claim.rto_limit_s, claim=f"rto:{domain}"))
             self.context[f"rto:{domain}"] = rec
         self.judgements.append(check_isolation(samples, injected, healed, claim.impact))
+        with contextlib.suppress(WaitTimeout):  # give the expected alert a bounded time to resolve
+            until(lambda: not alert_firing(cfg.url("prometheus"), claim.alert), timeout_s=RESOLVE_WAIT_S,
+                  what=f"{claim.alert} resolved", interval_s=1.0)
         detection, _ = judge_from_prometheus(claim.alert, injected, marks["recovered"], time.time(), claim.impact,
                                              url=cfg.url("prometheus"), min_detectable_s=MIN_DETECTABLE_S)
         self.judgements += detection

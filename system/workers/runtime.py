@@ -54,7 +54,7 @@ class Worker:
         consumers = {c.stage.name: c.connected for c in self.consumers}
         ok = self.recovered and all(consumers.values())
         return ok, {"worker": self.name, "recovered": self.recovered, "consumers": consumers,
-                    "wal_pending": self.wal.pending_count()}
+                    "wal_pending": self.wal.pending_count(), "wal_unsynced": self.wal.unsynced_count()}
 
     def refresh_gauges(self) -> None:
         """Recompute the WAL gauges (called on every scrape)."""
