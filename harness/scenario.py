@@ -109,10 +109,6 @@ MIN_DETECTABLE_S = 5.0
 RESOLVE_WAIT_S = 30.0  # how long after the drain an alert may take to resolve before it counts as stuck
 
 
-def alert_firing(url: str, name: str) -> bool:
-    """True while the named alert is firing (for any label set)."""
-    return any(a.get("state") == "firing" and a.get("labels", {}).get("alertname") == name
-               for a in current_alerts(url))
 
 
 def steady(stack: Stack) -> bool:
@@ -296,12 +292,7 @@ class Scenario:
             self.judgements.append(judge_rto(rec, claim.rto_limit_s, claim=f"rto:{domain}"))
             self.context[f"rto:{domain}"] = rec
         self.judgements.append(check_isolation(samples, injected, healed, claim.impact))
-        with contextlib.suppress(WaitTimeout):  # give the expected alert a bounded time to resolve
-            until(lambda: not alert_firing(cfg.url("prometheus"), claim.alert), timeout_s=RESOLVE_WAIT_S,
-                  what=f"{claim.alert} resolved", interval_s=1.0)
-        detection, _ = judge_from_prometheus(claim.alert, injected, marks["recovered"], time.time(), claim.impact,
-                                             url=cfg.url("prometheus"), min_detectable_s=MIN_DETECTABLE_S)
-        self.judgements += detection
+        self.judgements += self._judge_detection(injected, marks["recovered"])
         unhealthy = self.stack.unhealthy()
         self.judgements.append(Judgement(
             "healthy_after", Verdict.VIOLATED if unhealthy else Verdict.HOLDS, len(unhealthy), 0, "services",
@@ -309,6 +300,20 @@ class Scenario:
         if self.plan.extra_audit:
             self.judgements += self.plan.extra_audit(self.stack, self.context)
         self.context["samples"] = samples
+
+    def _judge_detection(self, injected: float, recovered: float | None) -> list[Judgement]:
+        """Detection judged on Prometheus' alert history; an alert still firing after recovery gets a
+        bounded time (RESOLVE_WAIT_S) to resolve, polled, before it counts as not resolved."""
+        claim, url = self.plan.claim, self.stack.config.url("prometheus")
+        deadline = time.monotonic() + RESOLVE_WAIT_S
+        while True:
+            detection, _ = judge_from_prometheus(claim.alert, injected, recovered, time.time(),
+                                                 claim.impact, url=url, min_detectable_s=MIN_DETECTABLE_S)
+            unresolved = any(j.claim.startswith("detection_resolved") and j.verdict is Verdict.VIOLATED
+                             for j in detection)
+            if not unresolved or time.monotonic() >= deadline:
+                return detection
+            time.sleep(1.0)  # one evaluation interval: the alert history is re-read, not a blind wait
 
     def _record(self, t0: float, marks: dict[str, float | None], prober: Prober | None, sampler: Sampler,
                 load: LoadRun) -> ScenarioRecord:
