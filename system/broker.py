@@ -33,7 +33,7 @@ OTHER_QUEUES = ("auth_queue", "location_query_queue", "analytics_queue")
 ALL_QUEUES = PIPELINE_QUEUES + OTHER_QUEUES
 DLX = "ecoeco.dlx"
 DEAD_LETTER_QUEUE = "dead_letter_queue"
-DELIVERY_LIMIT = 5  # a poison message is dead-lettered after this many redeliveries
+DELIVERY_LIMIT = 20  # a message that keeps failing is dead-lettered after this many redeliveries
 
 
 class BrokerUnavailable(Exception):

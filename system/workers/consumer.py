@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import sqlite3
 import threading
 from typing import Any
 
@@ -25,6 +26,8 @@ from system.workers.wal import WAL
 
 log = logging.getLogger(__name__)
 
+WAL_BACKOFF_MAX_S = 5.0
+
 
 class StageConsumer(threading.Thread):
     """Consumes a stage's input queue until stopped."""
@@ -37,6 +40,7 @@ class StageConsumer(threading.Thread):
         self._on_completed = on_completed
         self._halt = threading.Event()
         self.connected = False
+        self._wal_backoff_s = 0.0
 
     def stop(self) -> None:
         """Ask the loop to end after the current delivery."""
@@ -97,13 +101,25 @@ class StageConsumer(threading.Thread):
             if not auto_ack:
                 ch.basic_ack(tag)  # the WAL's retry_queue owns the task now
             return
+        except (sqlite3.OperationalError, OSError) as exc:
+            # The WAL cannot be written (disk full, I/O error): not the message's fault. Hold the
+            # delivery for a growing pause (heartbeats keep flowing) before requeueing it, so a
+            # local outage does not burn its delivery count and park acknowledged work in the DLQ.
+            metrics.WAL_ERRORS.inc()
+            self._wal_backoff_s = min(max(self._wal_backoff_s * 2, 0.5), WAL_BACKOFF_MAX_S)
+            log.error("%s: WAL write failed, retrying in %.1fs: %r", self.stage.name, self._wal_backoff_s, exc)
+            ch.connection.sleep(self._wal_backoff_s)
+            if not auto_ack:
+                ch.basic_nack(tag, requeue=True)
+            return
         except Exception as exc:
-            # Unexpected (disk full, a bug): requeue; the queue's delivery limit dead-letters it.
+            # Unexpected (a bug): requeue; the queue's delivery limit dead-letters it.
             log.error("%s: task failed, requeueing: %r", self.stage.name, exc)
             metrics.WAL_ERRORS.inc()
             if not auto_ack:
                 ch.basic_nack(tag, requeue=True)
             return
+        self._wal_backoff_s = 0.0
         self.forward(pub, output)
         if not auto_ack:
             ch.basic_ack(tag)
