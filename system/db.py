@@ -11,6 +11,8 @@ import psycopg2.extensions
 import psycopg2.extras
 import psycopg2.pool
 
+POOL_WAIT_S = 5.0
+
 
 class DatabaseUnavailable(Exception):
     """The database could not be reached or the statement failed for an operational reason."""
@@ -25,6 +27,8 @@ class Database:
         self._max = max_connections
         self._pool: psycopg2.pool.ThreadedConnectionPool | None = None
         self._lock = threading.Lock()
+        # psycopg2's pool fails at once when all connections are out; callers queue here instead
+        self._slots = threading.BoundedSemaphore(max_connections)
 
     def _get_pool(self) -> psycopg2.pool.ThreadedConnectionPool:
         with self._lock:
@@ -38,10 +42,13 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[psycopg2.extras.RealDictCursor]:
         """A cursor in one transaction: committed on success, rolled back on error."""
+        if not self._slots.acquire(timeout=POOL_WAIT_S):
+            raise DatabaseUnavailable(f"{self.name}: all {self._max} connections busy for {POOL_WAIT_S:.0f}s")
         try:
             pool = self._get_pool()
             conn = pool.getconn()
         except (psycopg2.Error, psycopg2.pool.PoolError) as exc:
+            self._slots.release()
             raise DatabaseUnavailable(f"{self.name}: cannot connect: {exc}".strip()) from exc
         broken = False
         try:
@@ -60,6 +67,7 @@ class Database:
         finally:
             broken = broken or conn.closed != 0
             pool.putconn(conn, close=broken)
+            self._slots.release()
 
     def ping(self) -> bool:
         """SELECT 1 against the database."""
