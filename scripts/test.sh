@@ -10,7 +10,7 @@ cd "$REPO"
 "$REPO/scripts/setup.sh" || exit 1
 PY=$("$REPO/scripts/venv.sh") || exit 1
 # the report test renders report.html in headless Chromium (Debian's package)
-command -v chromium >/dev/null 2>&1 || { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null ||
+command -v chromium >/dev/null 2>&1 || { { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
     echo "[test] chromium not installed: the screenshot test will be skipped" >&2; }
 export ECOECO_RUN_ID="${ECOECO_RUN_ID:-$(date +%Y%m%d-%H%M%S)}"
 RUN_DIR="$REPO/runs/$ECOECO_RUN_ID"
