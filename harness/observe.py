@@ -18,9 +18,9 @@ import psycopg2.extras
 from pika.adapters.blocking_connection import BlockingChannel
 
 from harness.config import HarnessConfig
+from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE
 
-QUEUES = ("user_input_queue", "vision_analysis_queue", "rule_retrieval_queue", "response_generation_queue",
-          "auth_queue", "location_query_queue", "analytics_queue", "dead_letter_queue")
+QUEUES = (*ALL_QUEUES, DEAD_LETTER_QUEUE)  # the system's own topology (system/broker.py)
 WORKERS = ("worker-storage", "worker-ai")
 
 
