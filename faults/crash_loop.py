@@ -16,7 +16,7 @@ from docker.models.containers import Container
 
 from faults.base import Evidence, Fault
 from faults.crash import await_restart
-from faults.target import Stack
+from faults.target import Stack, is_running
 
 
 class CrashLoop(Fault):
@@ -78,7 +78,6 @@ class CrashLoop(Fault):
 
 def _running(container: Container) -> bool:
     try:
-        container.reload()
-        return bool(container.attrs["State"]["Running"])
+        return is_running(container)
     except docker.errors.NotFound:
         return False

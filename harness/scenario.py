@@ -199,7 +199,7 @@ class Scenario:
             self.errors += [f"heal of {r.fault.name} failed: {r.heal_error}" for r in self.nemesis.heal_all()]
             if sampler.is_alive():
                 sampler.stop()
-        return self._record(t0, marks, prober, sampler, load)
+        return self._record(t0, marks, prober, sampler)
 
     @property
     def rto_from(self) -> RtoFrom:
@@ -315,8 +315,8 @@ class Scenario:
                 return detection
             time.sleep(1.0)  # one evaluation interval: the alert history is re-read, not a blind wait
 
-    def _record(self, t0: float, marks: dict[str, float | None], prober: Prober | None, sampler: Sampler,
-                load: LoadRun) -> ScenarioRecord:
+    def _record(self, t0: float, marks: dict[str, float | None], prober: Prober | None,
+                sampler: Sampler) -> ScenarioRecord:
         def rel(x: float | None) -> float | None:
             return None if x is None else round(x - t0, 3)
 
