@@ -58,6 +58,8 @@ class Settings:
     wal_path: str = "/var/lib/ecoeco/wal/task_queue.db"
     max_upload_bytes: int = 1024 * 1024
     prefetch: int = 50
+    # consumers per stage: a stage's work is mostly waiting (S3, confirms, fsync), so a few overlap
+    stage_consumers: int = 3
 
     def scaled(self, production_seconds: float) -> float:
         """A design timer in this run's seconds."""
@@ -74,6 +76,17 @@ def _parse_unsafe(raw: str) -> frozenset[str]:
     if unknown:
         raise ValueError(f"unknown ECOECO_UNSAFE option(s): {sorted(unknown)}; known: {sorted(UNSAFE_OPTIONS)}")
     return options
+
+
+def _positive_int(name: str, default: str) -> int:
+    raw = _env(name, default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+    return value
 
 
 def from_env() -> Settings:
@@ -96,6 +109,7 @@ def from_env() -> Settings:
         gpt_control=_env("ECOECO_GPT_CONTROL", "/control/gpt.json"),
         gpt_timeout_s=float(_env("ECOECO_GPT_TIMEOUT_S", "5.0")),
         wal_path=_env("ECOECO_WAL_PATH", "/var/lib/ecoeco/wal/task_queue.db"),
+        stage_consumers=_positive_int("ECOECO_STAGE_CONSUMERS", "3"),
     )
 
 

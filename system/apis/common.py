@@ -16,6 +16,7 @@ from system import metrics, tokens
 from system import settings as settings_mod
 from system.broker import BrokerUnavailable
 from system.db import Database, DatabaseUnavailable
+from system.logs import quiet_per_request_loggers
 
 HealthCheck = Callable[[], dict[str, bool]]
 
@@ -99,4 +100,5 @@ def current_user(authorization: str | None = Header(default=None)) -> int:
 def serve(app: FastAPI, port: int = 8000) -> None:
     """Run the app under uvicorn, quietly."""
     logging.basicConfig(level=logging.INFO)
+    quiet_per_request_loggers()
     uvicorn.run(app, host="0.0.0.0", port=port, log_level="warning", access_log=False)

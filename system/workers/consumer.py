@@ -1,4 +1,8 @@
-"""One thread per stage: consume, run the task, publish the next message, then ack.
+"""Consumer threads of a stage: consume, run the task, publish the next message, then ack.
+
+A stage runs `stage_consumers` of them: each message's time is mostly waiting (S3, the
+publish confirm, the WAL fsync), so a few consumers overlap those waits. Every stage is
+idempotent on task_id, so parallel consumers never yield a second result.
 
 Each thread owns its BlockingConnection (pika connections belong to one thread) and
 reconnects to any cluster node after a broker error, polling rather than sleeping blind.
@@ -11,6 +15,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import pika
@@ -32,12 +37,14 @@ WAL_BACKOFF_MAX_S = 5.0
 class StageConsumer(threading.Thread):
     """Consumes a stage's input queue until stopped."""
 
-    def __init__(self, stage: Stage, wal: WAL, settings: Settings, on_completed: threading.Event) -> None:
-        super().__init__(name=f"consumer-{stage.name}", daemon=True)
+    def __init__(self, stage: Stage, wal: WAL, settings: Settings, on_completed: threading.Event,
+                 index: int = 0, on_state: Callable[[], None] | None = None) -> None:
+        super().__init__(name=f"consumer-{stage.name}-{index}", daemon=True)
         self.stage = stage
         self._wal = wal
         self._settings = settings
         self._on_completed = on_completed
+        self._on_state = on_state
         self._halt = threading.Event()
         self.connected = False
         self._wal_backoff_s = 0.0
@@ -59,7 +66,10 @@ class StageConsumer(threading.Thread):
 
     def _set_connected(self, up: bool) -> None:
         self.connected = up
-        metrics.CONSUMER_UP.labels(self.stage.name).set(1 if up else 0)
+        if self._on_state is not None:
+            self._on_state()
+        else:
+            metrics.CONSUMER_UP.labels(self.stage.name).set(1 if up else 0)
 
     def _consume(self) -> None:
         conn = connect(self._settings)

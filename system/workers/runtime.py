@@ -1,4 +1,4 @@
-"""A worker process: WAL, startup recovery, one consumer per stage, sync, retries, metrics."""
+"""A worker process: WAL, startup recovery, consumers per stage, sync, retries, metrics."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from system import metrics
 from system import settings as settings_mod
 from system.broker import Publisher
 from system.db import Database
+from system.logs import quiet_per_request_loggers
 from system.settings import RECOVERY_POLL_S, Settings
 from system.workers.consumer import StageConsumer, wait_for_broker
 from system.workers.recovery import recover_on_startup
@@ -41,7 +42,8 @@ class Worker:
         self.publisher = Publisher(settings)
         self.completed = threading.Event()
         self.stop_event = threading.Event()
-        self.consumers = [StageConsumer(s, self.wal, settings, self.completed) for s in stages]
+        self.consumers = [StageConsumer(s, self.wal, settings, self.completed, i, self._consumer_state(s.name))
+                          for s in stages for i in range(settings.stage_consumers)]
         for stage in stages:  # the series exist (at 0) from the first scrape, before recovery
             metrics.CONSUMER_UP.labels(stage.name).set(0)
         waste_db = Database(settings.pg_dsn["waste"], "ecoeco_waste", max_connections=2)
@@ -49,9 +51,16 @@ class Worker:
         self.retrier = Retrier(self.stages, self.wal, settings, self.publisher, self.completed)
         self.recovered = False
 
+    def _consumer_state(self, stage: str) -> Callable[[], None]:
+        """Sets consumer_up{stage} to 1 only while every consumer of the stage is connected."""
+        def report() -> None:
+            up = all(c.connected for c in self.consumers if c.stage.name == stage)
+            metrics.CONSUMER_UP.labels(stage).set(1 if up else 0)
+        return report
+
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Healthy when recovery ran and every stage's consumer is connected."""
-        consumers = {c.stage.name: c.connected for c in self.consumers}
+        """Healthy when recovery ran and every consumer of every stage is connected."""
+        consumers = {name: all(c.connected for c in self.consumers if c.stage.name == name) for name in self.stages}
         ok = self.recovered and all(consumers.values())
         return ok, {"worker": self.name, "recovered": self.recovered, "consumers": consumers,
                     "wal_pending": self.wal.pending_count(), "wal_unsynced": self.wal.unsynced_count()}
@@ -99,11 +108,14 @@ def serve_http(worker: Worker, port: int) -> ThreadingHTTPServer:
                 body, ctype, code = generate_latest(), CONTENT_TYPE_LATEST, 200
             else:
                 body, ctype, code = b'{"error": "not found"}', "application/json", 404
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client (a probe that timed out) went away; nothing to answer
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -116,6 +128,7 @@ def serve_http(worker: Worker, port: int) -> ThreadingHTTPServer:
 def main(name: str, build_stages: StageFactory, final_stage: str | None) -> None:
     """Entry point shared by both workers."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(threadName)s %(levelname)s %(message)s")
+    quiet_per_request_loggers()
     settings = settings_mod.get()
     worker = Worker(name, build_stages, settings, final_stage)
     signal.signal(signal.SIGTERM, lambda *_: worker.stop_event.set())
