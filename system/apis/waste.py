@@ -3,8 +3,9 @@
 Choice for RabbitMQ outages (spec section 6 leaves it open): an outbox. An upload is
 acknowledged (202) once it is committed in ecoeco_waste together with its outbox row; the
 publish is attempted at once and, if the broker does not confirm, a relay thread publishes
-it later. So nothing acknowledged is lost while the broker is down, and uploads keep being
-accepted; only a down ecoeco_waste makes uploads fail (503).
+it later (the same thread marks rows published on the request path, in batches). So nothing
+acknowledged is lost while the broker is down, and uploads keep being accepted; only a down
+ecoeco_waste makes uploads fail (503).
 """
 
 from __future__ import annotations
@@ -34,8 +35,50 @@ publisher = Publisher(settings)
 TASK_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 RELAY_PERIOD_S = 0.5
+MARK_PERIOD_S = 0.1
 
 app = create_app("waste-api", lambda: {"ecoeco_waste": db.ping()})
+
+
+class PublishedMarks:
+    """Outbox rows that are published but not yet marked so; marked in one UPDATE per flush.
+
+    Marking each upload in its own transaction was a second commit on the request path. If the
+    process dies before a flush, the relay publishes those rows once more; the idempotent
+    consumers absorb the duplicate.
+    """
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def add(self, task_id: str) -> None:
+        """Remember that `task_id` was published (confirmed)."""
+        with self._lock:
+            self._ids.add(task_id)
+
+    def __contains__(self, task_id: object) -> bool:
+        with self._lock:
+            return task_id in self._ids
+
+    def flush(self) -> None:
+        """Mark every remembered row published; on a database error keep them for the next flush."""
+        with self._lock:
+            ids = list(self._ids)
+        if not ids:
+            return
+        try:
+            with db.transaction() as cur:
+                cur.execute("UPDATE outbox SET published_at=now() WHERE task_id = ANY(%s) AND published_at IS NULL",
+                            (ids,))
+        except DatabaseUnavailable as exc:
+            log.warning("could not mark %d outbox rows published: %s", len(ids), exc)
+            return
+        with self._lock:
+            self._ids.difference_update(ids)
+
+
+marks = PublishedMarks()
 
 
 def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
@@ -45,13 +88,7 @@ def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
         metrics.BROKER_PUBLISH_FAILURES.inc()
         log.warning("publish of %s deferred to the outbox relay: %s", task_id, exc)
         return False
-    try:
-        with db.transaction() as cur:
-            cur.execute("UPDATE outbox SET published_at=now() WHERE task_id=%s", (task_id,))
-    except DatabaseUnavailable as exc:
-        # The upload is committed and published; the relay may publish it once more, which the
-        # idempotent consumers absorb. Never turn an accepted upload into an error answer.
-        log.warning("could not mark %s published: %s", task_id, exc)
+    marks.add(task_id)
     return True
 
 
@@ -108,8 +145,13 @@ def status(task_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]
 
 
 def relay_forever(stop: threading.Event) -> None:
-    """Publish outbox rows the request path could not publish (broker down at the time)."""
-    while not stop.wait(RELAY_PERIOD_S):
+    """Mark published rows often; publish outbox rows the request path could not (broker down)."""
+    tick = 0
+    while not stop.wait(MARK_PERIOD_S):
+        marks.flush()
+        tick += 1
+        if tick % round(RELAY_PERIOD_S / MARK_PERIOD_S):
+            continue
         try:
             with db.transaction() as cur:
                 cur.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
@@ -119,7 +161,7 @@ def relay_forever(stop: threading.Event) -> None:
                     "SELECT task_id, body FROM outbox WHERE published_at IS NULL "
                     "AND created_at < now() - interval '1 second' ORDER BY created_at LIMIT 200"
                 )
-                pending = cur.fetchall()
+                pending = [r for r in cur.fetchall() if r["task_id"] not in marks]
             for row in pending:
                 if not _publish_outbox(row["task_id"], row["body"]):
                     break
