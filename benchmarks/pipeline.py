@@ -1,12 +1,14 @@
 """Pipeline benchmarks against a running stack: one upload's end-to-end latency, and sustained
-uploads per second through all four stages (GPT latency 0). Median of several runs.
+uploads per second through all four stages (GPT latency 0), with the CPU each upload cost per
+container. Each throughput run waits for a quiet host first. Median of several runs.
 
-    python3 -m benchmarks.pipeline [--runs 5] [--uploads 300] [--threads 16]
+    python3 -m benchmarks.pipeline [--runs 5] [--uploads 600] [--threads 16]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 import uuid
@@ -14,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from benchmarks import cpu
 from harness import observe
 from harness.config import from_env
 from harness.probes import ProbeUser, tiny_png
@@ -39,8 +42,14 @@ def latency_once(user: ProbeUser, url: str) -> float:
     return float(done) - started
 
 
-def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> tuple[float, float]:
-    """(accepted per second, completed per second) for `uploads` submitted by `threads` clients."""
+Throughput = tuple[float, float, float, dict[str, float]]
+
+
+def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> Throughput:
+    """(accepted/s, completed/s, host CPU ms per upload, container -> CPU ms per upload) for
+    `uploads` submitted by `threads` clients."""
+    cpu.settle()
+    before = cpu.snapshot(user.config.project)
     started = time.time()
     with ThreadPoolExecutor(threads) as pool, httpx.Client(timeout=10,
                                                            limits=httpx.Limits(max_connections=threads)) as c:
@@ -52,14 +61,15 @@ def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> tu
         return max(times.values()) if len(times) == len(ids) else None
 
     last = until(all_done, timeout_s=300, what=f"{uploads} benchmark uploads completed", interval_s=0.2)
-    return uploads / (accepted - started), uploads / (float(last) - started)
+    host_ms, per_container = cpu.per_item_ms(before, cpu.snapshot(user.config.project), uploads)
+    return uploads / (accepted - started), uploads / (float(last) - started), host_ms, per_container
 
 
 def main() -> None:
     """Print medians of the latency and throughput runs."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--uploads", type=int, default=300)
+    parser.add_argument("--uploads", type=int, default=600)
     parser.add_argument("--threads", type=int, default=16)
     args = parser.parse_args()
     config = from_env()
@@ -73,6 +83,13 @@ def main() -> None:
           f"({', '.join(f'{r[0]:.1f}' for r in runs)})")
     print(f"uploads completed per second (all four stages): median {statistics.median(r[1] for r in runs):.1f} "
           f"({', '.join(f'{r[1]:.1f}' for r in runs)})")
+    print(f"host CPU per upload ({os.cpu_count()} cores, client included): median "
+          f"{statistics.median(r[2] for r in runs):.1f} ms ({', '.join(f'{r[2]:.1f}' for r in runs)})")
+    services = sorted(runs[0][3], key=lambda name: -statistics.median(r[3].get(name, 0.0) for r in runs))
+    for name in services:
+        median_ms = statistics.median(r[3].get(name, 0.0) for r in runs)
+        if median_ms >= 0.2:
+            print(f"  {name:18} {median_ms:5.1f} ms CPU per upload")
 
 
 if __name__ == "__main__":
