@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 BATCH = 100
 GIVE_UP_AFTER = 10  # spec: the background job only re-queues rows with sync_retry_count < 10
 MAX_EXPONENT = 5
-# Completions wake the sync at once; under load a short gap lets rows gather into one PostgreSQL
-# transaction instead of one transaction (and one SQLite fsync) per completed stage.
+# Completions wake the sync at once; under load (a pass found several rows) a short gap lets rows
+# gather into one PostgreSQL transaction instead of one (and one SQLite fsync) per completed stage.
 MIN_GAP_S = 0.05
 
 
@@ -82,12 +82,15 @@ class Syncer(threading.Thread):
         while not self._halt.is_set():
             self._wake.wait(min(period, self._settings.scaled(SYNC_BACKOFF_BASE_S), 1.0))
             self._wake.clear()
+            attempted = 0
             try:
-                while self.sync_once() == BATCH:
-                    pass
+                while (n := self.sync_once()) == BATCH:
+                    attempted += n
+                attempted += n
             except Exception:
                 log.exception("sync pass failed")
-            self._halt.wait(MIN_GAP_S)
+            if attempted > 1:  # under load: let the next rows gather; a lone row syncs at once
+                self._halt.wait(MIN_GAP_S)
 
     def sync_once(self, now: float | None = None) -> int:
         """Sync one batch of due rows; returns how many rows were attempted."""
