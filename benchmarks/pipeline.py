@@ -37,19 +37,22 @@ def latency_once(user: ProbeUser, url: str) -> float:
     with httpx.Client(timeout=10) as c:
         started = time.time()
         task_id = submit(c, url, user.headers, 0)
+    # the figure is the stored_at of the result, so polling slower (each poll is a new PostgreSQL
+    # connection) does not change it, only how soon we notice
     done = until(lambda: observe.completion_times(user.config, [task_id]).get(task_id), timeout_s=30,
-                 what="benchmark upload completed", interval_s=0.01)
+                 what="benchmark upload completed", interval_s=0.1)
     return float(done) - started
 
 
-Throughput = tuple[float, float, float, dict[str, float]]
+Throughput = tuple[float, float, float, dict[str, float], float]
 
 
 def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> Throughput:
-    """(accepted/s, completed/s, host CPU ms per upload, container -> CPU ms per upload) for
-    `uploads` submitted by `threads` clients."""
+    """(accepted/s, completed/s, host CPU ms per upload, container -> CPU ms per upload, this
+    client's CPU ms per upload) for `uploads` submitted by `threads` clients."""
     cpu.settle()
     before = cpu.snapshot(user.config.project)
+    client_before = time.process_time()
     started = time.time()
     with ThreadPoolExecutor(threads) as pool, httpx.Client(timeout=10,
                                                            limits=httpx.Limits(max_connections=threads)) as c:
@@ -60,9 +63,10 @@ def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> Th
         times = observe.completion_times(user.config, ids)
         return max(times.values()) if len(times) == len(ids) else None
 
-    last = until(all_done, timeout_s=300, what=f"{uploads} benchmark uploads completed", interval_s=0.2)
+    last = until(all_done, timeout_s=300, what=f"{uploads} benchmark uploads completed", interval_s=1.0)
+    client_ms = (time.process_time() - client_before) * 1000 / uploads
     host_ms, per_container = cpu.per_item_ms(before, cpu.snapshot(user.config.project), uploads)
-    return uploads / (accepted - started), uploads / (float(last) - started), host_ms, per_container
+    return uploads / (accepted - started), uploads / (float(last) - started), host_ms, per_container, client_ms
 
 
 def main() -> None:
@@ -85,6 +89,7 @@ def main() -> None:
           f"({', '.join(f'{r[1]:.1f}' for r in runs)})")
     print(f"host CPU per upload ({os.cpu_count()} cores, client included): median "
           f"{statistics.median(r[2] for r in runs):.1f} ms ({', '.join(f'{r[2]:.1f}' for r in runs)})")
+    print(f"  of which this benchmark client: {statistics.median(r[4] for r in runs):.1f} ms")
     services = sorted(runs[0][3], key=lambda name: -statistics.median(r[3].get(name, 0.0) for r in runs))
     for name in services:
         median_ms = statistics.median(r[3].get(name, 0.0) for r in runs)
