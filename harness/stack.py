@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 from typing import Any
 
 import docker
@@ -58,13 +59,17 @@ class Stack:
         until(self.all_healthy, timeout_s=timeout_s, what="every service healthy")
 
     def restart_with(self, services: list[str], env: dict[str, str]) -> None:
-        """Recreate some services with extra environment (used by the planted-defect controls)."""
+        """Recreate some services with extra environment (used by the planted-defect controls).
+
+        --no-deps: a setting interpolated into every service (the restart policy) would otherwise
+        recreate the services' dependencies too, the whole RabbitMQ cluster at once among them;
+        a control plants its defect in the named services only.
+        """
         os.environ.update(env)
-        self.compose.services = services
-        try:
-            self.compose.start()
-        finally:
-            self.compose.services = None
+        cmd = [*self.compose.compose_command_property, "up", "--wait", "--no-deps", *services]
+        done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"recreating {services} failed: {' '.join(cmd)}\n{done.stderr[-2000:]}")
         until(self.all_healthy, timeout_s=120, what=f"{services} healthy after recreate")
 
     def down(self) -> None:
