@@ -15,6 +15,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,7 @@ from system.workers.wal import WAL
 log = logging.getLogger(__name__)
 
 WAL_BACKOFF_MAX_S = 5.0
+ACK_DELAY_MAX_S = 0.25  # a done message waits at most this long for its (batched) ack
 
 
 class StageConsumer(threading.Thread):
@@ -49,6 +51,7 @@ class StageConsumer(threading.Thread):
         self.connected = False
         self._wal_backoff_s = 0.0
         self._ack_upto = 0  # delivery tag up to which every message is done and not yet acked
+        self._ack_since = 0.0  # when the oldest of those was done
 
     def stop(self) -> None:
         """Ask the loop to end after the current delivery."""
@@ -99,14 +102,19 @@ class StageConsumer(threading.Thread):
             with contextlib.suppress(Exception):
                 conn.close()
 
-    def _ack(self, tag: int) -> None:
+    def _ack(self, ch: BlockingChannel, tag: int) -> None:
         """Ack `tag` with the next flush: the message is done (its output confirmed downstream).
 
         One multiple-ack per burst instead of one ack per message: each ack is a Raft command
         replicated on three nodes. A crash before the flush redelivers done messages, which
-        the stage recalls from the WAL instead of redoing.
+        the stage recalls from the WAL instead of redoing. A burst of slow tasks (up to
+        `prefetch` of them) must not hold its acks for long, hence the age bound.
         """
+        if not self._ack_upto:
+            self._ack_since = time.monotonic()
         self._ack_upto = tag
+        if time.monotonic() - self._ack_since >= ACK_DELAY_MAX_S:
+            self._flush_acks(ch)
 
     def _flush_acks(self, ch: BlockingChannel) -> None:
         if self._ack_upto:
@@ -129,7 +137,7 @@ class StageConsumer(threading.Thread):
             base, cap = retry_backoff(self._settings)
             self._wal.schedule_retry(str(msg["task_id"]), self.stage.name, str(exc)[:500], base, cap)
             if not auto_ack:
-                self._ack(tag)  # the WAL's retry_queue owns the task now
+                self._ack(ch, tag)  # the WAL's retry_queue owns the task now
             return
         except (sqlite3.OperationalError, OSError) as exc:
             # The WAL cannot be written (disk full, I/O error): not the message's fault. Hold the
@@ -155,7 +163,7 @@ class StageConsumer(threading.Thread):
         self._wal_backoff_s = 0.0
         self.forward(pub, output)
         if not auto_ack:
-            self._ack(tag)
+            self._ack(ch, tag)
 
     def forward(self, pub: BlockingChannel, output: dict[str, Any]) -> None:
         """Publish the stage's output to the next queue (confirmed), or signal the sync."""
