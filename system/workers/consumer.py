@@ -40,7 +40,7 @@ class StageConsumer(threading.Thread):
     """Consumes a stage's input queue until stopped."""
 
     def __init__(self, stage: Stage, wal: WAL, settings: Settings, on_completed: threading.Event,
-                 index: int = 0, on_state: Callable[[], None] | None = None) -> None:
+                 on_state: Callable[[str], None], index: int = 0) -> None:
         super().__init__(name=f"consumer-{stage.name}-{index}", daemon=True)
         self.stage = stage
         self._wal = wal
@@ -70,10 +70,7 @@ class StageConsumer(threading.Thread):
 
     def _set_connected(self, up: bool) -> None:
         self.connected = up
-        if self._on_state is not None:
-            self._on_state()
-        else:
-            metrics.CONSUMER_UP.labels(self.stage.name).set(1 if up else 0)
+        self._on_state(self.stage.name)  # the worker sets consumer_up from all of the stage's consumers
 
     def _consume(self) -> None:
         conn = connect(self._settings)

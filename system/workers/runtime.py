@@ -42,7 +42,7 @@ class Worker:
         self.publisher = Publisher(settings)
         self.completed = threading.Event()
         self.stop_event = threading.Event()
-        self.consumers = [StageConsumer(s, self.wal, settings, self.completed, i, self._consumer_state(s.name))
+        self.consumers = [StageConsumer(s, self.wal, settings, self.completed, self._report_stage, i)
                           for s in stages for i in range(settings.stage_consumers)]
         for stage in stages:  # the series exist (at 0) from the first scrape, before recovery
             metrics.CONSUMER_UP.labels(stage.name).set(0)
@@ -51,16 +51,17 @@ class Worker:
         self.retrier = Retrier(self.stages, self.wal, settings, self.publisher, self.completed)
         self.recovered = False
 
-    def _consumer_state(self, stage: str) -> Callable[[], None]:
-        """Sets consumer_up{stage} to 1 only while every consumer of the stage is connected."""
-        def report() -> None:
-            up = all(c.connected for c in self.consumers if c.stage.name == stage)
-            metrics.CONSUMER_UP.labels(stage).set(1 if up else 0)
-        return report
+    def _stage_up(self, stage: str) -> bool:
+        """A stage counts as up only while every one of its consumers is connected."""
+        return all(c.connected for c in self.consumers if c.stage.name == stage)
+
+    def _report_stage(self, stage: str) -> None:
+        """consumer_up{stage}, called by a consumer whenever it connects or disconnects."""
+        metrics.CONSUMER_UP.labels(stage).set(1 if self._stage_up(stage) else 0)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy when recovery ran and every consumer of every stage is connected."""
-        consumers = {name: all(c.connected for c in self.consumers if c.stage.name == name) for name in self.stages}
+        consumers = {name: self._stage_up(name) for name in self.stages}
         ok = self.recovered and all(consumers.values())
         return ok, {"worker": self.name, "recovered": self.recovered, "consumers": consumers,
                     "wal_pending": self.wal.pending_count(), "wal_unsynced": self.wal.unsynced_count()}

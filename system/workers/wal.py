@@ -159,21 +159,18 @@ class WAL:
             ).fetchall()
         return [_row(r) for r in rows]
 
+    def _count(self, query: str) -> int:
+        with self._lock:
+            (n,) = self._db.execute(query).fetchone()
+        return int(n)
+
     def pending_count(self) -> int:
         """Rows in pending/running/republished (the wal_pending_tasks gauge)."""
-        with self._lock:
-            (n,) = self._db.execute(
-                "SELECT count(*) FROM task_wal WHERE status IN ('pending','running','republished')"
-            ).fetchone()
-        return int(n)
+        return self._count("SELECT count(*) FROM task_wal WHERE status IN ('pending','running','republished')")
 
     def unsynced_count(self) -> int:
         """Completed rows not yet in PostgreSQL (the wal_unsynced_tasks gauge)."""
-        with self._lock:
-            (n,) = self._db.execute(
-                "SELECT count(*) FROM task_wal WHERE status='completed' AND sync_status='pending'"
-            ).fetchone()
-        return int(n)
+        return self._count("SELECT count(*) FROM task_wal WHERE status='completed' AND sync_status='pending'")
 
     def disk_free_bytes(self) -> int:
         """Bytes available (to this process) on the WAL's filesystem."""
@@ -250,9 +247,7 @@ class WAL:
 
     def retry_count(self) -> int:
         """Entries waiting in retry_queue."""
-        with self._lock:
-            (n,) = self._db.execute("SELECT count(*) FROM retry_queue").fetchone()
-        return int(n)
+        return self._count("SELECT count(*) FROM retry_queue")
 
     def cache_get(self, image_path: str, model: str) -> str | None:
         """A cached GPT response for this image and model."""
