@@ -10,8 +10,10 @@ import contextlib
 import json
 import logging
 import random
+import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -34,6 +36,8 @@ ALL_QUEUES = PIPELINE_QUEUES + OTHER_QUEUES
 DLX = "ecoeco.dlx"
 DEAD_LETTER_QUEUE = "dead_letter_queue"
 DELIVERY_LIMIT = 20  # a message that keeps failing is dead-lettered after this many redeliveries
+AMQP_PORT = 5672
+CLUSTER_FORMING_S = 180.0  # how long a first declaration waits for the other nodes to join
 
 
 class BrokerUnavailable(Exception):
@@ -48,6 +52,7 @@ def connection_parameters(settings: Settings) -> list[pika.ConnectionParameters]
     return [
         pika.ConnectionParameters(
             host=node,
+            port=AMQP_PORT,
             credentials=creds,
             heartbeat=10,
             blocked_connection_timeout=5,
@@ -85,7 +90,14 @@ def queue_arguments(settings: Settings) -> dict[str, Any]:
 
 
 def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
-    """Declare the exchanges and queues; idempotent for identical arguments."""
+    """Declare the exchanges and queues; idempotent for identical arguments.
+
+    On a cluster that has no queues yet (its first start), first wait for every node to join:
+    a quorum queue's members are the nodes in the cluster when it is declared, so a queue
+    declared while only the seed node runs would never be replicated.
+    """
+    if not _topology_exists(channel.connection):
+        wait_for_all_nodes(settings, sleep=channel.connection.sleep)  # keeps heartbeats going
     classic = settings.is_unsafe("classic_queues")
     channel.exchange_declare(DLX, exchange_type="fanout", durable=True)
     dlq_args: dict[str, Any] = {} if classic else {"x-queue-type": "quorum"}
@@ -93,6 +105,45 @@ def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
     channel.queue_bind(DEAD_LETTER_QUEUE, DLX)
     for name in ALL_QUEUES:
         channel.queue_declare(name, durable=not classic, arguments=queue_arguments(settings))
+
+
+def _topology_exists(conn: pika.BlockingConnection) -> bool:
+    """True when the last queue declare_topology declares is there (on a throwaway channel:
+    a passive declare of a missing queue closes its channel)."""
+    probe = conn.channel()
+    try:
+        probe.queue_declare(ALL_QUEUES[-1], passive=True)
+        return True
+    except pika.exceptions.ChannelClosedByBroker:
+        return False
+    finally:
+        if probe.is_open:
+            probe.close()
+
+
+def wait_for_all_nodes(settings: Settings, timeout_s: float = CLUSTER_FORMING_S,
+                       sleep: Callable[[float], None] = time.sleep, port: int = AMQP_PORT) -> list[str]:
+    """Wait until every node accepts connections on the AMQP port (a joining node opens it only
+    after it joined the cluster); returns the nodes still missing after `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    missing = list(settings.amqp_nodes)
+    while True:
+        missing = [node for node in missing if not _accepts(node, port)]
+        if not missing or time.monotonic() >= deadline:
+            break
+        sleep(0.5)
+    if missing:
+        log.warning("declaring the queues while %s have not joined: their quorum queues lack those members",
+                    missing)
+    return missing
+
+
+def _accepts(node: str, port: int) -> bool:
+    try:
+        socket.create_connection((node, port), timeout=1).close()
+        return True
+    except OSError:
+        return False
 
 
 class Publisher:

@@ -15,6 +15,7 @@ from harness import observe
 from harness.probes import ProbeUser, tiny_png
 from harness.stack import Stack
 from harness.wait import until
+from system.broker import ALL_QUEUES
 
 pytestmark = pytest.mark.integration
 
@@ -129,6 +130,18 @@ def test_wal_rows_and_postgres_rows_agree(stack: Stack, user: ProbeUser) -> None
         cur.execute("SELECT task_id, task_name FROM task_stages WHERE task_id = ANY(%s)", (ids,))
         pg_rows = {(str(t), str(n)) for t, n in cur.fetchall()}
     assert wal_rows == pg_rows and len(wal_rows) == 4 * len(ids)
+
+
+def test_every_queue_is_replicated_on_all_three_nodes(stack: Stack) -> None:
+    """The apps start with the broker nodes, not after them: the first declaration must still
+    wait for all three nodes, or a quorum queue has only the members that had joined."""
+    out = stack.container("rabbitmq-1").exec_run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers",
+                                                  "name", "type", "members"])
+    assert out.exit_code == 0, out.output
+    rows = [line.split("\t") for line in out.output.decode().splitlines() if line.strip()]
+    assert {name for name, *_ in rows} >= set(ALL_QUEUES)
+    for name, kind, members in rows:
+        assert kind == "quorum" and members.count("rabbit@") == 3, (name, kind, members)
 
 
 def test_broker_node_lost_does_not_stop_the_pipeline(stack: Stack, user: ProbeUser) -> None:

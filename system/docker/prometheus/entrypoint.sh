@@ -75,12 +75,11 @@ healthcheck() {
     local mode; mode=$(cat "$MODE_FILE" 2>/dev/null || echo none)
     case "$mode" in
         prometheus)
-            python3 -c 'import urllib.request as u; u.urlopen("http://127.0.0.1:9090/-/ready", timeout=2)' ;;
+            ECOECO_HEALTH_WAIT=0 ecoeco-healthcheck http 9090 /-/ready ;;
         postgres-exporter)
-            local n i; n=$(cat "$MODE_FILE.count")
-            for ((i = 0; i < n; i++)); do
-                timeout 1 bash -c "</dev/tcp/127.0.0.1/$((BASE_PORT + i))" || exit 1
-            done ;;
+            local n i ports=(); n=$(cat "$MODE_FILE.count")
+            for ((i = 0; i < n; i++)); do ports+=($((BASE_PORT + i))); done
+            ECOECO_HEALTH_WAIT=0 ecoeco-healthcheck tcp "${ports[@]}" ;;
         *) exit 1 ;;
     esac
 }
