@@ -13,6 +13,7 @@ import statistics
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import httpx
 
@@ -44,12 +45,21 @@ def latency_once(user: ProbeUser, url: str) -> float:
     return float(done) - started
 
 
-Throughput = tuple[float, float, float, dict[str, float], float]
+@dataclass(frozen=True)
+class Throughput:
+    """One throughput run: rates, and CPU milliseconds per upload (host total, per container, per
+    host process outside the containers, and this client)."""
+
+    accepted_per_s: float
+    completed_per_s: float
+    host_ms: float
+    containers_ms: dict[str, float]
+    host_processes_ms: dict[str, float]
+    client_ms: float
 
 
 def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> Throughput:
-    """(accepted/s, completed/s, host CPU ms per upload, container -> CPU ms per upload, this
-    client's CPU ms per upload) for `uploads` submitted by `threads` clients."""
+    """One run of `uploads` submitted by `threads` clients, measured until all completed."""
     cpu.settle()
     before = cpu.snapshot(user.config.project)
     client_before = time.process_time()
@@ -65,8 +75,22 @@ def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> Th
 
     last = until(all_done, timeout_s=300, what=f"{uploads} benchmark uploads completed", interval_s=1.0)
     client_ms = (time.process_time() - client_before) * 1000 / uploads
-    host_ms, per_container = cpu.per_item_ms(before, cpu.snapshot(user.config.project), uploads)
-    return uploads / (accepted - started), uploads / (float(last) - started), host_ms, per_container, client_ms
+    host_ms, containers_ms, processes_ms = cpu.per_item_ms(before, cpu.snapshot(user.config.project), uploads)
+    return Throughput(uploads / (accepted - started), uploads / (float(last) - started), host_ms, containers_ms,
+                      processes_ms, client_ms)
+
+
+def _series(values: list[float]) -> str:
+    return f"median {statistics.median(values):.1f} ({', '.join(f'{v:.1f}' for v in values)})"
+
+
+def _print_breakdown(title: str, per_run: list[dict[str, float]]) -> None:
+    """Median CPU ms per upload of each name, largest first; small ones left out."""
+    medians = {name: statistics.median(run.get(name, 0.0) for run in per_run) for name in per_run[0]}
+    print(title)
+    for name, median_ms in sorted(medians.items(), key=lambda item: -item[1]):
+        if median_ms >= 0.2:
+            print(f"  {name:18} {median_ms:5.1f} ms CPU per upload")
 
 
 def main() -> None:
@@ -83,18 +107,13 @@ def main() -> None:
     print(f"end-to-end latency of one upload: median {statistics.median(latencies) * 1000:.0f} ms "
           f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, n={len(latencies)})")
     runs = [throughput_once(user, url, args.uploads, args.threads) for _ in range(args.runs)]
-    print(f"uploads accepted per second: median {statistics.median(r[0] for r in runs):.1f} "
-          f"({', '.join(f'{r[0]:.1f}' for r in runs)})")
-    print(f"uploads completed per second (all four stages): median {statistics.median(r[1] for r in runs):.1f} "
-          f"({', '.join(f'{r[1]:.1f}' for r in runs)})")
-    print(f"host CPU per upload ({os.cpu_count()} cores, client included): median "
-          f"{statistics.median(r[2] for r in runs):.1f} ms ({', '.join(f'{r[2]:.1f}' for r in runs)})")
-    print(f"  of which this benchmark client: {statistics.median(r[4] for r in runs):.1f} ms")
-    services = sorted(runs[0][3], key=lambda name: -statistics.median(r[3].get(name, 0.0) for r in runs))
-    for name in services:
-        median_ms = statistics.median(r[3].get(name, 0.0) for r in runs)
-        if median_ms >= 0.2:
-            print(f"  {name:18} {median_ms:5.1f} ms CPU per upload")
+    print(f"uploads accepted per second: {_series([r.accepted_per_s for r in runs])}")
+    print(f"uploads completed per second (all four stages): {_series([r.completed_per_s for r in runs])}")
+    print(f"host CPU per upload ({os.cpu_count()} cores, client included): {_series([r.host_ms for r in runs])} ms")
+    print(f"  of which this benchmark client: {statistics.median(r.client_ms for r in runs):.1f} ms")
+    _print_breakdown("containers:", [r.containers_ms for r in runs])
+    _print_breakdown("host processes outside the containers (live ones; exited ones only in the total):",
+                     [r.host_processes_ms for r in runs])
 
 
 if __name__ == "__main__":
