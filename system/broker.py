@@ -94,11 +94,12 @@ def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
 
     On a cluster that has no queues yet (its first start), first wait for every node to join:
     a quorum queue's members are the nodes in the cluster when it is declared, so a queue
-    declared while only the seed node runs would never be replicated.
+    declared while only the seed node runs would never be replicated. (Classic queues have no
+    replicas to miss; non-durable ones vanish with a node, so they must not wait.)
     """
-    if not _topology_exists(channel.connection):
-        wait_for_all_nodes(settings, sleep=channel.connection.sleep)  # keeps heartbeats going
     classic = settings.is_unsafe("classic_queues")
+    if not classic and not _topology_exists(channel.connection):
+        wait_for_all_nodes(settings, sleep=channel.connection.sleep)  # keeps heartbeats going
     channel.exchange_declare(DLX, exchange_type="fanout", durable=True)
     dlq_args: dict[str, Any] = {} if classic else {"x-queue-type": "quorum"}
     channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, arguments=dlq_args)
