@@ -115,8 +115,10 @@ def _topology_exists(conn: pika.BlockingConnection) -> bool:
     try:
         probe.queue_declare(ALL_QUEUES[-1], passive=True)
         return True
-    except pika.exceptions.ChannelClosedByBroker:
-        return False
+    except pika.exceptions.ChannelClosedByBroker as exc:
+        # only NOT_FOUND means a fresh cluster; any other refusal (a cluster still recovering)
+        # must not hold a reconnecting client back until every node is up
+        return int(exc.reply_code) != 404
     finally:
         if probe.is_open:
             probe.close()
@@ -128,10 +130,14 @@ def wait_for_all_nodes(settings: Settings, timeout_s: float = CLUSTER_FORMING_S,
     after it joined the cluster); returns the nodes still missing after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
     missing = list(settings.amqp_nodes)
+    announced = False
     while True:
         missing = [node for node in missing if not _accepts(node, port)]
         if not missing or time.monotonic() >= deadline:
             break
+        if not announced:
+            log.info("no queues yet: waiting for %s to join before declaring them", missing)
+            announced = True
         sleep(0.5)
     if missing:
         log.warning("declaring the queues while %s have not joined: their quorum queues lack those members",
