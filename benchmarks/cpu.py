@@ -91,19 +91,24 @@ def settle(max_busy: float = 0.35, window_s: float = 3.0, timeout_s: float = 60.
     returns the last share. A benchmark started while a stack still warms up measures that instead."""
     deadline = time.time() + timeout_s
     while True:
-        busy0, total0 = host_busy_s()
-        time.sleep(window_s)
-        busy1, total1 = host_busy_s()
-        share = (busy1 - busy0) / max(total1 - total0, 1e-9)
+        share = busy_share(window_s)
         if share <= max_busy or time.time() > deadline:
             return share
+
+
+def busy_share(seconds: float) -> float:
+    """The host's busy share of all cores over the next `seconds`."""
+    busy0, total0 = host_busy_s()
+    time.sleep(seconds)
+    busy1, total1 = host_busy_s()
+    return (busy1 - busy0) / max(total1 - total0, 1e-9)
 
 
 def per_item_ms(before: Snapshot, after: Snapshot, items: int) -> tuple[float, dict[str, float], dict[str, float]]:
     """(host CPU ms per item, container -> CPU ms per item, host process -> CPU ms per item)
     between two snapshots."""
-    per = {name: (after.containers[name] - used) * 1000 / items
-           for name, used in before.containers.items() if name in after.containers}
-    host = {name: (after.host_processes[name] - used) * 1000 / items
-            for name, used in before.host_processes.items() if name in after.host_processes}
-    return (after.host_busy - before.host_busy) * 1000 / items, per, host
+    def delta(then: dict[str, float], now: dict[str, float]) -> dict[str, float]:
+        return {name: (now[name] - used) * 1000 / items for name, used in then.items() if name in now}
+
+    return ((after.host_busy - before.host_busy) * 1000 / items, delta(before.containers, after.containers),
+            delta(before.host_processes, after.host_processes))

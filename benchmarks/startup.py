@@ -42,10 +42,7 @@ def ready_at(stack: Stack, since: float) -> dict[str, float]:
 def idle_share(seconds: float) -> float:
     """Busy share of all cores over `seconds`, after the host settled."""
     cpu.settle(max_busy=0.5)
-    busy0, total0 = cpu.host_busy_s()
-    time.sleep(seconds)
-    busy1, total1 = cpu.host_busy_s()
-    return (busy1 - busy0) / max(total1 - total0, 1e-9)
+    return cpu.busy_share(seconds)
 
 
 def main() -> None:
