@@ -32,6 +32,10 @@ SYNC_PERIOD_S = 300.0
 TASK_TIMEOUT_S = 3600.0
 GPT_RETRY_BASE_S = 60.0
 RECOVERY_POLL_S = 5.0
+WAL_RETENTION_S = 86400.0  # finished, synced WAL rows are kept a day, then pruned
+PRUNE_PERIOD_S = 300.0  # how often the worker looks for rows past the retention
+GPT_TIMEOUT_S = 90.0  # a GPT call is given up after this (three times GPT-5's ~30 s design latency)
+GPT_TIMEOUT_FLOOR_S = 2.0  # never shorter, whatever the time scale
 
 
 def _env(name: str, default: str) -> str:
@@ -54,8 +58,9 @@ class Settings:
     s3_bucket: str = "ecoeco-images"
     gpt_base_url: str = "https://gpt.invalid/v1"
     gpt_control: str = "/control/gpt.json"
-    gpt_timeout_s: float = 5.0
+    gpt_timeout_s: float = GPT_TIMEOUT_S
     wal_path: str = "/var/lib/ecoeco/wal/task_queue.db"
+    wal_retention_s: float = WAL_RETENTION_S  # design seconds (scaled like every timer)
     max_upload_bytes: int = 1024 * 1024
     prefetch: int = 50
     # consumers per stage: a stage's work is mostly waiting (S3, confirms, fsync), so a few overlap
@@ -98,8 +103,10 @@ def from_env() -> Settings:
     }
     if "ECOECO_PG_ANALYTICS_DSN" not in os.environ:
         dsn["analytics"] = "postgresql://ecoeco:ecoeco@pg-analytics:5432/ecoeco_waste"
+    time_scale = float(_env("ECOECO_TIME_SCALE", "1.0"))
+    gpt_timeout_default = max(GPT_TIMEOUT_FLOOR_S, GPT_TIMEOUT_S * time_scale)
     return Settings(
-        time_scale=float(_env("ECOECO_TIME_SCALE", "1.0")),
+        time_scale=time_scale,
         unsafe=_parse_unsafe(_env("ECOECO_UNSAFE", "")),
         token_secret=_env("ECOECO_TOKEN_SECRET", "ecoeco-dev-secret"),
         amqp_nodes=tuple(n.strip() for n in _env("ECOECO_AMQP_NODES", "rabbitmq-1,rabbitmq-2,rabbitmq-3").split(",")),
@@ -107,8 +114,9 @@ def from_env() -> Settings:
         s3_endpoint=_env("ECOECO_S3_ENDPOINT", "http://s3:5000"),
         gpt_base_url=_env("ECOECO_GPT_BASE_URL", "https://gpt.invalid/v1"),
         gpt_control=_env("ECOECO_GPT_CONTROL", "/control/gpt.json"),
-        gpt_timeout_s=float(_env("ECOECO_GPT_TIMEOUT_S", "5.0")),
+        gpt_timeout_s=float(_env("ECOECO_GPT_TIMEOUT_S", str(gpt_timeout_default))),
         wal_path=_env("ECOECO_WAL_PATH", "/var/lib/ecoeco/wal/task_queue.db"),
+        wal_retention_s=float(_env("ECOECO_WAL_RETENTION_S", str(WAL_RETENTION_S))),
         stage_consumers=_positive_int("ECOECO_STAGE_CONSUMERS", "3"),
     )
 

@@ -7,14 +7,19 @@ CREATE TABLE IF NOT EXISTS tasks (
     image_bytes  INTEGER NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL DEFAULT now()
 );
--- Uploads accepted while RabbitMQ is down wait here; a relay publishes them later.
+-- Every accepted upload's message until the broker confirmed it (then the row is deleted); a
+-- relay publishes those the request path could not. The body is the message as sent (JSON
+-- bytes, image included): stored as is, never parsed by the database.
 CREATE TABLE IF NOT EXISTS outbox (
     task_id      TEXT PRIMARY KEY REFERENCES tasks (task_id),
-    body         JSONB NOT NULL,
+    body         BYTEA NOT NULL,
     created_at   TIMESTAMPTZ NOT NULL DEFAULT now(),
     published_at TIMESTAMPTZ
 );
 CREATE INDEX IF NOT EXISTS outbox_unpublished ON outbox (created_at) WHERE published_at IS NULL;
+-- rows live for milliseconds: vacuum after every 20 dead ones, so the space is reused at once
+ALTER TABLE outbox SET (autovacuum_vacuum_threshold = 20, autovacuum_vacuum_scale_factor = 0,
+                        toast.autovacuum_vacuum_threshold = 20, toast.autovacuum_vacuum_scale_factor = 0);
 -- Mirror of the workers' task_wal rows (the async sync target).
 CREATE TABLE IF NOT EXISTS task_stages (
     task_id      TEXT NOT NULL,

@@ -6,6 +6,7 @@ import json
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -28,6 +29,7 @@ from system.workers.wal import WAL
 log = logging.getLogger(__name__)
 
 StageFactory = Callable[[Settings, WAL], list[Stage]]
+DRAIN_S = 8.0  # within Docker's default 10 s stop grace period
 
 
 class Worker:
@@ -90,10 +92,20 @@ class Worker:
         for thread in (*self.consumers, self.syncer, self.retrier):
             thread.start()
         self.stop_event.wait()
-        for c in self.consumers:
-            c.stop()
-        self.syncer.stop()
-        self.retrier.stop()
+        self.drain()
+
+    def drain(self, timeout_s: float = DRAIN_S) -> None:
+        """A graceful stop (SIGTERM): consumers finish the delivery in hand, flush their acks and
+        close (the broker requeues what they had prefetched); then the retry and sync threads end
+        after their current pass. Daemon threads would otherwise die mid-task with the process."""
+        threads: tuple[StageConsumer | Retrier | Syncer, ...] = (*self.consumers, self.retrier, self.syncer)
+        for t in threads:
+            t.stop()
+        deadline = time.monotonic() + timeout_s
+        for t in threads:
+            if t.is_alive():
+                t.join(max(0.0, deadline - time.monotonic()))
+        log.info("stopped: %d threads still busy after %.0f s", sum(t.is_alive() for t in threads), timeout_s)
 
 
 def serve_http(worker: Worker, port: int) -> ThreadingHTTPServer:

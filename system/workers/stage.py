@@ -37,6 +37,7 @@ class Stage:
     input_queue: str
     output_queue: str | None  # None: the final stage, whose output is the result
     work: Callable[[dict[str, Any]], dict[str, Any]]
+    bulky: tuple[str, ...] = ()  # input fields the WAL drops once the stage is done (its output has them)
 
 
 def parse_task(msg: dict[str, Any]) -> str:
@@ -61,7 +62,8 @@ def run_task(stage: Stage, wal: WAL, msg: dict[str, Any], settings: Settings) ->
     output.setdefault("task_id", task_id)
     if settings.is_unsafe("no_idempotency"):
         output["attempt_nonce"] = time.time_ns()  # a redo counts as a new result
-    wal.complete(task_id, stage.name, output)
+    kept = {k: v for k, v in msg.items() if k not in stage.bulky} if stage.bulky else None
+    wal.complete(task_id, stage.name, output, payload=kept)
     metrics.WAL_TASKS.labels("completed", stage.name).inc()
     metrics.STAGE_SECONDS.labels(stage.name).observe(time.monotonic() - started)
     return output

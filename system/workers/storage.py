@@ -70,7 +70,7 @@ def build_stages(settings: Settings, _wal: WAL) -> list[Stage]:
                 "image_path": msg.get("image_path")}
 
     return [
-        Stage("image_uploader", "user_input_queue", "vision_analysis_queue", upload),
+        Stage("image_uploader", "user_input_queue", "vision_analysis_queue", upload, bulky=("image_b64",)),
         Stage("rule_retriever", "rule_retrieval_queue", "response_generation_queue", retrieve),
     ]
 

@@ -17,7 +17,7 @@ import psycopg2.extras
 
 from system import metrics
 from system.db import Database, DatabaseUnavailable
-from system.settings import SYNC_BACKOFF_BASE_S, SYNC_PERIOD_S, Settings
+from system.settings import PRUNE_PERIOD_S, SYNC_BACKOFF_BASE_S, SYNC_PERIOD_S, Settings
 from system.workers.wal import WAL, WalRow
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,11 @@ class Syncer(threading.Thread):
 
     def run(self) -> None:
         period = max(self._settings.scaled(SYNC_PERIOD_S), 0.2)
+        next_prune = 0.0
         while not self._halt.is_set():
+            if time.monotonic() >= next_prune:
+                next_prune = time.monotonic() + max(self._settings.scaled(PRUNE_PERIOD_S), 1.0)
+                self.prune()
             self._wake.wait(min(period, self._settings.scaled(SYNC_BACKOFF_BASE_S), 1.0))
             self._wake.clear()
             attempted = 0
@@ -91,6 +95,17 @@ class Syncer(threading.Thread):
                 log.exception("sync pass failed")
             if attempted > 1:  # under load: let the next rows gather; a lone row syncs at once
                 self._halt.wait(MIN_GAP_S)
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete finished rows synced longer ago than the retention; returns how many."""
+        now = time.time() if now is None else now
+        try:
+            pruned = self._wal.prune(now - self._settings.scaled(self._settings.wal_retention_s))
+        except Exception:  # a full disk must not end the sync thread: pruning is retried next period
+            log.exception("pruning the WAL failed")
+            return 0
+        metrics.WAL_PRUNED.inc(pruned)
+        return pruned
 
     def sync_once(self, now: float | None = None) -> int:
         """Sync one batch of due rows; returns how many rows were attempted."""

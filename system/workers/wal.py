@@ -130,16 +130,32 @@ class WAL:
                 (task_id, task_name, json.dumps(payload), "running", now),
             )
 
-    def complete(self, task_id: str, task_name: str, output: dict[str, Any], now: float | None = None) -> None:
-        """Mark the stage done with its output; the row now waits for the PostgreSQL sync."""
+    def complete(self, task_id: str, task_name: str, output: dict[str, Any], now: float | None = None,
+                 payload: dict[str, Any] | None = None) -> None:
+        """Mark the stage done with its output; the row now waits for the PostgreSQL sync.
+
+        `payload` replaces the stored input: a finished stage keeps no bulky field (an image is
+        kept by its S3 key in the output), so the WAL's size follows the work in hand, not the
+        work done. A retry_queue entry stays until its output is forwarded (Retrier)."""
         now = time.time() if now is None else now
         with self._tx() as db:
             db.execute(
                 "UPDATE task_wal SET status='completed', output=?, completed_at=?, error=NULL, "
-                "sync_status='pending' WHERE task_id=? AND task_name=?",
-                (json.dumps(output), now, task_id, task_name),
+                "sync_status='pending', payload=coalesce(?, payload) WHERE task_id=? AND task_name=?",
+                (json.dumps(output), now, None if payload is None else json.dumps(payload), task_id, task_name),
             )
-            db.execute("DELETE FROM retry_queue WHERE task_id=? AND task_name=?", (task_id, task_name))
+
+    def prune(self, finished_before: float) -> int:
+        """Delete rows completed and synced before `finished_before` that no retry entry still
+        needs, and GPT answers cached before it; returns the task_wal rows deleted."""
+        with self._tx() as db:
+            deleted = db.execute(
+                "DELETE FROM task_wal WHERE status='completed' AND sync_status='synced' AND completed_at<? "
+                "AND NOT EXISTS (SELECT 1 FROM retry_queue r WHERE r.task_id=task_wal.task_id "
+                "AND r.task_name=task_wal.task_name)", (finished_before,),
+            ).rowcount
+            db.execute("DELETE FROM gpt_cache WHERE created_at<?", (finished_before,))
+        return int(deleted)
 
     def set_status(self, task_id: str, task_name: str, status: str, error: str | None) -> None:
         """Set an unfinished row's status (republished, timeout, failed) with a reason."""

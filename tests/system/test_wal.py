@@ -100,7 +100,7 @@ def test_recovery_publish_failure_leaves_row_unfinished(tmp_path: Path) -> None:
     assert row is not None and row.status == "running"
 
 
-def test_retry_queue_backoff_doubles_and_completion_clears_it(tmp_path: Path) -> None:
+def test_retry_queue_backoff_doubles_and_completion_keeps_it_until_forwarded(tmp_path: Path) -> None:
     wal = make_wal(tmp_path)
     _unfinished(wal, "task-1", created_at=1.0)
     for expected in (0, 1, 2):
@@ -108,7 +108,90 @@ def test_retry_queue_backoff_doubles_and_completion_clears_it(tmp_path: Path) ->
     assert wal.due_retries(now=100.0 + 3.9) == []  # third retry waits 1 x 2^2 = 4 s
     assert wal.due_retries(now=104.0) == [("task-1", "image_uploader", 2)]
     wal.complete("task-1", "image_uploader", {"ok": True})
+    assert wal.retry_count() == 1  # the output is not forwarded yet: the entry still owns the task
+    wal.drop_retry("task-1", "image_uploader")
     assert wal.retry_count() == 0
+
+
+class Forwarded:
+    """A stand-in Publisher that records what it forwarded, or refuses while `down`."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, queue: str, body: dict[str, Any]) -> None:
+        from system.broker import BrokerUnavailable
+
+        if self.down:
+            raise BrokerUnavailable("broker down")
+        self.sent.append((queue, body))
+
+
+def _retrier(wal: WAL, stage: Stage, publisher: Forwarded) -> Any:
+    from system.workers.retry import Retrier
+
+    return Retrier({stage.name: stage}, wal, SAFE, publisher, threading.Event())  # type: ignore[arg-type]
+
+
+def test_retry_that_completed_but_was_not_forwarded_is_forwarded_after_a_restart(tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def work(msg: dict[str, Any]) -> dict[str, Any]:
+        calls.append(msg["task_id"])
+        return {"image_path": "s3://b/k"}
+
+    stage = Stage("image_uploader", "user_input_queue", "vision_analysis_queue", work)
+    wal = make_wal(tmp_path)
+    _unfinished(wal, "task-1", created_at=1.0)
+    wal.schedule_retry("task-1", "image_uploader", "S3 down", 0.0, 5, now=1.0)
+    publisher = Forwarded()
+    publisher.down = True  # the worker completes the retry, then cannot forward it (and dies)
+    assert _retrier(wal, stage, publisher).retry_due(now=10.0) == 0
+    wal.close()
+    wal = make_wal(tmp_path)  # restarted
+    publisher.down = False
+    assert _retrier(wal, stage, publisher).retry_due(now=1e12) == 1
+    assert [q for q, _ in publisher.sent] == ["vision_analysis_queue"]
+    assert publisher.sent[0][1]["image_path"] == "s3://b/k"
+    assert calls == ["task-1"]  # recalled from the WAL, not uploaded twice
+    assert wal.retry_count() == 0
+
+
+def test_one_retry_entry_that_fails_unexpectedly_does_not_wedge_the_others(tmp_path: Path) -> None:
+    def work(msg: dict[str, Any]) -> dict[str, Any]:
+        if msg["task_id"] == "task-bad":
+            raise KeyError("a bug in the stage")
+        return {}
+
+    stage = Stage("image_uploader", "user_input_queue", "vision_analysis_queue", work)
+    wal = make_wal(tmp_path)
+    for task_id, at in (("task-bad", 1.0), ("task-ok", 2.0)):
+        _unfinished(wal, task_id, created_at=at)
+        wal.schedule_retry(task_id, "image_uploader", "S3 down", 0.0, 5, now=at)
+    publisher = Forwarded()
+    assert _retrier(wal, stage, publisher).retry_due(now=10.0) == 1  # the good one, behind the bad one
+    assert [b["task_id"] for _, b in publisher.sent] == ["task-ok"]
+    assert wal.due_retries(now=10.0) == []  # the bad one is pushed back, not dropped
+    assert wal.retry_count() == 1
+
+
+def test_a_finished_stage_keeps_no_bulky_input_and_pruning_keeps_what_is_unsynced(tmp_path: Path) -> None:
+    stage = Stage("image_uploader", "user_input_queue", "vision_analysis_queue",
+                  lambda m: {"image_path": f"s3://b/{m['task_id']}"}, bulky=("image_b64",))
+    wal = make_wal(tmp_path)
+    image = "A" * 200_000
+    run_task(stage, wal, {"task_id": "task-1", "image_b64": image, "user_id": 7}, SAFE)
+    row = wal.get("task-1", "image_uploader")
+    assert row is not None and row.payload == {"task_id": "task-1", "user_id": 7}
+    wal.begin("task-2", "image_uploader", {"task_id": "task-2", "image_b64": image})  # in hand: kept whole
+    pending = wal.get("task-2", "image_uploader")
+    assert pending is not None and pending.payload["image_b64"] == image
+    assert wal.prune(finished_before=1e12) == 0  # task-1 is not synced yet
+    wal.mark_synced([("task-1", "image_uploader")])
+    assert wal.prune(finished_before=0.0) == 0  # younger than the retention
+    assert wal.prune(finished_before=1e12) == 1
+    assert wal.get("task-1", "image_uploader") is None and wal.get("task-2", "image_uploader") is not None
 
 
 def test_external_failure_propagates_and_row_stays_unfinished(tmp_path: Path) -> None:

@@ -61,7 +61,14 @@ init_primary() {
 wal_level = replica
 max_wal_senders = 10
 max_replication_slots = 10
-wal_keep_size = 256MB
+# Uploads pass through the outbox with their image (~250 KiB each): keep the WAL on disk small
+# (recycled at checkpoints) so a day of uploads fits the data disk; the replica needs only a margin.
+wal_keep_size = 64MB
+max_wal_size = 160MB
+min_wal_size = 32MB
+# deleted outbox rows (with their TOASTed images) must be vacuumed within seconds, not minutes,
+# or the table grows by every upload until autovacuum's next visit
+autovacuum_naptime = 5s
 hot_standby = on
 password_encryption = scram-sha-256
 EOF
