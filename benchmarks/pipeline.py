@@ -1,8 +1,13 @@
 """Pipeline benchmarks against a running stack: one upload's end-to-end latency, and sustained
-uploads per second through all four stages (GPT latency 0), with the CPU each upload cost per
-container. Each throughput run waits for a quiet host first. Median of several runs.
+uploads per second through all four stages, with the CPU each upload cost per container. Each
+throughput run waits for a quiet host first. Median of several runs.
 
-    python3 -m benchmarks.pipeline [--runs 5] [--uploads 600] [--threads 16]
+`--workload zero` (default): GPT latency 0 and 80-byte images, the pipeline's own cost.
+`--workload design`: the chaos suite's workload, GPT at the design's latencies (time-scaled, with
+jitter) and photo-sized images (load/images.py); its capacity is what the suite's offered load
+is a fraction of (harness/workload.py).
+
+    python3 -m benchmarks.pipeline [--runs 5] [--uploads 600] [--threads 16] [--workload design]
 """
 
 from __future__ import annotations
@@ -22,13 +27,17 @@ from harness import observe
 from harness.config import from_env
 from harness.probes import ProbeUser, tiny_png
 from harness.wait import until
+from load.images import photo_pool
+from system.fakes.gpt import write_control
+
+PHOTOS: list[tuple[str, bytes, str]] = []  # filled by --workload design
 
 
 def submit(client: httpx.Client, url: str, headers: dict[str, str], n: int) -> str:
-    """One upload; returns its task id."""
+    """One upload (a photo of the pool when there is one); returns its task id."""
     task_id = f"bench-{uuid.uuid4().hex}"
-    r = client.post(url, headers=headers, data={"task_id": task_id},
-                    files={"image": ("b.png", tiny_png(n), "image/png")})
+    image = PHOTOS[n % len(PHOTOS)] if PHOTOS else ("b.png", tiny_png(n), "image/png")
+    r = client.post(url, headers=headers, data={"task_id": task_id}, files={"image": image})
     r.raise_for_status()
     return task_id
 
@@ -99,8 +108,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--uploads", type=int, default=600)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--workload", choices=("zero", "design"), default="zero")
     args = parser.parse_args()
     config = from_env()
+    control = str(config.control_dir / "gpt.json")
+    for family in ("gpt5", "gpt4o-mini"):  # None: the design's latency (the fake scales it)
+        write_control(control, family, "healthy", None if args.workload == "design" else 0.0)
+    if args.workload == "design":
+        PHOTOS.extend(photo_pool(48))
+        print(f"workload: design GPT latencies, {len(PHOTOS)} photos of "
+              f"{statistics.mean(len(p[1]) for p in PHOTOS) / 1024:.0f} KiB on average")
     user = ProbeUser(config)
     url = f"{config.url('waste-api')}/tasks"
     latencies = [latency_once(user, url) for _ in range(max(args.runs, 5) * 2)]

@@ -23,7 +23,7 @@ from system.fakes.gpt import make_client
 
 settings = settings_mod.get()
 db = Database(settings.pg_dsn["chat"], "ecoeco_chat")
-gpt = make_client(settings.gpt_control, settings.gpt_base_url, settings.gpt_timeout_s)
+gpt = make_client(settings.gpt_control, settings.gpt_base_url, settings.gpt_timeout_s, settings.time_scale)
 app = create_app("chat-llm-api", lambda: {"ecoeco_chat": db.ping()})
 ID = r"^[A-Za-z0-9_-]{8,64}$"
 

@@ -3,10 +3,15 @@
 The router answers `POST {base}/chat/completions` deterministically. Its behaviour per model
 family comes from a JSON control file on a mounted volume (re-read when it changes):
 
-    {"gpt5": {"mode": "healthy", "latency_ms": 0}, "gpt4o-mini": {"mode": "error"}}
+    {"gpt5": {"mode": "healthy", "latency_ms": null}, "gpt4o-mini": {"mode": "error"}}
 
 modes: healthy | error (HTTP 500) | timeout (read timeout) | slow (latency_ms, then healthy)
-| off (no mock: the request goes to the `.invalid` domain and fails to resolve).
+| garbage (HTTP 200 whose content is not the JSON asked for) | off (no mock: the request goes
+to the `.invalid` domain and fails to resolve).
+
+Latency: `latency_ms` when the file gives a number; otherwise the design's own latency of the
+family (GPT-5 ~30 s, GPT-4o mini ~10 s, spec section 1) times the time scale, with jitter, so
+the pipeline always has work in flight the way the designed system would.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import random
 import threading
 import time
 from typing import Any
@@ -23,21 +29,25 @@ import openai
 import respx
 
 FAMILIES = {"gpt-5": "gpt5", "gpt-4o-mini": "gpt4o-mini"}
-MODES = ("healthy", "error", "timeout", "slow", "off")
+MODES = ("healthy", "error", "timeout", "slow", "garbage", "off")
+# The design's latency per call (spec section 1), in production seconds; scaled by the time scale.
+DESIGN_LATENCY_S = {"gpt5": 30.0, "gpt4o-mini": 10.0}
+JITTER = (0.5, 1.5)  # a call takes the design latency times a uniform factor from this range
 CATEGORIES = ("plastic", "paper", "glass", "metal", "food", "general")
 
 
 class GPTControl:
     """Reads the control file, caching it by modification time."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, time_scale: float = 1.0) -> None:
         self._path = path
+        self._time_scale = time_scale
         self._mtime = -1.0
         self._data: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def behaviour(self, family: str) -> tuple[str, float]:
-        """(mode, latency_s) for a model family; healthy with no latency if unset or unreadable."""
+        """(mode, latency_s) for a model family; healthy at the design latency if unset or unreadable."""
         with self._lock:
             try:
                 mtime = os.stat(self._path).st_mtime
@@ -49,11 +59,19 @@ class GPTControl:
                 self._data, self._mtime = {}, -1.0
             entry = self._data.get(family, {})
         mode = str(entry.get("mode", "healthy"))
-        return (mode if mode in MODES else "healthy"), float(entry.get("latency_ms", 0)) / 1000.0
+        latency_ms = entry.get("latency_ms")
+        mode = mode if mode in MODES else "healthy"
+        if isinstance(latency_ms, int | float):
+            latency_s = float(latency_ms) / 1000.0
+        elif mode in ("healthy", "garbage"):  # an answer takes the model's time; a failure comes at once
+            latency_s = DESIGN_LATENCY_S.get(family, 0.0) * self._time_scale * random.uniform(*JITTER)
+        else:
+            latency_s = 0.0
+        return mode, latency_s
 
 
-def write_control(path: str, family: str, mode: str, latency_ms: float = 0.0) -> None:
-    """Set one family's behaviour atomically (used by the harness and tests)."""
+def write_control(path: str, family: str, mode: str, latency_ms: float | None = None) -> None:
+    """Set one family's behaviour atomically (used by the harness and tests); latency None: the design's."""
     if mode not in MODES:
         raise ValueError(f"unknown GPT mode {mode!r}; expected one of {MODES}")
     try:
@@ -101,6 +119,8 @@ def build_router(control: GPTControl, base_url: str) -> respx.Router:
             return httpx.Response(500, json={"error": {"message": "fake outage", "type": "server_error"}})
         if mode == "timeout":
             raise httpx.ReadTimeout("fake GPT timeout", request=request)
+        if mode == "garbage":  # a 200 whose content is not what was asked for
+            return httpx.Response(200, json=_completion(model, "I cannot help with that {"))
         return httpx.Response(200, json=_completion(model, _answer(model, body)))
 
     router.post("/chat/completions").mock(side_effect=side_effect)
@@ -123,11 +143,11 @@ class RoutedTransport(httpx.BaseTransport):
         return self._mock.handle_request(request)
 
 
-def make_client(control_path: str, base_url: str, timeout_s: float) -> openai.OpenAI:
+def make_client(control_path: str, base_url: str, timeout_s: float, time_scale: float = 1.0) -> openai.OpenAI:
     """The official openai client wired to the fake; no request ever leaves the machine."""
     if not base_url.split("/")[2].endswith(".invalid"):
         raise ValueError(f"GPT base URL must be in the .invalid domain, got {base_url}")
-    control = GPTControl(control_path)
+    control = GPTControl(control_path, time_scale)
     transport = RoutedTransport(control, build_router(control, base_url))
     http = httpx.Client(transport=transport, timeout=timeout_s)
     return openai.OpenAI(base_url=base_url, api_key="fake-key", max_retries=0, http_client=http)

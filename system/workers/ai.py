@@ -18,9 +18,17 @@ VISION_MODEL = "gpt-5"
 ANSWER_MODEL = "gpt-4o-mini"
 
 
+def parse_verdict(content: str | None) -> dict[str, Any]:
+    """GPT-5's classification as a dict with a string `category`; ValueError for anything else."""
+    verdict = json.loads(content or "")
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("category"), str):
+        raise ValueError(f"not a classification: {str(content)[:80]!r}")
+    return verdict
+
+
 def build_stages(settings: Settings, wal: WAL) -> list[Stage]:
     """The two stages; the worker's WAL also holds gpt_cache."""
-    client = make_client(settings.gpt_control, settings.gpt_base_url, settings.gpt_timeout_s)
+    client = make_client(settings.gpt_control, settings.gpt_base_url, settings.gpt_timeout_s, settings.time_scale)
     cache_wal = wal
 
     def analyze(msg: dict[str, Any]) -> dict[str, Any]:
@@ -32,14 +40,17 @@ def build_stages(settings: Settings, wal: WAL) -> list[Stage]:
                     {"role": "system", "content": "Classify the waste in the image."},
                     {"role": "user", "content": [{"type": "image_url", "image_url": {"url": image_path}}]},
                 ])
-            except openai.APIError as exc:
+                content = resp.choices[0].message.content
+                verdict = parse_verdict(content)  # parsed before it is cached: garbage is never kept
+            except (openai.APIError, ValueError) as exc:
+                # an unusable answer is the provider's failure, retried like an outage, not poison
                 metrics.GPT5_ERRORS.inc()
                 raise ExternalFailure(f"GPT-5 Vision failed: {exc}") from exc
-            cached = resp.choices[0].message.content or "{}"
-            cache_wal.cache_put(image_path, VISION_MODEL, cached)
-        verdict = json.loads(cached)
+            cache_wal.cache_put(image_path, VISION_MODEL, json.dumps(verdict))
+        else:
+            verdict = parse_verdict(cached)
         return {"task_id": msg["task_id"], "image_path": image_path,
-                "category": verdict.get("category", "general"), "confidence": verdict.get("confidence")}
+                "category": verdict["category"], "confidence": verdict.get("confidence")}
 
     def answer(msg: dict[str, Any]) -> dict[str, Any]:
         try:
