@@ -95,7 +95,7 @@ def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
     On a cluster that has no queues yet (its first start), first wait for every node to join:
     a quorum queue's members are the nodes in the cluster when it is declared, so a queue
     declared while only the seed node runs would never be replicated. (Classic queues have no
-    replicas to miss; non-durable ones vanish with a node, so they must not wait.)
+    replicas to miss, so they do not wait.)
     """
     classic = settings.is_unsafe("classic_queues")
     if not classic and not _topology_exists(channel.connection):
@@ -105,7 +105,9 @@ def declare_topology(channel: BlockingChannel, settings: Settings) -> None:
     channel.queue_declare(DEAD_LETTER_QUEUE, durable=True, arguments=dlq_args)
     channel.queue_bind(DEAD_LETTER_QUEUE, DLX)
     for name in ALL_QUEUES:
-        channel.queue_declare(name, durable=not classic, arguments=queue_arguments(settings))
+        # durable either way, as the design asks: a classic queue keeps its persistent messages
+        # across a restart, but not the transient ones, and lives on one node only
+        channel.queue_declare(name, durable=True, arguments=queue_arguments(settings))
 
 
 def _topology_exists(conn: pika.BlockingConnection) -> bool:

@@ -21,7 +21,7 @@ UNSAFE_OPTIONS = frozenset(
         "sync_gives_up",  # spec: background sync stops after 10 attempts
         "republish_once",  # spec: 'republished' rows are never selected again
         "no_idempotency",  # stages redo work and insert results even if already done
-        "classic_queues",  # non-replicated classic queues instead of quorum queues
+        "classic_queues",  # classic queues (durable, on one node, not replicated) instead of quorum queues
         "auth_via_db",  # spec section 2 as written: every request re-checks the user in ecoeco_auth
     }
 )

@@ -31,18 +31,21 @@ CREATE TABLE IF NOT EXISTS task_stages (
     PRIMARY KEY (task_id, task_name)
 );
 -- Final results. The primary key on task_id is what makes a redelivery harmless;
--- results_log records every write attempt so the audit can see duplicates.
+-- results_log records every write attempt with the attempt (one run of the final stage) it
+-- carries, so the audit can tell a re-sent result (same attempt) from work done twice.
 CREATE TABLE IF NOT EXISTS results (
     task_id      TEXT PRIMARY KEY,
     category     TEXT NOT NULL,
     answer       TEXT NOT NULL,
     rules        JSONB NOT NULL,
+    attempt      TEXT NOT NULL DEFAULT '',
     completed_at TIMESTAMPTZ NOT NULL,
     stored_at    TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE TABLE IF NOT EXISTS results_log (
     id        BIGSERIAL PRIMARY KEY,
     task_id   TEXT NOT NULL,
+    attempt   TEXT NOT NULL DEFAULT '',
     stored_at TIMESTAMPTZ NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS results_log_task ON results_log (task_id);

@@ -45,7 +45,9 @@ def recover_on_startup(wal: WAL, settings: Settings, queue_of: dict[str, str],
         if row.task_name not in queue_of:
             continue
         if settings.is_unsafe("timeout_drop") and row.created_at < horizon:
+            # as written, a timed-out task is abandoned: its retry entry goes with it
             wal.set_status(row.task_id, row.task_name, "timeout", TIMEOUT_NOTE)
+            wal.drop_retry(row.task_id, row.task_name)
             metrics.WAL_RECOVERED.labels("timeout").inc()
             timed_out += 1
             continue

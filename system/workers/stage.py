@@ -8,9 +8,13 @@ skips the work and republishes the stored output, so it never yields a second re
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,22 +52,55 @@ def parse_task(msg: dict[str, Any]) -> str:
     return task_id
 
 
+class _Claims:
+    """One lock per (task, stage) in hand: after a restart the broker's redelivery of a task and
+    recovery's republished copy can reach two consumers at once; the second waits for the first
+    and then recalls its output instead of doing the work a second time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: dict[tuple[str, str], tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: tuple[str, str]) -> Iterator[None]:
+        with self._lock:
+            lock, users = self._held.get(key, (threading.Lock(), 0))
+            self._held[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._lock:
+                lock, users = self._held[key]
+                if users == 1:
+                    del self._held[key]
+                else:
+                    self._held[key] = (lock, users - 1)
+
+
+_claims = _Claims()
+
+
 def run_task(stage: Stage, wal: WAL, msg: dict[str, Any], settings: Settings) -> dict[str, Any]:
-    """Do (or recall) the stage's work for one task and return its output, durably in the WAL."""
+    """Do (or recall) the stage's work for one task and return its output, durably in the WAL.
+
+    Each run of the work is an attempt with its own id, carried in the output (and into the
+    result), so a result recalled and sent again is told apart from work done twice."""
     task_id = parse_task(msg)
-    row = wal.get(task_id, stage.name)
-    recalled = row.output if row is not None and row.status == "completed" else None
-    if recalled is not None and not settings.is_unsafe("no_idempotency"):
-        return recalled
-    wal.begin(task_id, stage.name, msg)
-    metrics.WAL_TASKS.labels("started", stage.name).inc()
-    started = time.monotonic()
-    output = stage.work(msg)
-    output.setdefault("task_id", task_id)
-    if settings.is_unsafe("no_idempotency"):
-        output["attempt_nonce"] = time.time_ns()  # a redo counts as a new result
-    kept = {k: v for k, v in msg.items() if k not in stage.bulky} if stage.bulky else None
-    wal.complete(task_id, stage.name, output, payload=kept)
+    idempotent = not settings.is_unsafe("no_idempotency")
+    with _claims.hold((task_id, stage.name)) if idempotent else contextlib.nullcontext():
+        row = wal.get(task_id, stage.name)
+        recalled = row.output if row is not None and row.status == "completed" else None
+        if recalled is not None and idempotent:
+            return recalled
+        wal.begin(task_id, stage.name, msg)
+        metrics.WAL_TASKS.labels("started", stage.name).inc()
+        started = time.monotonic()
+        output = stage.work(msg)
+        output.setdefault("task_id", task_id)
+        output["attempt"] = uuid.uuid4().hex
+        kept = {k: v for k, v in msg.items() if k not in stage.bulky} if stage.bulky else None
+        wal.complete(task_id, stage.name, output, payload=kept)
     metrics.WAL_TASKS.labels("completed", stage.name).inc()
     metrics.STAGE_SECONDS.labels(stage.name).observe(time.monotonic() - started)
     return output

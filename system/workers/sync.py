@@ -48,15 +48,18 @@ def write_rows(cur: psycopg2.extras.RealDictCursor, rows: list[WalRow], worker: 
         if row.task_name != final_stage or row.output is None:
             continue
         out = row.output
+        attempt = str(out.get("attempt", ""))
+        # every write attempt is logged, stored or not: the audit counts distinct attempts per task
+        cur.execute("INSERT INTO results_log (task_id, attempt) VALUES (%s,%s)", (row.task_id, attempt))
         values = (row.task_id, out.get("category", "unknown"), out.get("answer", ""),
-                  json.dumps(out.get("rules", {})), _ts(row.completed_at))
-        conflict = ("DO UPDATE SET answer=EXCLUDED.answer" if not idempotent else "DO NOTHING")
+                  json.dumps(out.get("rules", {})), attempt, _ts(row.completed_at))
+        conflict = ("DO UPDATE SET answer=EXCLUDED.answer, attempt=EXCLUDED.attempt" if not idempotent
+                    else "DO NOTHING")
         cur.execute(
-            "INSERT INTO results (task_id, category, answer, rules, completed_at) VALUES (%s,%s,%s,%s,%s) "
-            f"ON CONFLICT (task_id) {conflict} RETURNING task_id", values,
+            "INSERT INTO results (task_id, category, answer, rules, attempt, completed_at) "
+            f"VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (task_id) {conflict} RETURNING task_id", values,
         )
         if cur.fetchone() is not None:
-            cur.execute("INSERT INTO results_log (task_id) VALUES (%s)", (row.task_id,))
             stored += 1
     return stored
 

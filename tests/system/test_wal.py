@@ -45,6 +45,34 @@ def test_completed_row_survives_reopen_and_is_not_redone(tmp_path: Path) -> None
     assert first == again and calls == ["task-0001"]
 
 
+def test_two_deliveries_of_one_task_at_once_do_the_work_once(tmp_path: Path) -> None:
+    """After a restart the redelivered message and recovery's republished copy can reach two
+    consumers at the same time; the second must recall the first one's output."""
+    started = threading.Event()
+    release = threading.Event()
+    calls: list[str] = []
+
+    def work(msg: dict[str, Any]) -> dict[str, Any]:
+        calls.append(msg["task_id"])
+        started.set()
+        release.wait(5)
+        return {"answer": "a"}
+
+    stage = Stage("response_generator", "q", None, work)
+    wal = make_wal(tmp_path)
+    outputs: list[dict[str, Any]] = []
+    threads = [threading.Thread(target=lambda: outputs.append(run_task(stage, wal, {"task_id": "task-1"}, SAFE)))
+               for _ in range(2)]
+    threads[0].start()
+    assert started.wait(5)
+    threads[1].start()
+    release.set()
+    for t in threads:
+        t.join(5)
+    assert calls == ["task-1"]
+    assert len(outputs) == 2 and outputs[0] == outputs[1] and outputs[0]["attempt"]
+
+
 def test_no_idempotency_defect_redoes_work(tmp_path: Path) -> None:
     calls: list[str] = []
     def work(m: dict[str, Any]) -> dict[str, Any]:
@@ -54,9 +82,9 @@ def test_no_idempotency_defect_redoes_work(tmp_path: Path) -> None:
     stage = Stage("s", "q", None, work)
     wal = make_wal(tmp_path)
     unsafe = Settings(unsafe=frozenset({"no_idempotency"}))
-    run_task(stage, wal, {"task_id": "task-0001"}, unsafe)
-    run_task(stage, wal, {"task_id": "task-0001"}, unsafe)
-    assert len(calls) == 2
+    first = run_task(stage, wal, {"task_id": "task-0001"}, unsafe)
+    second = run_task(stage, wal, {"task_id": "task-0001"}, unsafe)
+    assert len(calls) == 2 and first["attempt"] != second["attempt"]  # two attempts, as the audit sees them
 
 
 def _unfinished(wal: WAL, task_id: str, created_at: float) -> None:
@@ -278,4 +306,4 @@ def test_sync_marks_attempts_with_backoff_then_syncs_when_the_database_returns(t
     assert syncer.sync_once(now=10.0 + SAFE.scaled(60)) == 1
     row = wal.get("t-1", "response_generator")
     assert row is not None and row.sync_status == "synced"
-    assert [t for t, _ in db.rows] == ["task_stages", "results", "results_log"]
+    assert [t for t, _ in db.rows] == ["task_stages", "results_log", "results"]  # every attempt logged
