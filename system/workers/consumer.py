@@ -158,9 +158,31 @@ class StageConsumer(threading.Thread):
                 ch.basic_nack(tag, requeue=True)
             return
         self._wal_backoff_s = 0.0
-        self.forward(pub, output)
+        if not self._forward_holding(ch, pub, output):
+            if not auto_ack:
+                self._flush_acks(ch)
+                ch.basic_nack(tag, requeue=True)  # stopping: the next consumer recalls it from the WAL
+            return
         if not auto_ack:
             self._ack(ch, tag)
+
+    def _forward_holding(self, ch: BlockingChannel, pub: BlockingChannel, output: dict[str, Any]) -> bool:
+        """Forward the output; while the broker refuses it (the next queue is blocked or full) keep
+        the delivery in hand and try again after a growing pause, rather than requeue it: every
+        requeue counts toward the delivery limit and would park acknowledged work in the DLQ.
+        False only when the consumer is asked to stop first."""
+        pause_s = 0.0
+        while True:
+            try:
+                self.forward(pub, output)
+                return True
+            except (pika.exceptions.NackError, pika.exceptions.UnroutableError) as exc:
+                metrics.FORWARD_REFUSED.inc()
+                pause_s = min(max(pause_s * 2, 0.25), WAL_BACKOFF_MAX_S)
+                log.warning("%s: next queue refused the output, holding it %.1fs: %r", self.stage.name, pause_s, exc)
+                ch.connection.sleep(pause_s)  # heartbeats keep flowing while we wait
+                if self._halt.is_set():
+                    return False
 
     def forward(self, pub: BlockingChannel, output: dict[str, Any]) -> None:
         """Publish the stage's output to the next queue (confirmed), or signal the sync."""

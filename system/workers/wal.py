@@ -193,22 +193,23 @@ class WAL:
         st = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
         return st.f_bavail * st.f_frsize
 
-    def unsynced(self, limit: int, due_before: float, backoff_s: float, max_exponent: int,
-                 give_up_after: int | None) -> list[WalRow]:
-        """Completed rows not yet in PostgreSQL whose backoff has elapsed, oldest first."""
+    def unsynced(self, limit: int, due_before: float, base_s: float, doubling_retries: int, then_every_s: float,
+                 give_up_after: int | None = None) -> list[WalRow]:
+        """Completed rows not yet in PostgreSQL whose wait has elapsed, oldest first.
+
+        After its n-th failed attempt a row waits base x 2^(n-1) for n <= `doubling_retries`, then
+        `then_every_s`; with `give_up_after` a row with that many attempts is never selected
+        again. Only due rows are selected, so rows still waiting never hold back later ones."""
         with self._lock:
             rows = self._db.execute(
                 "SELECT * FROM task_wal WHERE status='completed' AND sync_status='pending' "
-                "ORDER BY completed_at LIMIT ?", (limit * 4,),
+                "AND (?5 IS NULL OR sync_retry_count < ?5) "
+                "AND (sync_retry_count = 0 OR last_sync_attempt IS NULL OR last_sync_attempt + CASE "
+                "WHEN sync_retry_count <= ?2 THEN ?1 * (1 << (sync_retry_count - 1)) ELSE ?3 END <= ?4) "
+                "ORDER BY completed_at LIMIT ?6",
+                (base_s, doubling_retries, then_every_s, due_before, give_up_after, limit),
             ).fetchall()
-        due = []
-        for r in map(_row, rows):
-            if give_up_after is not None and r.sync_retry_count >= give_up_after:
-                continue
-            wait = 0.0 if r.sync_retry_count == 0 else backoff_s * 2 ** min(r.sync_retry_count - 1, max_exponent)
-            if r.last_sync_attempt is None or r.last_sync_attempt + wait <= due_before:
-                due.append(r)
-        return due[:limit]
+        return [_row(r) for r in rows]
 
     def mark_synced(self, keys: list[tuple[str, str]]) -> None:
         """Rows now present in PostgreSQL."""

@@ -236,12 +236,40 @@ def test_unsynced_backoff_and_give_up(tmp_path: Path) -> None:
     wal = make_wal(tmp_path)
     wal.begin("t-1", "s", {"task_id": "t-1"}, now=1.0)
     wal.complete("t-1", "s", {}, now=2.0)
-    assert [r.task_id for r in wal.unsynced(10, 2.0, 60.0, 5, None)] == ["t-1"]
-    for _ in range(10):
+    assert [r.task_id for r in wal.unsynced(10, 2.0, 60.0, 6, 60.0 * 32)] == ["t-1"]
+    wal.mark_sync_failed([("t-1", "s")], "db down", now=100.0)
+    assert wal.unsynced(10, 100.0 + 59, 60.0, 6, 60.0 * 32) == []  # first wait: 60 s
+    assert len(wal.unsynced(10, 100.0 + 60, 60.0, 6, 60.0 * 32)) == 1
+    for _ in range(9):
         wal.mark_sync_failed([("t-1", "s")], "db down", now=100.0)
-    assert wal.unsynced(10, 100.0 + 60 * 32 - 1, 60.0, 5, None) == []  # backoff capped at 60 x 2^5
-    assert len(wal.unsynced(10, 100.0 + 60 * 32, 60.0, 5, None)) == 1
-    assert wal.unsynced(10, 1e12, 60.0, 5, give_up_after=10) == []  # the spec's give-up
+    assert wal.unsynced(10, 100.0 + 60 * 32 - 1, 60.0, 6, 60.0 * 32) == []  # backoff capped at 60 x 2^5
+    assert len(wal.unsynced(10, 100.0 + 60 * 32, 60.0, 6, 60.0 * 32)) == 1
+    assert wal.unsynced(10, 1e12, 60.0, 5, 300.0, give_up_after=10) == []  # the spec's give-up
+
+
+def test_the_spec_sync_schedule_gives_up_after_about_51_minutes(tmp_path: Path) -> None:
+    """60 s x 2^n for 5 retries, then every 5 minutes, 10 attempts: the last at 3060 s."""
+    wal = make_wal(tmp_path)
+    wal.begin("t-1", "s", {"task_id": "t-1"}, now=1.0)
+    wal.complete("t-1", "s", {}, now=2.0)
+    t, attempts = 0.0, []
+    while len(attempts) < 12 and t < 10_000:
+        if wal.unsynced(10, t, 60.0, 5, 300.0, give_up_after=10):
+            attempts.append(t)
+            wal.mark_sync_failed([("t-1", "s")], "db down", now=t)
+        t += 10.0
+    assert attempts == [0.0, 60.0, 180.0, 420.0, 900.0, 1860.0, 2160.0, 2460.0, 2760.0, 3060.0]
+
+
+def test_a_row_still_backing_off_does_not_hold_back_later_ones(tmp_path: Path) -> None:
+    wal = make_wal(tmp_path)
+    for i in range(5):
+        wal.begin(f"old-{i}", "s", {}, now=1.0)
+        wal.complete(f"old-{i}", "s", {}, now=2.0 + i)
+        wal.mark_sync_failed([(f"old-{i}", "s")], "refused", now=100.0)
+    wal.begin("new", "s", {}, now=3.0)
+    wal.complete("new", "s", {}, now=50.0)
+    assert [r.task_id for r in wal.unsynced(2, 101.0, 60.0, 6, 1920.0)] == ["new"]
 
 
 def test_concurrent_writers_share_one_wal(tmp_path: Path) -> None:
