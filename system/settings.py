@@ -62,6 +62,8 @@ class Settings:
     wal_path: str = "/var/lib/ecoeco/wal/task_queue.db"
     wal_retention_s: float = WAL_RETENTION_S  # design seconds (scaled like every timer)
     max_upload_bytes: int = 1024 * 1024
+    # deliveries a consumer may hold unacknowledged: many for short tasks (one ack covers a burst),
+    # few for long ones (GPT calls), or a backlog lands on the first consumers to connect
     prefetch: int = 50
     # consumers per stage: a stage's work is mostly waiting (S3, confirms, fsync), so a few overlap
     stage_consumers: int = 3
@@ -118,6 +120,7 @@ def from_env() -> Settings:
         wal_path=_env("ECOECO_WAL_PATH", "/var/lib/ecoeco/wal/task_queue.db"),
         wal_retention_s=float(_env("ECOECO_WAL_RETENTION_S", str(WAL_RETENTION_S))),
         stage_consumers=_positive_int("ECOECO_STAGE_CONSUMERS", "3"),
+        prefetch=_positive_int("ECOECO_PREFETCH", "50"),
     )
 
 

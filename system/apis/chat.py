@@ -8,6 +8,7 @@ failure answers 503 and stores nothing: a message is acknowledged (201) only whe
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import openai
@@ -53,11 +54,16 @@ def post_message(body: ChatMessage, user_id: int = Depends(current_user)) -> JSO
         raise HTTPException(503, f"GPT-4o mini unavailable: {exc.__class__.__name__}") from exc
     reply = resp.choices[0].message.content or ""
     with db.transaction() as cur:
+        cur.execute("INSERT INTO chat_log (message_id, reply_id) VALUES (%s,%s)", (body.message_id, uuid.uuid4().hex))
         cur.execute(
             "INSERT INTO messages (message_id, conversation_id, user_id, text, reply) VALUES (%s,%s,%s,%s,%s) "
-            "ON CONFLICT (message_id) DO NOTHING",
+            "ON CONFLICT (message_id) DO NOTHING RETURNING reply",
             (body.message_id, body.conversation_id, user_id, body.text, reply),
         )
+        if cur.fetchone() is None:  # a concurrent request for the same message stored first: answer with it
+            cur.execute("SELECT reply FROM messages WHERE message_id=%s", (body.message_id,))
+            stored = cur.fetchone()
+            reply = stored["reply"] if stored else reply
     return JSONResponse(status_code=201, content={"message_id": body.message_id, "reply": reply})
 
 

@@ -2,10 +2,11 @@
 
 Choice for RabbitMQ outages (spec section 6 leaves it open): an outbox. An upload is
 acknowledged (202) once it is committed in ecoeco_waste together with its outbox row; the
-publish is attempted at once and, if the broker does not confirm, a relay thread publishes
-it later (the same thread marks rows published on the request path, in batches). So nothing
-acknowledged is lost while the broker is down, and uploads keep being accepted; only a down
-ecoeco_waste makes uploads fail (503).
+request then hands the message to the relay thread and returns, so no request ever waits on
+the broker. The relay publishes handed-over messages at once and, every half second, outbox
+rows nobody published (broker down, process restarted); a row goes once the broker confirmed
+it. So nothing acknowledged is lost while the broker is down or frozen, and uploads keep being
+accepted at their usual speed; only a down ecoeco_waste makes uploads fail (503).
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import base64
 import hashlib
 import json
 import logging
+import queue
 import re
 import threading
+import time
 import uuid
 from typing import Annotated, Any
 
@@ -82,12 +85,50 @@ class PublishedMarks:
 marks = PublishedMarks()
 
 
+class HandOver:
+    """Messages of fresh uploads, handed from the request path to the relay thread. Bounded: when
+    it is full (the broker is slow or down) an upload is left to the outbox scan instead."""
+
+    def __init__(self, size: int = 1000) -> None:
+        self._queue: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue(maxsize=size)
+        self._ids: set[str] = set()
+        self._lock = threading.Lock()
+
+    def put(self, task_id: str, body: dict[str, Any]) -> None:
+        """Hand one message over (or leave it to the outbox scan if the hand-over is full)."""
+        with self._lock:
+            self._ids.add(task_id)
+        try:
+            self._queue.put_nowait((task_id, body))
+        except queue.Full:
+            self.done(task_id)
+
+    def get(self, timeout_s: float) -> tuple[str, dict[str, Any]] | None:
+        """The next message, or None after `timeout_s`."""
+        try:
+            return self._queue.get(timeout=timeout_s)
+        except queue.Empty:
+            return None
+
+    def done(self, task_id: str) -> None:
+        """The relay is finished with this message (published, or left to the outbox scan)."""
+        with self._lock:
+            self._ids.discard(task_id)
+
+    def __contains__(self, task_id: object) -> bool:
+        with self._lock:
+            return task_id in self._ids
+
+
+handed = HandOver()
+
+
 def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
     try:
         publisher.publish("user_input_queue", body)
     except BrokerUnavailable as exc:
         metrics.BROKER_PUBLISH_FAILURES.inc()
-        log.warning("publish of %s deferred to the outbox relay: %s", task_id, exc)
+        log.warning("publish of %s deferred to the outbox scan: %s", task_id, exc)
         return False
     marks.add(task_id)
     return True
@@ -122,7 +163,7 @@ def submit(image: Annotated[UploadFile, File()], task_id: Annotated[str | None, 
             if owner is None or owner["user_id"] != user_id:
                 raise HTTPException(409, "task_id already used by another user")
     if created:
-        _publish_outbox(task_id, body)
+        handed.put(task_id, body)  # published by the relay thread: the request never waits on the broker
     return JSONResponse(status_code=202, content={"task_id": task_id, "status": "accepted"})
 
 
@@ -145,8 +186,8 @@ def status(task_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]
                        "completed_at": result["completed_at"].isoformat()}}
 
 
-def relay_once() -> int:
-    """Publish outbox rows the request path could not (broker down); returns how many."""
+def relay_once() -> tuple[int, int]:
+    """Publish outbox rows nobody published (broker down, process restarted); returns (published, waiting)."""
     with db.transaction() as cur:
         cur.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
         row = cur.fetchone()
@@ -155,26 +196,39 @@ def relay_once() -> int:
             "SELECT task_id, body FROM outbox WHERE published_at IS NULL "
             "AND created_at < now() - interval '1 second' ORDER BY created_at LIMIT 200"
         )
-        pending = [r for r in cur.fetchall() if r["task_id"] not in marks]
+        pending = [r for r in cur.fetchall() if r["task_id"] not in marks and r["task_id"] not in handed]
     relayed = 0
     for row in pending:
         if not _publish_outbox(row["task_id"], json.loads(bytes(row["body"]))):
             break
         relayed += 1
     metrics.OUTBOX_RELAYED.inc(relayed)
-    return relayed
+    return relayed, len(pending)
 
 
 def relay_forever(stop: threading.Event) -> None:
-    """Remove published rows often; relay the rest. Nothing may end this thread but `stop`:
-    every pass is guarded, so one odd failure costs a pass, never the relay."""
-    tick = 0
-    while not stop.wait(MARK_PERIOD_S):
-        tick += 1
+    """Publish what requests hand over, remove published rows often, scan the outbox every half
+    second. While the broker refuses, hand-overs are left to the scan (one failed attempt per
+    scan, not one per upload). Nothing may end this thread but `stop`: every step is guarded."""
+    broker_up = True
+    next_mark = next_scan = 0.0
+    while not stop.is_set():
         try:
-            marks.flush()
-            if tick % round(RELAY_PERIOD_S / MARK_PERIOD_S) == 0:
-                relay_once()
+            item = handed.get(MARK_PERIOD_S)
+            if item is not None:
+                task_id, body = item
+                if broker_up:
+                    broker_up = _publish_outbox(task_id, body)
+                handed.done(task_id)  # published, or left to the outbox scan
+            now = time.monotonic()
+            if now >= next_mark:
+                next_mark = now + MARK_PERIOD_S
+                marks.flush()
+            if now >= next_scan:
+                next_scan = now + RELAY_PERIOD_S
+                relayed, waiting = relay_once()
+                if not broker_up:  # back once a publish went through (or, with nothing waiting, a connect does)
+                    broker_up = relayed > 0 or (waiting == 0 and publisher.healthy())
         except DatabaseUnavailable as exc:
             log.warning("outbox relay: %s", exc)
         except Exception:
