@@ -28,10 +28,14 @@ def harness_config() -> HarnessConfig:
 def stack(harness_config: HarnessConfig) -> Iterator[object]:
     """The compose stack, started once per session and removed at the end (also on failure)."""
     from harness.stack import Stack  # imported here: unit tests need no Docker
+    from harness.startup import StackStartError
 
     s = Stack(harness_config)
     try:
-        s.up()
+        try:
+            s.up()
+        except StackStartError as exc:  # an expected failure: a few lines, not a traceback
+            pytest.exit(f"cannot start the Ecoeco stack: {exc}", returncode=3)
         yield s
     finally:
         if os.environ.get("ECOECO_KEEP_STACK") != "1":

@@ -50,6 +50,15 @@ class Fault(ABC):
     def describe(self) -> dict[str, Any]:
         """The fault's parameters, for the run record."""
 
+    def released_at(self) -> float | None:
+        """When the fault stopped acting by itself and the system's own repair began (the last
+        SIGKILL of a crash or crash loop); None: the fault lasts until heal."""
+        return None
+
+    def started_by_hand(self) -> list[str]:
+        """Containers the heal had to start itself because nothing else did (self-repair failed)."""
+        return []
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.describe().items())
         return f"{type(self).__name__}({params})"

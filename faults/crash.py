@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -40,6 +41,8 @@ class Crash(Fault):
         self._before: dict[str, tuple[int, str]] = {}
         self._seen_down: dict[str, bool] = {}
         self._targets: list[Container] = []
+        self._killed_at: float | None = None
+        self._by_hand: list[str] = []
 
     def inject(self) -> None:
         """Kill all targets first, then watch, so a multi-node crash is simultaneous."""
@@ -53,6 +56,7 @@ class Crash(Fault):
                 os.kill(pids[c.id], signal.SIGKILL)
             except ProcessLookupError as exc:
                 raise FaultError(f"main process {pids[c.id]} of {c.name} vanished before the kill") from exc
+        self._killed_at = time.time()
         for c in targets:
             self._seen_down[c.id] = False
 
@@ -71,7 +75,16 @@ class Crash(Fault):
     def heal(self) -> None:
         """Give the restart policy `grace_s`; start any target still not running."""
         for c in self._targets:
-            await_restart(c, self.grace_s)
+            if await_restart(c, self.grace_s):
+                self._by_hand.append(str(c.name))
+
+    def released_at(self) -> float | None:
+        """The kill: from then on only the restart policy can repair."""
+        return self._killed_at
+
+    def started_by_hand(self) -> list[str]:
+        """Targets the restart policy did not bring back within `grace_s`."""
+        return list(self._by_hand)
 
     def evidence(self) -> list[Evidence]:
         """Per target: seen not running, or RestartCount / StartedAt changed since the kill."""
@@ -94,8 +107,10 @@ class Crash(Fault):
         return {"fault": self.name, "services": self.services, "grace_s": self.grace_s, "observe_s": self.observe_s}
 
 
-def await_restart(container: Container, grace_s: float) -> None:
-    """Wait `grace_s` for the restart policy to bring a crashed container back, else start it by hand."""
+def await_restart(container: Container, grace_s: float) -> bool:
+    """Wait `grace_s` for the restart policy to bring a crashed container back, else start it by
+    hand; True when it had to be started by hand."""
+    by_hand = False
     try:
         running = partial(is_running, container)
         if not running():
@@ -104,8 +119,45 @@ def await_restart(container: Container, grace_s: float) -> None:
             except FaultError:
                 # restart policy "no", or Docker gave up: start it by hand (an APIError here
                 # means Docker is restarting it right now; the wait below decides)
+                by_hand = True
                 with contextlib.suppress(docker.errors.APIError):
                     container.start()
         wait_for(running, timeout_s=30, what=f"{container.name} running")
     except docker.errors.NotFound:
-        return  # removed meanwhile: nothing left to heal
+        pass  # removed meanwhile: nothing left to heal
+    return by_hand
+
+
+class CrashAtHeal(Fault):
+    """A crash that comes last: nothing at inject; at heal (before the faults injected with it are
+    healed, an AllOf heals in reverse) SIGKILL the service and let its restart policy repair it.
+    The restart then happens while those faults still act."""
+
+    name = "crash_at_heal"
+
+    def __init__(self, stack: Stack, service: str) -> None:
+        self.stack, self.service = stack, service
+        self._crash: Crash | None = None
+
+    def inject(self) -> None:
+        """Nothing yet."""
+
+    def heal(self) -> None:
+        """Kill now, then wait for the restart (started by hand after the grace, as Crash does)."""
+        if self._crash is None:
+            self._crash = Crash(self.stack, [self.service])
+            self._crash.inject()
+        self._crash.heal()
+
+    def evidence(self) -> list[Evidence]:
+        """Nothing to show before heal."""
+        return [Evidence(f"crash-at-heal:{self.service}", True, "armed: the kill comes at heal")]
+
+    def describe(self) -> dict[str, Any]:
+        """Service, and the crash that ran."""
+        return {"fault": self.name, "service": self.service,
+                "crash": self._crash.describe() if self._crash else None}
+
+    def started_by_hand(self) -> list[str]:
+        """The crash's."""
+        return self._crash.started_by_hand() if self._crash else []

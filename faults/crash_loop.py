@@ -2,6 +2,11 @@
 brings it back, until heal. Like a pod in CrashLoopBackOff, the service stays down for the
 whole injection, long enough for an alert window to see it; after heal the restart policy
 (with Docker's grown restart delay) repairs it by itself.
+
+With `busy_url`, heal ends the loop with one more kill of a busy service: it waits until the
+service answers `busy_url` (for a worker: recovered and consuming the backlog the outage built
+up), lets it work `busy_s`, and kills it with that work in hand. A crash that only ever hits a
+process still starting proves nothing about the work a running one holds.
 """
 
 from __future__ import annotations
@@ -9,14 +14,18 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from typing import Any
 
 import docker.errors
+import httpx
 from docker.models.containers import Container
 
-from faults.base import Evidence, Fault
+from faults.base import Evidence, Fault, FaultError, wait_for
 from faults.crash import await_restart
 from faults.target import Stack, is_running
+
+READY_TIMEOUT_S = 60.0
 
 
 class CrashLoop(Fault):
@@ -24,13 +33,18 @@ class CrashLoop(Fault):
 
     name = "crash_loop"
 
-    def __init__(self, stack: Stack, service: str, poll_s: float = 0.05) -> None:
+    def __init__(self, stack: Stack, service: str, poll_s: float = 0.05, busy_url: str | None = None,
+                 busy_s: float = 1.0) -> None:
         self.stack, self.service, self.poll_s = stack, service, poll_s
+        self.busy_url, self.busy_s = busy_url, busy_s
         self.kills = 0
+        self.busy_killed = False
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
         self._container: Container | None = None
         self._last_error = ""
+        self._last_kill_at: float | None = None
+        self._by_hand: list[str] = []
         self.grace_s = 15.0  # Docker's restart delay has grown during the loop (100 ms, doubling)
 
     def inject(self) -> None:
@@ -41,7 +55,7 @@ class CrashLoop(Fault):
         self._thread = threading.Thread(target=self._loop, name=f"crash-loop-{self.service}", daemon=True)
         self._thread.start()
 
-    def _kill_if_running(self) -> None:
+    def _kill_if_running(self) -> bool:
         assert self._container is not None
         try:
             self._container.reload()
@@ -49,21 +63,56 @@ class CrashLoop(Fault):
             if state["Running"] and state["Pid"]:
                 os.kill(int(state["Pid"]), signal.SIGKILL)
                 self.kills += 1
+                self._last_kill_at = time.time()
+                return True
         except (ProcessLookupError, docker.errors.APIError) as exc:
             self._last_error = repr(exc)  # it died or restarted in between: the next poll decides
+        return False
 
     def _loop(self) -> None:
         while not self._halt.wait(self.poll_s):
             self._kill_if_running()
 
+    def _restarted(self) -> None:
+        assert self._container is not None
+        if await_restart(self._container, self.grace_s):
+            self._by_hand.append(str(self._container.name))
+
+    def _answers(self) -> bool:
+        assert self.busy_url is not None
+        try:
+            return httpx.get(self.busy_url, timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
     def heal(self) -> None:
-        """Stop killing; the restart policy brings the service back (started by hand if it does not)."""
+        """Stop killing; the restart policy brings the service back (started by hand if it does not).
+        With `busy_url`: one last kill once it serves again, then the same repair."""
         self._halt.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-        if self._container is not None:
-            await_restart(self._container, self.grace_s)
+        if self._container is None:
+            return
+        self._restarted()
+        if self.busy_url and not self.busy_killed:
+            try:
+                wait_for(self._answers, timeout_s=READY_TIMEOUT_S, what=f"{self.service} serving before the last kill",
+                         interval_s=0.1)
+            except FaultError as exc:
+                self._last_error = str(exc)
+                return
+            time.sleep(self.busy_s)  # a duration of work in hand, not a wait for a state
+            self.busy_killed = self._kill_if_running()
+            self._restarted()
+
+    def released_at(self) -> float | None:
+        """The last SIGKILL: from then on only the restart policy can repair."""
+        return self._last_kill_at
+
+    def started_by_hand(self) -> list[str]:
+        """The container, if the restart policy did not bring it back within `grace_s`."""
+        return list(self._by_hand)
 
     def evidence(self) -> list[Evidence]:
         """Killed at least once, and down right now (while the loop runs)."""
@@ -72,8 +121,9 @@ class CrashLoop(Fault):
                          f"{self.kills} SIGKILLs of the main process; down now={down} {self._last_error}".strip())]
 
     def describe(self) -> dict[str, Any]:
-        """Service and poll period."""
-        return {"fault": self.name, "service": self.service, "poll_s": self.poll_s}
+        """Service, poll period, and the last kill of a busy service."""
+        return {"fault": self.name, "service": self.service, "poll_s": self.poll_s, "busy_url": self.busy_url,
+                "busy_s": self.busy_s, "kills": self.kills, "busy_killed": self.busy_killed}
 
 
 def _running(container: Container) -> bool:

@@ -10,10 +10,11 @@ import psycopg2
 import psycopg2.extensions
 
 from faults.base import Evidence, Fault, FaultError
-from faults.target import Stack
+from faults.target import Stack, container_ips
 
 # Superusers get "too many clients"; others hit the reserved slots first.
 _EXHAUSTED = ("too many clients", "remaining connection slots are reserved")
+_APP = "ecoeco-fault-exhaust-pool"
 
 
 def _exhausted(exc: Exception) -> bool:
@@ -26,8 +27,15 @@ class ExhaustPool(Fault):
     name = "exhaust_pool"
 
     def __init__(self, stack: Stack, service: str = "pg-waste", dbname: str = "postgres", user: str = "ecoeco",
-                 password: str = "ecoeco", max_connections: int = 1000, connect_timeout_s: int = 5) -> None:
+                 password: str = "ecoeco", max_connections: int = 1000, connect_timeout_s: int = 5,
+                 reset_clients: tuple[str, ...] = ()) -> None:
         self.stack = stack
+        # also end the connections these services already hold, again and again while injected (as
+        # a server restart or a network blip would): only then must they ask for a slot and be
+        # refused. Others (the metrics exporter, whose count of connections the alert reads) keep theirs.
+        self.reset_clients = tuple(reset_clients)
+        self._client_ips: list[str] = []
+        self.resets = 0
         self.service = service
         self.dbname, self.user, self.password = dbname, user, password
         self.max_connections = max_connections  # give up (FaultError) rather than open more than this
@@ -42,7 +50,7 @@ class ExhaustPool(Fault):
     def _connect(self) -> psycopg2.extensions.connection:
         return psycopg2.connect(host="127.0.0.1", port=self._port, dbname=self.dbname, user=self.user,
                                 password=self.password, connect_timeout=self.connect_timeout_s,
-                                application_name="ecoeco-fault-exhaust-pool")
+                                application_name=_APP)
 
     def inject(self) -> None:
         """Connect until the server refuses with 'too many clients'; keep every connection open."""
@@ -63,10 +71,33 @@ class ExhaustPool(Fault):
 
     def _grab_freed(self) -> None:
         while not self._halt.wait(0.05):
+            if self.reset_clients:
+                self._reset_clients()
             with contextlib.suppress(psycopg2.OperationalError):
                 conn = self._connect()
                 with self._lock:
                     self._held.append(conn)
+
+    def _reset_clients(self) -> None:
+        """Terminate the named services' backends; the freed slots are taken next."""
+        with self._lock:
+            conn = self._held[0] if self._held else None
+        if conn is None:
+            return
+        if not self._client_ips:  # resolved once: the services are not restarted by this fault
+            self._client_ips = sorted({ip for s in self.reset_clients for c in self.stack.containers(s)
+                                       for ip in container_ips(c).values()})
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE backend_type = 'client backend' AND host(client_addr) = ANY(%s)",
+                            (self._client_ips,))
+                row = cur.fetchone()
+            conn.commit()
+            self.resets += int(row[0]) if row else 0
+        except psycopg2.Error:
+            with contextlib.suppress(psycopg2.Error):
+                conn.rollback()
 
     def heal(self) -> None:
         """Stop taking slots and close every held connection."""
@@ -100,4 +131,5 @@ class ExhaustPool(Fault):
     def describe(self) -> dict[str, Any]:
         """Service, database, user, cap."""
         return {"fault": self.name, "service": self.service, "dbname": self.dbname, "user": self.user,
-                "max_connections": self.max_connections}
+                "max_connections": self.max_connections, "reset_clients": list(self.reset_clients),
+                "clients_reset": self.resets}

@@ -11,6 +11,7 @@ import docker.errors
 
 from faults.base import TAG
 from faults.cut_network import in_netns
+from faults.deny_queue import ALL, set_permissions
 from faults.fill_disk import remove_ballast
 from faults.gpt_outage import CONTROL_FILE, reset_control
 from faults.target import COMPOSE_SERVICE, Stack, volume_host_path
@@ -38,7 +39,13 @@ def _clear_policies(stack: Stack) -> list[str]:
         names = [p["name"] for p in json.loads(result.output.decode() or "[]") if p["name"].startswith(TAG)]
         for name in names:
             container.exec_run(["rabbitmqctl", "clear_policy", name])
-        return [f"cleared RabbitMQ policy {n}" for n in names]
+        actions = [f"cleared RabbitMQ policy {n}" for n in names]
+        listing = container.exec_run(["rabbitmqctl", "-q", "list_user_permissions", "ecoeco", "--formatter", "json"])
+        perms = json.loads(listing.output.decode() or "[]") if listing.exit_code == 0 else []
+        if any(p.get("read") != ALL for p in perms):  # a DenyQueue that was never healed
+            set_permissions(container, "ecoeco", ALL)
+            actions.append("restored RabbitMQ read permission of ecoeco")
+        return actions
     return []
 
 

@@ -15,6 +15,8 @@ PORTS = {
     "recycle-api": "05", "chat-llm-api": "06", "worker-storage": "11", "worker-ai": "12",
     "pg-auth": "21", "pg-waste": "22", "pg-chat": "23", "pg-location": "24", "pg-analytics": "25",
     "rabbitmq-1": "31", "rabbitmq-2": "32", "rabbitmq-3": "33", "s3": "50", "prometheus": "90",
+    # RabbitMQ's Prometheus endpoint (15692) of each node
+    "rabbitmq-1-metrics": "41", "rabbitmq-2-metrics": "42", "rabbitmq-3-metrics": "43",
 }
 DATABASES = {"pg-auth": "ecoeco_auth", "pg-waste": "ecoeco_waste", "pg-chat": "ecoeco_chat",
              "pg-location": "ecoeco_location", "pg-analytics": "ecoeco_waste"}

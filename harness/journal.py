@@ -6,7 +6,7 @@ import subprocess
 import time
 
 from harness.config import HarnessConfig
-from harness.record import RunRecord, ScenarioEntry, ScenarioRecord, write_run
+from harness.record import RunRecord, ScenarioEntry, ScenarioRecord, control_outcome, write_run
 from harness.verdict import worst
 
 
@@ -26,10 +26,10 @@ class RunJournal:
 
     def write(self) -> None:
         """run.json for what has run so far."""
-        entries = [ScenarioEntry(r.fid, r.verdict, f"scenarios/{r.fid}.json") for r in self.records]
+        entries = [ScenarioEntry(r.fid, r.verdict, f"scenarios/{r.fid}.json", control_outcome(r)) for r in self.records]
         write_run(self.config.run_dir, RunRecord(
             run_id=self.config.run_id, started_unix=self.started, time_scale=self.config.time_scale,
-            verdict=worst(r.verdict for r in self.records), scenarios=entries, finished_unix=time.time(),
+            verdict=worst(e.counted for e in entries), scenarios=entries, finished_unix=time.time(),
             git_commit=self.commit))
         latest = self.config.runs_dir / "latest"
         if latest.is_symlink() or not latest.exists():

@@ -11,16 +11,21 @@ import json
 import sqlite3
 from collections.abc import Iterator
 
+import boto3
+import httpx
 import pika
 import pika.exceptions
 import psycopg2
 import psycopg2.extras
 from pika.adapters.blocking_connection import BlockingChannel
+from prometheus_client.parser import text_string_to_metric_families
 
 from harness.config import HarnessConfig
-from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE
+from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE, PIPELINE_QUEUES
+from system.settings import Settings
 
 QUEUES = (*ALL_QUEUES, DEAD_LETTER_QUEUE)  # the system's own topology (system/broker.py)
+S3_BUCKET = Settings().s3_bucket
 WORKERS = ("worker-storage", "worker-ai")
 
 
@@ -74,12 +79,84 @@ def pg(config: HarnessConfig, service: str) -> psycopg2.extensions.connection:
 
 
 def results_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, int]:
-    """task_id -> final results stored, for tasks accepted since `since_unix` (results_log shows duplicates)."""
+    """task_id -> distinct attempts that wrote a final result, for tasks accepted since `since_unix`
+    (results_log logs every write attempt: a result sent again keeps its attempt, work done twice
+    does not)."""
     with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT r.task_id, count(*) FROM results_log r LEFT JOIN tasks t USING (task_id) "
+        cur.execute("SELECT r.task_id, count(DISTINCT r.attempt) FROM results_log r LEFT JOIN tasks t USING (task_id) "
                     "WHERE t.created_at IS NULL OR t.created_at >= to_timestamp(%s) GROUP BY r.task_id",
                     (since_unix,))
         return {str(t): int(n) for t, n in cur.fetchall()}
+
+
+def accepted_tasks(config: HarnessConfig, since_unix: float = 0.0) -> set[str]:
+    """task_ids with a `tasks` row (the upload's acceptance, committed before its 202)."""
+    with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT task_id FROM tasks WHERE created_at >= to_timestamp(%s)", (since_unix - 5.0,))
+        return {str(r[0]) for r in cur.fetchall()}
+
+
+def stored_results(config: HarnessConfig, task_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """task_id -> (attempt, answer) of the stored result."""
+    if not task_ids:
+        return {}
+    with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT task_id, attempt, answer FROM results WHERE task_id = ANY(%s)", (task_ids,))
+        return {str(t): (str(a), str(ans)) for t, a, ans in cur.fetchall()}
+
+
+def wal_outputs(wal_path: str, task_name: str) -> dict[str, tuple[str, str]]:
+    """task_id -> (attempt, answer) of the completed rows of one stage in a worker's WAL."""
+    conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = conn.execute("SELECT task_id, output FROM task_wal WHERE task_name=? AND status='completed'",
+                            (task_name,)).fetchall()
+    finally:
+        conn.close()
+    out: dict[str, tuple[str, str]] = {}
+    for task_id, output in rows:
+        with contextlib.suppress(ValueError, TypeError):
+            body = json.loads(output)
+            out[str(task_id)] = (str(body.get("attempt", "")), str(body.get("answer", "")))
+    return out
+
+
+def queued_ids(config: HarnessConfig, limit: int = 5_000) -> dict[str, set[str]]:
+    """queue -> task_ids of the messages ready in it, read without consuming them (messages a
+    consumer holds unacknowledged are not visible; queue_counts gives their number)."""
+    found: dict[str, set[str]] = {}
+    with amqp_channel(config) as ch:
+        for q in PIPELINE_QUEUES:
+            ids: set[str] = set()
+            for _ in range(limit):
+                method, _props, body = ch.basic_get(q, auto_ack=False)
+                if method is None:
+                    break
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    ids.add(str(json.loads(body)["task_id"]))
+            found[q] = ids
+            ch.close()  # returns every message got so far to its queue
+            ch = ch.connection.channel()
+    return found
+
+
+def s3_keys(config: HarnessConfig, prefix: str = "uploads/") -> set[str]:
+    """Object keys (without the prefix) in the images bucket, read from the S3 stand-in."""
+    client = boto3.client("s3", endpoint_url=config.url("s3"), region_name="us-east-1",
+                          aws_access_key_id="fake", aws_secret_access_key="fake")
+    keys: set[str] = set()
+    for page in client.get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=prefix):
+        keys |= {str(o["Key"])[len(prefix):] for o in page.get("Contents", [])}
+    return keys
+
+
+def users(config: HarnessConfig, usernames: list[str]) -> dict[str, str]:
+    """username -> display_name of the accounts that exist in ecoeco_auth, among `usernames`."""
+    if not usernames:
+        return {}
+    with contextlib.closing(pg(config, "pg-auth")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT username, display_name FROM users WHERE username = ANY(%s)", (usernames,))
+        return {str(u): str(d) for u, d in cur.fetchall()}
 
 
 def completion_times(config: HarnessConfig, task_ids: list[str]) -> dict[str, float]:
@@ -93,10 +170,12 @@ def completion_times(config: HarnessConfig, task_ids: list[str]) -> dict[str, fl
 
 
 def chat_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, int]:
-    """message_id -> stored rows in ecoeco_chat, for messages stored since `since_unix`."""
+    """message_id -> replies written for it (chat_log: one per GPT answer stored or tried), for
+    messages stored since `since_unix`; 0 for a reply logged but no message stored."""
     with contextlib.closing(pg(config, "pg-chat")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT message_id, count(*) FROM messages WHERE created_at >= to_timestamp(%s) "
-                    "GROUP BY message_id", (since_unix,))
+        cur.execute("SELECT l.message_id, CASE WHEN m.message_id IS NULL THEN 0 ELSE count(DISTINCT l.reply_id) END "
+                    "FROM chat_log l LEFT JOIN messages m USING (message_id) "
+                    "WHERE l.logged_at >= to_timestamp(%s) GROUP BY l.message_id, m.message_id", (since_unix,))
         return {str(m): int(n) for m, n in cur.fetchall()}
 
 
@@ -113,10 +192,49 @@ def wal_unfinished(wal_path: str) -> set[str]:
         conn.close()
 
 
-def wal_row_count(wal_path: str) -> int:
-    """All rows of a worker's task_wal."""
-    conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
-    try:
-        return int(conn.execute("SELECT count(*) FROM task_wal").fetchone()[0])
-    finally:
-        conn.close()
+def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:
+    """queue -> (ready, unacknowledged) from RabbitMQ's own statistics (each node reports the
+    queues it leads; refreshed every second), or None when no node answered."""
+    counts: dict[str, list[int]] = {}
+    answered = False
+    for n in (1, 2, 3):
+        try:
+            text = httpx.get(f"{config.url(f'rabbitmq-{n}-metrics')}/metrics/detailed",
+                             params={"family": "queue_coarse_metrics"}, timeout=2.0).text
+        except httpx.HTTPError:
+            continue
+        answered = True
+        for family in text_string_to_metric_families(text):
+            for s in family.samples:
+                kind = {"rabbitmq_detailed_queue_messages_ready": 0,
+                        "rabbitmq_detailed_queue_messages_unacked": 1}.get(s.name)
+                if kind is not None and s.labels.get("queue"):
+                    pair = counts.setdefault(s.labels["queue"], [0, 0])
+                    pair[kind] = max(pair[kind], int(s.value))
+    return {q: (r, u) for q, (r, u) in counts.items()} if answered else None
+
+
+def outbox_pending(config: HarnessConfig) -> set[str]:
+    """task_ids of accepted uploads whose message the broker has not confirmed yet (waste-api's outbox)."""
+    with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT task_id FROM outbox")
+        return {str(r[0]) for r in cur.fetchall()}
+
+
+def in_flight(config: HarnessConfig) -> dict[str, int]:
+    """Work the system holds right now, per place: `queue:<name>` (ready + unacked), `wal:<worker>`
+    (rows not done, or done and not synced), `outbox`. A place that could not be read is left out."""
+    out: dict[str, int] = {}
+    counts = queue_counts(config)
+    for q, (ready, unacked) in (counts or {}).items():
+        if q in ALL_QUEUES:
+            out[f"queue:{q}"] = ready + unacked
+    for worker in WORKERS:
+        try:
+            body = httpx.get(f"{config.url(worker)}/health", timeout=1.0).json()
+            out[f"wal:{worker}"] = int(body["wal_pending"]) + int(body["wal_unsynced"])
+        except (httpx.HTTPError, ValueError, KeyError):
+            pass
+    with contextlib.suppress(psycopg2.Error):
+        out["outbox"] = len(outbox_pending(config))
+    return out

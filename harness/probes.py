@@ -1,8 +1,10 @@
 """Probes: each domain's capability tried at >= 5 Hz, and pipeline canaries, as RTO samples.
 
-Each probe is one cheap real operation of its domain (not just /health), so "serving"
-means what a user would see. Canaries are uploads whose completion is read later from
-ecoeco_waste, judged at their submit time.
+Each probe is one real operation of its domain (never /health), so "serving" means what a
+user would see. Waste's probe is an authenticated upload: the canary, whose acceptance (202)
+is waste's sample and whose completion, read later from ecoeco_waste, is the pipeline's,
+judged at its submit time. A probe that hangs fills the time it hung with failed samples, one
+per probe period, so a neighbour that stops answering counts as down, not as unobserved.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ import httpx
 from harness.checkers.rto import Sample
 from harness.config import HarnessConfig
 from harness.ledger import LedgerWriter
+from harness.workload import DESIGN
 from load.outcome import classify
 
 PROBE_HZ = 5.0
-CANARY_PERIOD_S = 0.5
+CANARY_PERIOD_S = 1.0 / DESIGN.canary_uploads_per_s
 
 
 def tiny_png(seed: int = 0) -> bytes:
@@ -80,7 +83,6 @@ def domain_checks(config: HarnessConfig, user: ProbeUser,
             json={"message_id": message_id, "conversation_id": conv, "text": "probe"}))
 
     return {
-        "waste": lambda c: c.get(f"{config.url('waste-api')}/health").status_code == 200,
         "auth": lambda c: c.post(f"{config.url('auth-api')}/auth/login",
                                  json={"username": user.username, "password": "probe-pass"}).status_code == 200,
         "userinfo": lambda c: c.get(f"{config.url('userinfo-api')}/users/me", headers=h).status_code == 200,
@@ -122,6 +124,14 @@ class Prober:
         with self._lock:
             return list(self.samples)
 
+    def _record(self, domain: str, started: float, ok: bool, latency: float, period: float) -> None:
+        """One sample; a failure that took longer than a period also fails the periods it hung."""
+        with self._lock:
+            self.samples.append(Sample(started, domain, ok, latency if ok else None))
+            if not ok:
+                self.samples.extend(Sample(started + k * period, domain, False)
+                                    for k in range(1, int(latency / period) + 1))
+
     def _loop(self, domain: str, check: Callable[[httpx.Client], bool]) -> None:
         period = 1.0 / PROBE_HZ
         with httpx.Client(timeout=2.0) as client:  # "serving" = answered within 2 s, as the load counts it
@@ -132,8 +142,7 @@ class Prober:
                 except httpx.HTTPError:
                     ok = False
                 latency = time.time() - started
-                with self._lock:
-                    self.samples.append(Sample(started, domain, ok, latency if ok else None))
+                self._record(domain, started, ok, latency, period)
                 self._halt.wait(max(0.0, period - latency))
 
     def _canaries(self) -> None:
@@ -147,12 +156,9 @@ class Prober:
                 form, image = {"task_id": task_id}, {"image": ("c.png", tiny_png(n), "image/png")}
                 ok = ledgered_write(self.ledger, "upload", task_id, 202, functools.partial(
                     client.post, url, headers=self.user.headers, data=form, files=image))
+                self._record("waste", submitted, ok, time.time() - submitted, CANARY_PERIOD_S)
                 if ok:
                     with self._lock:
                         self.canaries[task_id] = submitted
-                else:
-                    self._sample_failed(submitted)
-
-    def _sample_failed(self, t: float) -> None:
-        with self._lock:
-            self.samples.append(Sample(t, "pipeline", False))
+                else:  # not accepted: the pipeline was not reachable either
+                    self._record("pipeline", submitted, False, time.time() - submitted, CANARY_PERIOD_S)

@@ -76,11 +76,20 @@ class ScenarioRecord:
 
 @dataclass(frozen=True)
 class ScenarioEntry:
-    """One scenario in run.json: its verdict and its file, relative to the run folder."""
+    """One scenario in run.json: its verdict and its file, relative to the run folder.
+
+    `counts_as`: a planted-defect control is expected to come out VIOLATED; for the run it counts
+    as HOLDS when its named judgement caught the defect, and as HARNESS_ERROR when it did not."""
 
     fid: str
     verdict: Verdict
     path: str
+    counts_as: Verdict | None = None
+
+    @property
+    def counted(self) -> Verdict:
+        """What this scenario contributes to the run's verdict."""
+        return self.counts_as or self.verdict
 
 
 @dataclass(frozen=True)
@@ -95,6 +104,16 @@ class RunRecord:
     finished_unix: float | None = None
     git_commit: str | None = None
     schema_version: int = SCHEMA_VERSION
+
+
+def control_outcome(rec: ScenarioRecord) -> Verdict | None:
+    """For a planted-defect control (parameters name `must_violate`): HOLDS when that judgement is
+    VIOLATED (the defect was caught), else HARNESS_ERROR (the suite missed it); None otherwise."""
+    must = rec.parameters.get("must_violate")
+    if not must:
+        return None
+    caught = any(j.claim == must and j.verdict is Verdict.VIOLATED for j in rec.judgements)
+    return Verdict.HOLDS if caught else Verdict.HARNESS_ERROR
 
 
 def overall_verdict(judgements: Iterable[Judgement], errors: Iterable[str], effect: Iterable[EffectCheck]) -> Verdict:
@@ -155,7 +174,7 @@ def validate_run(rec: RunRecord) -> None:
     fids = [e.fid for e in rec.scenarios]
     if len(fids) != len(set(fids)):
         raise RecordError("scenarios: a failure point is listed twice")
-    expected = worst(e.verdict for e in rec.scenarios)
+    expected = worst(e.counted for e in rec.scenarios)
     if rec.verdict is not expected:
         raise RecordError(f"verdict: {rec.verdict.value!r} contradicts the scenarios (expected {expected.value!r})")
 
@@ -309,6 +328,7 @@ def _parse_run(d: dict[str, Any]) -> RunRecord:
             _field(e, "fid", f"scenarios[{i}]", str),
             _verdict(e, f"scenarios[{i}]"),
             _field(e, "path", f"scenarios[{i}]", str),
+            Verdict(e["counts_as"]) if isinstance(e, dict) and e.get("counts_as") in set(Verdict) else None,
         )
         for i, e in enumerate(_field(d, "scenarios", "run", list))
     ]

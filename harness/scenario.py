@@ -1,8 +1,9 @@
 """One chaos scenario, Jepsen style: steady state, load on, inject, prove, hold, heal, recover,
 drain, audit the whole history, judge each claim, write the record.
 
-A scenario never passes without proof that its fault took effect, and always heals what it
-injected, last in first out, whatever happens in between.
+A scenario never passes without proof that its fault bit (a symptom the system itself saw),
+that work was in flight where it struck, and that the recovery path its claim relies on ran;
+and it always heals what it injected, last in first out, whatever happens in between.
 """
 
 from __future__ import annotations
@@ -20,43 +21,35 @@ from typing import Any
 import httpx
 
 from faults.base import Fault
+from faults.kinds import make
 from faults.registry import Nemesis
-from harness import observe
+from harness import counters, observe
 from harness.alerts import current_alerts, judge_from_prometheus
 from harness.checkers.isolation import check_isolation
 from harness.checkers.rpo import check_rpo
-from harness.checkers.rto import Sample, canary_samples, judge_rto, measure_recovery
-from harness.claims import Claim, RtoFrom
-from harness.ledger import LedgerWriter, outcomes_for, read_ledger, summarise
+from harness.checkers.rto import Recovery, Sample, canary_samples, judge_relapse, judge_rto, measure_recovery
+from harness.checkers.state import judge_last_write
+from harness.ledger import LedgerWriter, Op, outcomes_for, read_ledger, summarise
+from harness.point import FailurePoint
 from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
 from harness.record import EffectCheck, LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
 from harness.stack import Stack
 from harness.verdict import Judgement, Verdict
 from harness.wait import WaitTimeout, until
+from harness.workload import DESIGN, Workload
 from load.driver import LoadRun
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class Plan:
-    """How one failure point is exercised: the fault, how long it lasts, what to watch."""
-
-    claim: Claim
-    make_fault: Callable[[Stack], Fault]
-    hold_s: float = 8.0  # outage length before heal (a heal on a self-repairing crash is a no-op)
-    capabilities: tuple[str, ...] = ("pipeline",)  # domains whose RTO is measured
-    rto_from: RtoFrom | None = None  # RTO reference instant when it differs from the claim's (None: the claim's)
-    users: int = 8  # the smallest count at which Locust gives every domain's user class one user
-    warmup_s: float = 4.0
-    recovery_budget_s: float = 90.0  # stop waiting for recovery after this (the verdict says so)
-    drain_timeout_s: float = 90.0
-    canary_deadline_s: float = 3.0  # a healthy pipeline answers in well under a second
-    extra_audit: Callable[[Stack, dict[str, Any]], list[Judgement]] | None = None
-    before_inject: Callable[[Stack, dict[str, Any]], None] | None = None
-    notes: str = ""
-    parameters: dict[str, Any] = field(default_factory=dict)
+# Shortest outage an alert can see at the suite's time scale: `for` (1 min x 0.02) plus a
+# scrape and two evaluations of 1 s each; a shorter undetected fault is inconclusive.
+MIN_DETECTABLE_S = 5.0
+RESOLVE_WAIT_S = 30.0  # how long after the drain an alert may take to resolve before it counts as stuck
+DRAIN_TIMEOUT_S = 120.0
+GATE_TIMEOUT_S = 120.0
+FINAL_STAGE = ("worker-ai", "response_generator")  # whose WAL output is the stored result
+CANARY_DEADLINE_S = 3.0  # a healthy pipeline completes a canary in 1-1.5 s under the design's latencies
 
 
 @dataclass
@@ -66,7 +59,7 @@ class _Series:
 
 
 class Sampler(threading.Thread):
-    """Queue depths and WAL pending rows once a second, for the timeline."""
+    """Queue depths (ready + unacked) and WAL pending rows once a second, for the timeline."""
 
     def __init__(self, stack: Stack, t0: float) -> None:
         super().__init__(name="sampler", daemon=True)
@@ -82,9 +75,8 @@ class Sampler(threading.Thread):
     def run(self) -> None:
         while not self._halt.wait(1.0):
             t = round(time.time() - self.t0, 2)
-            with contextlib.suppress(Exception):
-                for q, n in observe.queue_depths(self.stack.config).items():
-                    self.series.queue_depth.setdefault(q, []).append([t, n])
+            for q, (ready, unacked) in (observe.queue_counts(self.stack.config) or {}).items():
+                self.series.queue_depth.setdefault(q, []).append([t, ready + unacked])
             for worker, pending in worker_pending(self.stack).items():
                 if pending is not None:
                     self.series.wal_pending.setdefault(worker, []).append([t, pending])
@@ -103,54 +95,71 @@ def worker_pending(stack: Stack, unsynced: bool = False) -> dict[str, int | None
     return out
 
 
-# Shortest outage an alert can see at the suite's time scale: `for` (1 min x 0.02) plus a
-# scrape and two evaluations of 1 s each; a shorter undetected fault is inconclusive.
-MIN_DETECTABLE_S = 5.0
-RESOLVE_WAIT_S = 30.0  # how long after the drain an alert may take to resolve before it counts as stuck
-
-
+def quiet(stack: Stack) -> bool:
+    """No work held anywhere: queues empty (ready and unacked), WALs done and synced, outbox empty."""
+    counts = observe.queue_counts(stack.config)
+    if counts is None or any(r + u for q, (r, u) in counts.items() if q != "dead_letter_queue"):
+        return False
+    if not all(p == 0 for p in worker_pending(stack, unsynced=True).values()):
+        return False
+    return not observe.outbox_pending(stack.config)
 
 
 def steady(stack: Stack) -> bool:
-    """Every service healthy, no alert firing, work queues empty, WALs without pending rows."""
+    """Every service healthy, no alert firing, and nothing held anywhere."""
     if not stack.all_healthy():
         return False
     if any(a.get("state") == "firing" for a in current_alerts(stack.config.url("prometheus"))):
         return False
-    depths = observe.queue_depths(stack.config)
-    if any(n for q, n in depths.items() if q != "dead_letter_queue"):
-        return False
-    return all(p == 0 for p in worker_pending(stack, unsynced=True).values())
+    return quiet(stack)
 
 
 class Scenario:
-    """Runs one Plan against the stack and returns its record."""
+    """Runs one failure point's plan against the stack and returns its record."""
 
-    def __init__(self, stack: Stack, plan: Plan, run_dir: Path) -> None:
-        self.stack, self.plan = stack, plan
+    def __init__(self, stack: Stack, point: FailurePoint, run_dir: Path, *, name: str | None = None,
+                 title: str | None = None, parameters: dict[str, Any] | None = None,
+                 workload: Workload = DESIGN) -> None:
+        self.stack, self.point, self.workload = stack, point, workload
+        self.name = name or point.id
+        self.title = title or (point.claim.title + (f" ({point.mode})" if point.mode else ""))
+        self.extra_parameters = parameters or {}
         self.dir = run_dir / "scenarios"
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.fid = plan.claim.fid
-        self.ledger_path = self.dir / f"{self.fid}.ledger.jsonl"
-        self.timeline_path = self.dir / f"{self.fid}.load.jsonl"
+        self.ledger_path = self.dir / f"{self.name}.ledger.jsonl"
+        self.timeline_path = self.dir / f"{self.name}.load.jsonl"
         self.errors: list[str] = []
         self.effect: list[EffectCheck] = []
         self.judgements: list[Judgement] = []
         self.context: dict[str, Any] = {}
+        self.phases: dict[str, float] = {}
+        self._phase_started = time.monotonic()
         self.nemesis = Nemesis()
+        self.fault: Fault | None = None
+
+    def _phase(self, what: str, up_to_s: float | None = None) -> None:
+        now = time.monotonic()
+        if self.phases:
+            last = next(reversed(self.phases))
+            self.phases[last] = round(now - self._phase_started, 2)
+        self.phases[what] = 0.0
+        self._phase_started = now
+        phase(self.name, what, up_to_s)
 
     def run(self) -> ScenarioRecord:
         """The whole scenario; exceptions become harness errors in the record, never a pass."""
         scenario_started()
         t0 = self.t0 = time.time()
-        marks: dict[str, float | None] = {"injected": None, "healed": None, "recovered": None, "drained": None}
+        marks: dict[str, float | None] = {"injected": None, "healed": None, "released": None, "recovered": None,
+                                          "drained": None}
         prober: Prober | None = None
         sampler = Sampler(self.stack, t0)
-        load = LoadRun(self.dir / f"{self.fid}-locust")
+        load = LoadRun(self.dir / f"{self.name}-locust")
+        w = self.workload
         try:
-            phase(self.fid, "steady-state gate")
+            self._phase("steady-state gate", GATE_TIMEOUT_S)
             try:
-                until(lambda: steady(self.stack), timeout_s=120, what="steady state before injection")
+                until(lambda: steady(self.stack), timeout_s=GATE_TIMEOUT_S, what="steady state before injection")
             except WaitTimeout as exc:
                 self.effect.append(EffectCheck("steady state before injection", False, str(exc)))
                 raise _Abort(f"steady state not reached: {self.stack.unhealthy()}") from exc
@@ -158,38 +167,50 @@ class Scenario:
                 prober = Prober(self.stack.config, ProbeUser(self.stack.config), ledger)
                 prober.start()
                 sampler.start()
-                load.start(users=self.plan.users, spawn_rate=self.plan.users, run_time_s=600,
-                           ledger_path=self.ledger_path, timeline_path=self.timeline_path,
-                           port_prefix=self.stack.config.port_prefix)
-                phase(self.fid, "load warm-up", self.plan.warmup_s)
-                time.sleep(self.plan.warmup_s)  # a duration of load, not a wait for a state
-                fault = self.plan.make_fault(self.stack)
-                if self.plan.before_inject:
-                    self.plan.before_inject(self.stack, self.context)
-                phase(self.fid, f"inject {fault.name}")
+                users = w.upload_users + w.other_users
+                load.start(users=users, spawn_rate=users, run_time_s=1800, ledger_path=self.ledger_path,
+                           timeline_path=self.timeline_path, port_prefix=self.stack.config.port_prefix,
+                           upload_plan=(w.photo_uploads_per_s, w.upload_users))
+                self._phase("load warm-up", w.warmup_s)
+                time.sleep(w.warmup_s)  # a duration of load, not a wait for a state
+                fault = self.fault = make(self.point.fault, self.stack)
+                before = self._scrape()
+                for audit in self.point.audits:
+                    if audit in BEFORE_INJECT:
+                        BEFORE_INJECT[audit](self)
+                self.context["in_flight"] = observe.in_flight(self.stack.config)
+                self._phase(f"inject {fault.name}")
                 marks["injected"] = time.time()
                 self.nemesis.inject(fault)
-                phase(self.fid, "hold", self.plan.hold_s)
-                time.sleep(self.plan.hold_s)  # the outage length is the fault's parameter
+                self._phase("hold", self.point.hold_s)
+                time.sleep(self.point.hold_s)  # the outage length is the fault's parameter
                 self.effect.extend(EffectCheck(e.check, e.ok, e.detail) for e in self.nemesis.evidence(fault))
-                phase(self.fid, "heal")
+                # what the fault holds back now is what a last kill at heal, or the heal itself, meets
+                self.context["in_flight_at_heal"] = observe.in_flight(self.stack.config)
+                self._phase("heal")
                 self.nemesis.heal(fault)
                 marks["healed"] = time.time()
-                phase(self.fid, "recovery", self.plan.recovery_budget_s)
-                marks["recovered"] = self._await_recovery(prober, marks)
+                marks["released"] = fault.released_at() or marks["healed"]
+                if "rto" in self.point.checkers:
+                    budget = self.point.claim.rto_limit_s
+                    self._phase("recovery", budget)
+                    marks["recovered"] = self._await_recovery(prober, marks, budget)
+                self._phase("relapse watch", w.relapse_s)
+                time.sleep(w.relapse_s)  # load goes on: a recovered capability must stay up under it
                 load.stop()
                 time.sleep(2.0)  # let the last in-flight probes land inside the window
                 prober.stop()
-            phase(self.fid, "drain", self.plan.drain_timeout_s)
+            self._phase("drain", DRAIN_TIMEOUT_S)
             marks["drained"] = self._drain()
             sampler.stop()
-            phase(self.fid, "audit")
+            self._phase("audit")
+            self.context["growth"] = self._growth(before, self._scrape())
             self._judge(prober, marks)
         except _Abort as exc:
             # An unmet precondition is inconclusive (recorded as failed effect evidence), not a harness bug.
-            log.warning("%s aborted: %s", self.fid, exc)
+            log.warning("%s aborted: %s", self.name, exc)
         except Exception as exc:
-            log.exception("%s: harness error", self.fid)
+            log.exception("%s: harness error", self.name)
             self.errors.append(f"harness error: {exc!r}")
         finally:
             with contextlib.suppress(Exception):
@@ -199,45 +220,59 @@ class Scenario:
             self.errors += [f"heal of {r.fault.name} failed: {r.heal_error}" for r in self.nemesis.heal_all()]
             if sampler.is_alive():
                 sampler.stop()
+        self._phase("done")
         return self._record(t0, marks, prober, sampler)
 
-    @property
-    def rto_from(self) -> RtoFrom:
-        """The instant RTO is measured from: the plan's override, else the claim's."""
-        return self.plan.rto_from or self.plan.claim.rto_from
+    # ---- the system's own counters ------------------------------------------------------------
+
+    def _counted(self) -> list[counters.CounterSpec]:
+        return [*self.point.symptoms, *self.point.exercises]
+
+    def _scrape(self) -> dict[str, counters.Snapshot]:
+        services = {c.service for c in self._counted()}
+        return {s: counters.scrape(f"{self.stack.config.url(s)}/metrics") for s in services}
+
+    def _growth(self, before: dict[str, counters.Snapshot], after: dict[str, counters.Snapshot]) -> dict[str, Any]:
+        return {c.key: counters.growth(c, before[c.service], after[c.service]) for c in self._counted()}
+
+    # ---- phases ---------------------------------------------------------------------------------
 
     def _samples(self, prober: Prober) -> list[Sample]:
         canaries = dict(prober.canaries)
         done = observe.completion_times(self.stack.config, list(canaries))
-        return prober.snapshot() + canary_samples(canaries, done, self.plan.canary_deadline_s)
+        return prober.snapshot() + canary_samples(canaries, done, CANARY_DEADLINE_S, now=time.time())
 
-    def _await_recovery(self, prober: Prober, marks: dict[str, float | None]) -> float | None:
-        # the same reference instant the RTO judgement uses, so "recovered" means the same thing
-        reference = marks["healed"] if self.rto_from == "heal" else marks["injected"]
-        since = reference or time.time()
+    def _recovery(self, samples: list[Sample], domain: str, marks: dict[str, float | None], until_t: float) -> Recovery:
+        injected, released = marks["injected"], marks["released"]
+        assert injected is not None and released is not None
+        reference = "last SIGKILL" if self.fault is not None and self.fault.released_at() else "heal"
+        return measure_recovery(samples, domain, released, until_t, reference=reference, injected=injected)
 
+    def _await_recovery(self, prober: Prober, marks: dict[str, float | None], budget_s: float) -> float | None:
         def recovered() -> float | None:
             samples = self._samples(prober)
             times = []
-            for domain in self.plan.capabilities:
-                rec = measure_recovery(samples, domain, since, time.time())
+            for domain in self.point.watch:
+                rec = self._recovery(samples, domain, marks, time.time())
                 if rec.took_effect and rec.recovered_at is None:
                     return None
-                if rec.recovered_at is not None:
-                    times.append(rec.recovered_at)
-            # canaries need their deadline to pass before a run of three can be seen
-            return max(times) if times else since  # nothing failed: back as of the reference instant
+                times.append(rec.recovered_at or rec.since)
+            return max(times) if times else None
 
+        released = marks["released"] or time.time()
         try:
-            return until(recovered, timeout_s=self.plan.recovery_budget_s, what="affected capabilities back",
-                         interval_s=0.5)
+            # the budget is the claim, counted from the reference instant: never back by then is VIOLATED
+            return until(recovered, timeout_s=max(1.0, released + budget_s - time.time()),
+                         what="watched capabilities back", interval_s=0.5)
         except WaitTimeout as exc:  # the RTO judgement reports it as not recovered
-            log.warning("%s: %s", self.fid, exc)
+            log.warning("%s: %s", self.name, exc)
             return None
 
+    def _acked_uploads(self) -> list[str]:
+        return [i for i, o in outcomes_for(read_ledger(self.ledger_path), "upload").items() if o == "ok"]
+
     def _drain(self) -> float | None:
-        ops = read_ledger(self.ledger_path)
-        acked = [i for i, o in outcomes_for(ops, "upload").items() if o == "ok"]
+        acked = self._acked_uploads()
 
         def drained() -> bool:
             if not self.stack.all_healthy():
@@ -245,66 +280,150 @@ class Scenario:
             done = observe.results_counts(self.stack.config, self.t0)
             if any(i not in done for i in acked):
                 return False
-            depths = observe.queue_depths(self.stack.config)
             # drained includes the WAL -> ecoeco_waste sync having caught up (its backoff may lag)
-            return not any(n for q, n in depths.items() if q != "dead_letter_queue") and all(
-                p == 0 for p in worker_pending(self.stack, unsynced=True).values())
+            return quiet(self.stack)
 
         try:
-            until(drained, timeout_s=self.plan.drain_timeout_s, what="drain (every acknowledged upload completed)",
+            until(drained, timeout_s=DRAIN_TIMEOUT_S, what="drain (every acknowledged upload completed)",
                   interval_s=0.5)
             return time.time()
         except WaitTimeout as exc:
-            log.warning("%s: %s", self.fid, exc)
+            log.warning("%s: %s", self.name, exc)
             return None
 
+    # ---- judging --------------------------------------------------------------------------------
+
     def _judge(self, prober: Prober, marks: dict[str, float | None]) -> None:
-        cfg = self.stack.config
-        claim = self.plan.claim
         ops = read_ledger(self.ledger_path)
         drained = marks["drained"] is not None
-        stuck: set[str] = set()
-        for worker in observe.WORKERS:
-            try:
-                stuck |= observe.wal_unfinished(self.stack.wal_host_path(worker))
-            except Exception as exc:
-                self.errors.append(f"could not read {worker} WAL: {exc!r}")
-        try:
-            completed: dict[str, int] | None = observe.results_counts(cfg, self.t0)
-            dlq = observe.dead_lettered_ids(cfg)
-        except Exception as exc:
-            completed, dlq = None, set()
-            self.errors.append(f"audit read failed: {exc!r}")
-        self.judgements += check_rpo(outcomes_for(ops, "upload"), completed, stuck, dlq, drained=drained,
-                                     prefix="upload:")
-        try:
-            chats: dict[str, int] | None = observe.chat_counts(cfg, self.t0)
-        except Exception:
-            chats = None
-        self.judgements += check_rpo(outcomes_for(ops, "chat"), chats, drained=True, prefix="chat:")
+        self.judgements += self._judge_uploads(ops, drained)
+        self.judgements += self._judge_other_writes(ops)
         samples = self._samples(prober)
         injected, healed = marks["injected"], marks["healed"]
         assert injected is not None and healed is not None
         end = max(s.t for s in samples) if samples else time.time()
-        reference = healed if self.rto_from == "heal" else injected
-        for domain in self.plan.capabilities:
-            rec = measure_recovery(samples, domain, reference, end, reference=self.rto_from)
-            self.judgements.append(judge_rto(rec, claim.rto_limit_s, claim=f"rto:{domain}"))
-            self.context[f"rto:{domain}"] = rec
-        self.judgements.append(check_isolation(samples, injected, healed, claim.impact))
-        self.judgements += self._judge_detection(injected, marks["recovered"])
-        unhealthy = self.stack.unhealthy()
-        self.judgements.append(Judgement(
-            "healthy_after", Verdict.VIOLATED if unhealthy else Verdict.HOLDS, len(unhealthy), 0, "services",
-            {"unhealthy": unhealthy} if unhealthy else "every service healthy after the drain"))
-        if self.plan.extra_audit:
-            self.judgements += self.plan.extra_audit(self.stack, self.context)
+        claim, checkers = self.point.claim, self.point.checkers
+        recoveries = [self._recovery(samples, d, marks, end) for d in self.point.watch]
+        if "rto" in checkers:
+            for rec in recoveries:
+                self.judgements.append(judge_rto(rec, claim.rto_limit_s, claim=f"rto:{rec.domain}"))
+                self.judgements.append(judge_relapse(samples, rec.domain, rec.recovered_at, self.workload.relapse_s))
+                self.context[f"rto:{rec.domain}"] = rec
+        if self.point.self_repair:
+            self.judgements.append(self._judge_self_repair())
+        if "isolation" in checkers:
+            # the blast radius is watched until the broken capability serves again, not until heal
+            back = [r.recovered_at for r in recoveries if r.took_effect]
+            until_back = max([healed, *(t if t is not None else end for t in back)])
+            self.judgements.append(check_isolation(samples, injected, until_back, claim.impact))
+        if "detection" in checkers:
+            self.judgements += self._judge_detection(injected, marks["recovered"])
+        if "healthy_after" in checkers:
+            unhealthy = self.stack.unhealthy()
+            self.judgements.append(Judgement(
+                "healthy_after", Verdict.VIOLATED if unhealthy else Verdict.HOLDS, len(unhealthy), 0, "services",
+                {"unhealthy": unhealthy} if unhealthy else "every service healthy after the drain"))
+        if "in_flight" in checkers:
+            self.judgements.append(self._judge_in_flight())
+        self._judge_counters()
+        for audit in self.point.audits:
+            self.judgements += EXTRA_AUDITS[audit](self)
         self.context["samples"] = samples
+
+    def _judge_uploads(self, ops: list[Op], drained: bool) -> list[Judgement]:
+        cfg = self.stack.config
+        held: dict[str, set[str]] = {}
+        for worker in observe.WORKERS:
+            try:
+                held[f"wal:{worker}"] = observe.wal_unfinished(self.stack.wal_host_path(worker))
+            except Exception as exc:
+                self.errors.append(f"could not read {worker} WAL: {exc!r}")
+        try:
+            held["outbox"] = observe.outbox_pending(cfg)
+            if not drained:  # where is the rest? (reading a queue is a delivery: only when stuck)
+                held.update({f"queue:{q}": ids for q, ids in observe.queued_ids(cfg).items()})
+            completed: dict[str, int] | None = observe.results_counts(cfg, self.t0)
+            dlq = observe.dead_lettered_ids(cfg)
+            records = {"tasks row": observe.accepted_tasks(cfg, self.t0)}
+            if "s3_objects" in self.point.audits:
+                records["S3 object"] = observe.s3_keys(cfg)
+            mismatched = self._mismatched_results(completed or {})
+        except Exception as exc:
+            completed, dlq, records, mismatched = None, set(), {}, set()
+            self.errors.append(f"audit read failed: {exc!r}")
+        return check_rpo(outcomes_for(ops, "upload"), completed, held, dlq, records=records, mismatched=mismatched,
+                         drained=drained, prefix="upload:")
+
+    def _mismatched_results(self, completed: dict[str, int]) -> set[str]:
+        """Tasks whose stored result is not the output the final stage recorded in its WAL."""
+        worker, stage = FINAL_STAGE
+        produced = observe.wal_outputs(self.stack.wal_host_path(worker), stage)
+        stored = observe.stored_results(self.stack.config, [t for t in completed if t in produced])
+        return {t for t, result in stored.items() if result != produced[t]}
+
+    def _judge_other_writes(self, ops: list[Op]) -> list[Judgement]:
+        cfg = self.stack.config
+        out: list[Judgement] = []
+        try:
+            chats: dict[str, int] | None = observe.chat_counts(cfg, self.t0)
+        except Exception:
+            chats = None
+        out += check_rpo(outcomes_for(ops, "chat"), chats, prefix="chat:")
+        registered = outcomes_for(ops, "register")
+        profile_ops = [op for op in ops if op.f == "profile"]
+        key_of = {op.id: op.id.rsplit("~", 1)[0] for op in profile_ops}
+        try:
+            accounts = observe.users(cfg, sorted(set(registered) | set(key_of.values())))
+        except Exception as exc:
+            self.errors.append(f"could not read ecoeco_auth: {exc!r}")
+            return out
+        out += check_rpo(registered, {u: 1 for u in accounts if u in registered}, prefix="register:")[:1]
+        if profile_ops:
+            out.append(judge_last_write(ops, "profile", key_of, accounts, claim="profile:last_write"))
+        return out
+
+    def _judge_self_repair(self) -> Judgement:
+        """The claim's repair is the platform's (a restart policy): the harness must not have had to."""
+        by_hand = self.fault.started_by_hand() if self.fault is not None else []
+        if by_hand:
+            return Judgement("self_repair", Verdict.VIOLATED, len(by_hand), 0, "containers",
+                             {"started_by_the_harness": by_hand,
+                              "reason": "nothing restarted them: the harness started them after its grace period"})
+        return Judgement("self_repair", Verdict.HOLDS, 0, 0, "containers", "the restart policy repaired every crash")
+
+    def _judge_in_flight(self) -> Judgement:
+        """Work must have been in flight where the fault struck (or anywhere, if the record names no
+        place): at the injection, or at the heal (where a crash loop's last kill, or the repair, meets it)."""
+        seen: dict[str, int] = self.context.get("in_flight", {})
+        at_heal: dict[str, int] = self.context.get("in_flight_at_heal", {})
+        places = self.point.strikes or tuple(seen)
+        held = max(sum(seen.get(p, 0) for p in places), sum(at_heal.get(p, 0) for p in places))
+        evidence = {"at_injection": seen, "at_heal": at_heal, "where_it_strikes": list(places)}
+        if held > 0:
+            return Judgement("in_flight", Verdict.HOLDS, held, 1, "tasks", evidence)
+        return Judgement("in_flight", Verdict.INCONCLUSIVE, held, 1, "tasks",
+                         {**evidence, "reason": "the fault hit an idle system: nothing was in flight where it struck"})
+
+    def _judge_counters(self) -> None:
+        """Symptoms prove the fault bit (effect evidence); exercises prove the recovery path ran."""
+        growth: dict[str, float | None] = self.context.get("growth", {})
+        for spec in self.point.symptoms:
+            g = growth.get(spec.key)
+            self.effect.append(EffectCheck(f"symptom {spec.key}", bool(g), f"{spec.what}: grew by {g}"))
+        for spec in self.point.exercises:
+            g = growth.get(spec.key)
+            evidence = {"counter": spec.key, "what": spec.what, "growth": g}
+            if g:
+                self.judgements.append(Judgement(f"exercised:{spec.key}", Verdict.HOLDS, g, 1, "events", evidence))
+            else:
+                evidence["reason"] = "the recovery path this claim relies on did not run"
+                self.judgements.append(Judgement(f"exercised:{spec.key}", Verdict.INCONCLUSIVE, g, 1, "events",
+                                                 evidence))
 
     def _judge_detection(self, injected: float, recovered: float | None) -> list[Judgement]:
         """Detection judged on Prometheus' alert history; an alert still firing after recovery gets a
         bounded time (RESOLVE_WAIT_S) to resolve, polled, before it counts as not resolved."""
-        claim, url = self.plan.claim, self.stack.config.url("prometheus")
+        claim, url = self.point.claim, self.stack.config.url("prometheus")
         deadline = time.monotonic() + RESOLVE_WAIT_S
         while True:
             detection, _ = judge_from_prometheus(claim.alert, injected, recovered, time.time(),
@@ -314,6 +433,8 @@ class Scenario:
             if not unresolved or time.monotonic() >= deadline:
                 return detection
             time.sleep(1.0)  # one evaluation interval: the alert history is re-read, not a blind wait
+
+    # ---- the record -----------------------------------------------------------------------------
 
     def _record(self, t0: float, marks: dict[str, float | None], prober: Prober | None,
                 sampler: Sampler) -> ScenarioRecord:
@@ -327,16 +448,22 @@ class Scenario:
         ops = read_ledger(self.ledger_path) if self.ledger_path.exists() else []
         per_second = load_per_second(self.timeline_path, t0)
         verdict = overall_verdict(self.judgements, self.errors, self.effect)
+        fault_ran = self.fault.describe() if self.fault is not None else None
         record = ScenarioRecord(
-            fid=self.fid, title=self.plan.claim.title, time_scale=self.stack.config.time_scale,
+            fid=self.name, title=self.title, time_scale=self.stack.config.time_scale,
             timeline=Timeline(t0_unix=t0, end_s=round(time.time() - t0, 3), injected_s=rel(marks["injected"]),
                               healed_s=rel(marks["healed"]), recovered_s=rel(marks["recovered"]),
                               drained_s=rel(marks["drained"])),
             verdict=verdict, judgements=self.judgements, effect=self.effect,
-            parameters={"fault": self.plan.claim.fault, "hold_s": self.plan.hold_s, "users": self.plan.users,
-                        "rto_from": self.rto_from,
-                        "capabilities": list(self.plan.capabilities), "notes": self.plan.notes,
-                        **self.plan.parameters},
+            parameters={"point": self.point.to_dict(), "fault_ran": fault_ran,
+                        "rto_from": self._rto_from(), "released_s": rel(marks["released"]),
+                        "in_flight_at_injection": self.context.get("in_flight"),
+                        "in_flight_at_heal": self.context.get("in_flight_at_heal"),
+                        "counter_growth": self.context.get("growth"), "phases_s": self.phases,
+                        "workload": {"photo_uploads_per_s": self.workload.photo_uploads_per_s,
+                                     "canary_uploads_per_s": self.workload.canary_uploads_per_s,
+                                     "users": self.workload.upload_users + self.workload.other_users},
+                        "known_false": dict(self.point.known_false), **self.extra_parameters},
             load=LoadSummary(per_second=per_second,
                              op_counts={f: c.get("invoke", 0) for f, c in summarise(ops).items()}),
             probes=probes, queue_depth=sampler.series.queue_depth, wal_pending=sampler.series.wal_pending,
@@ -345,9 +472,50 @@ class Scenario:
         write_scenario(self.dir.parent, record)
         return record
 
+    def _rto_from(self) -> str:
+        """What RTO was measured from, as the record states it."""
+        if self.fault is not None and self.fault.released_at() is not None:
+            return "the last SIGKILL (the platform's repair starts there)"
+        return "heal (the fault lasts until the harness removes it)"
+
 
 class _Abort(Exception):
     """The scenario cannot go on (its precondition failed)."""
+
+
+def _wal_keys(stack: Stack, worker: str) -> set[tuple[str, str]]:
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{stack.wal_host_path(worker)}?mode=ro", uri=True, timeout=5)
+    try:
+        return {(str(t), str(n)) for t, n in conn.execute("SELECT task_id, task_name FROM task_wal")}
+    finally:
+        conn.close()
+
+
+def _audit_wal_rows_kept(scenario: Scenario) -> list[Judgement]:
+    """F9: committed WAL rows of worker-storage from before the damage must still be there (or
+    have been pruned after their sync, which the mirror in ecoeco_waste shows)."""
+    before: set[tuple[str, str]] = scenario.context.get("wal_before", set())
+    if not before:
+        return [Judgement("wal_rows_kept", Verdict.INCONCLUSIVE, None, 0, "rows",
+                          {"reason": "the WAL could not be read before the damage"})]
+    lost = sorted(before - _wal_keys(scenario.stack, "worker-storage"))
+    verdict = Verdict.VIOLATED if lost else Verdict.HOLDS
+    return [Judgement("wal_rows_kept", verdict, len(lost), 0, "rows",
+                      {"committed_before": len(before), "vanished": len(lost),
+                       "sample": [f"{t}/{n}" for t, n in lost[:10]]})]
+
+
+def _remember_wal_rows(scenario: Scenario) -> None:
+    scenario.context["wal_before"] = _wal_keys(scenario.stack, "worker-storage")
+
+
+BEFORE_INJECT: dict[str, Callable[[Scenario], None]] = {"wal_rows_kept": _remember_wal_rows}
+EXTRA_AUDITS: dict[str, Callable[[Scenario], list[Judgement]]] = {
+    "wal_rows_kept": _audit_wal_rows_kept,
+    "s3_objects": lambda scenario: [],  # judged inside upload:rpo (every acknowledged image stored)
+}
 
 
 def load_per_second(path: Path, t0: float) -> list[list[float]]:

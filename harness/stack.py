@@ -10,18 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
+import pika.exceptions
 from docker.models.containers import Container
 
 from faults.gpt_outage import reset_control
 from faults.registry import heal_leftovers
 from faults.target import Stack as Targets
 from faults.target import volume_host_path
-from harness import disks
+from harness import disks, observe
 from harness.config import REPO_ROOT, HarnessConfig
+from harness.startup import START_TIMEOUT_S, StackStartError, await_healthy
 from harness.wait import until
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
@@ -45,8 +48,10 @@ class Stack:
         os.environ.update(self.config.compose_env())
         self.config.control_dir.mkdir(parents=True, exist_ok=True)
 
-    def up(self, timeout_s: float = 240.0) -> None:
-        """Start every service and wait until all are healthy (ECOECO_REUSE_STACK=1 reuses a healthy one)."""
+    def up(self, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Start every service and wait until all are healthy (ECOECO_REUSE_STACK=1 reuses a healthy one).
+
+        StackStartError (a few lines: which service, how long, its logs) when it will not come up."""
         self._environ()
         if os.environ.get("ECOECO_REUSE_STACK") == "1" and self.all_healthy():
             for action in heal_leftovers(self.client, self.config.project, self.config.control_dir / "gpt.json"):
@@ -55,22 +60,50 @@ class Stack:
         remove_leftovers(self.client, self.config.project)
         disks.prepare(self.config.project)
         reset_control(self.config.control_dir / "gpt.json")  # a fresh stack starts with a healthy GPT
-        self.compose.start()
-        until(self.all_healthy, timeout_s=timeout_s, what="every service healthy")
+        try:
+            self._compose("up", "-d")  # without --wait: the waiting below knows how to be patient
+        except RuntimeError as exc:
+            raise StackStartError(f"docker compose up failed: {exc}") from None
+        took = await_healthy(self.health, self.restart_service, self.logs, timeout_s=timeout_s)
+        log.info("every service healthy after %.1f s", took)
 
-    def restart_with(self, services: list[str], env: dict[str, str]) -> None:
+    def restart_service(self, service: str) -> None:
+        """Restart a service that is slow to come up (unpausing it first if it is paused)."""
+        log.warning("%s is still not healthy: restarting it once", service)
+        for c in self.targets.containers(service):
+            c.reload()
+            if c.status == "paused":
+                c.unpause()
+            c.restart(timeout=10)
+
+    def logs(self, service: str, lines: int = 40) -> str:
+        """The last log lines of a service's containers."""
+        try:
+            return "\n".join(c.logs(tail=lines).decode(errors="replace") for c in self.targets.containers(service))
+        except Exception as exc:  # the message about a failed start must not fail itself
+            return f"(no logs: {exc})"
+
+    def restart_with(self, services: list[str], env: dict[str, str], reset_queues: bool = False) -> None:
         """Recreate some services with extra environment (used by the planted-defect controls).
 
         --no-deps: a setting interpolated into every service (the restart policy) would otherwise
         recreate the services' dependencies too, the whole RabbitMQ cluster at once among them;
-        a control plants its defect in the named services only.
+        a control plants its defect in the named services only. `reset_queues`: the defect changes
+        the queues' type, so the services are stopped and every queue deleted first (RabbitMQ
+        refuses to redeclare a queue with other arguments).
         """
         os.environ.update(env)
-        cmd = [*self.compose.compose_command_property, "up", "--wait", "--no-deps", *services]
+        if reset_queues:
+            self._compose("stop", *services)
+            delete_queues(self.config)
+        self._compose("up", "--wait", "--no-deps", *services)
+        until(self.all_healthy, timeout_s=120, what=f"{services} healthy after recreate")
+
+    def _compose(self, *args: str) -> None:
+        cmd = [*self.compose.compose_command_property, *args]
         done = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise RuntimeError(f"recreating {services} failed: {' '.join(cmd)}\n{done.stderr[-2000:]}")
-        until(self.all_healthy, timeout_s=120, what=f"{services} healthy after recreate")
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
 
     def down(self) -> None:
         """Stop and remove containers, networks and volumes of this project."""
@@ -80,6 +113,15 @@ class Stack:
             log.warning("compose down failed: %s", exc)
         remove_leftovers(self.client, self.config.project)
         disks.release(self.config.project)
+
+    def url(self, service: str) -> str:
+        """Base URL of a service on the loopback (faults.kinds.Context)."""
+        return self.config.url(service)
+
+    @property
+    def gpt_control_file(self) -> Path:
+        """The GPT fake's control file (faults.kinds.Context)."""
+        return self.config.control_dir / "gpt.json"
 
     def containers(self) -> list[Container]:
         """All containers of this project."""
@@ -138,3 +180,13 @@ def remove_leftovers(client: docker.DockerClient, project: str | None = None) ->
         except docker.errors.APIError as exc:
             log.warning("could not remove volume %s: %s", v.name, exc)
     return removed
+
+
+def delete_queues(config: HarnessConfig) -> None:
+    """Delete every queue of the topology (their messages with them); the services declare them again."""
+    with observe.amqp_channel(config) as ch:
+        for q in observe.QUEUES:
+            try:
+                ch.queue_delete(q)
+            except pika.exceptions.ChannelClosedByBroker:  # not there: nothing to delete
+                ch = ch.connection.channel()

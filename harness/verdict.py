@@ -24,14 +24,15 @@ class Verdict(StrEnum):
     HARNESS_ERROR = "harness_error"
 
 
-# Worst first wins when combining: a broken harness invalidates everything it measured, a
-# proven violation outranks "could not tell", and "could not tell" is never a pass.
-# Order (best -> worst): holds < inconclusive < violated < harness_error.
+# Worst first wins when combining: a proven violation is never hidden, not even by a harness
+# error elsewhere (both are shown, and CI must see the violation); a broken harness outranks
+# "could not tell"; and "could not tell" is never a pass.
+# Order (best -> worst): holds < inconclusive < harness_error < violated.
 _SEVERITY: dict[Verdict, int] = {
     Verdict.HOLDS: 0,
     Verdict.INCONCLUSIVE: 1,
-    Verdict.VIOLATED: 2,
-    Verdict.HARNESS_ERROR: 3,
+    Verdict.HARNESS_ERROR: 2,
+    Verdict.VIOLATED: 3,
 }
 
 # Process exit codes: 0 only for a pass; distinct codes so CI can tell the cases apart.
@@ -44,7 +45,7 @@ EXIT_CODES: dict[Verdict, int] = {
 
 
 def severity(verdict: Verdict) -> int:
-    """Rank of a verdict: higher is worse (holds 0 < inconclusive 1 < violated 2 < harness_error 3)."""
+    """Rank of a verdict: higher is worse (holds 0 < inconclusive 1 < harness_error 2 < violated 3)."""
     return _SEVERITY[verdict]
 
 

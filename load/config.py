@@ -27,6 +27,8 @@ TIMELINE_ENV: Final = "ECOECO_LOAD_TIMELINE"
 TIMEOUT_ENV: Final = "ECOECO_LOAD_TIMEOUT_S"
 WAIT_ENV: Final = "ECOECO_LOAD_WAIT_S"
 READY_FILE_ENV: Final = "ECOECO_LOAD_READY_FILE"
+UPLOAD_RATE_ENV: Final = "ECOECO_LOAD_UPLOAD_RATE"
+UPLOAD_USERS_ENV: Final = "ECOECO_LOAD_UPLOAD_USERS"
 
 
 def url_env_var(service: str) -> str:
@@ -80,3 +82,16 @@ def wait_range_s(env: Mapping[str, str] | None = None) -> tuple[float, float]:
     if not 0 <= low <= high:
         raise ValueError(f"{WAIT_ENV}={raw!r} must be 'min,max' with 0 <= min <= max")
     return low, high
+
+
+def upload_plan(env: Mapping[str, str] | None = None) -> tuple[float, int] | None:
+    """(photo uploads per second in all, users that share them) from the environment, or None:
+    then waste users upload tiny images at their think time, like every other user."""
+    env = os.environ if env is None else env
+    raw = env.get(UPLOAD_RATE_ENV)
+    if not raw:
+        return None
+    rate, users = float(raw), int(env.get(UPLOAD_USERS_ENV) or 4)
+    if rate <= 0 or users < 1:
+        raise ValueError(f"{UPLOAD_RATE_ENV}={raw!r} and {UPLOAD_USERS_ENV}={users} must be positive")
+    return rate, users

@@ -130,12 +130,18 @@ class LoadRun:
         base_urls: Mapping[str, str] | None = None,
         request_timeout_s: float | None = None,
         wait_s: tuple[float, float] | None = None,
+        upload_plan: tuple[float, int] | None = None,
     ) -> LoadOutputs:
-        """Launch Locust and return once load has started; raises LoadError if it fails to."""
+        """Launch Locust and return once load has started; raises LoadError if it fails to.
+
+        `upload_plan`: (photo uploads per second, users sharing them), see load.config.upload_plan."""
         if self._processes:
             raise LoadError("this LoadRun was already started; use a new one")
         self.out_dir.mkdir(parents=True, exist_ok=True)
         env = self._child_env(ledger_path, timeline_path, port_prefix, base_urls, request_timeout_s, wait_s)
+        if upload_plan is not None:
+            env[config.UPLOAD_RATE_ENV], env[config.UPLOAD_USERS_ENV] = str(upload_plan[0]), str(upload_plan[1])
+        config.upload_plan(env)  # reject a bad plan before launching
         config.base_urls(env)  # reject bad prefixes or non-loopback targets before launching
         ready_file = Path(env[config.READY_FILE_ENV])
         ready_file.unlink(missing_ok=True)

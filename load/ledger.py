@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 OpType = Literal["invoke", "ok", "fail", "info"]
-OpFunction = Literal["upload", "chat", "register"]
+OpFunction = Literal["upload", "chat", "register", "profile"]
 
 # Small lines stay whole when several processes append to one file at once.
 MAX_ERROR_CHARS = 500

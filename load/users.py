@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -14,12 +15,12 @@ from collections.abc import Callable
 from typing import Any
 
 import gevent
-from locust import HttpUser, between, task
+from locust import HttpUser, between, constant_throughput, task
 from locust.clients import ResponseContextManager
 from locust.env import Environment
 
 from load import config
-from load.images import tiny_png
+from load.images import photo_pool, tiny_png
 from load.ledger import Ledger, OpFunction
 from load.outcome import Outcome, classify
 
@@ -240,11 +241,22 @@ class AuthenticatedUser(EcoUser):
         return username, password
 
 
+UPLOAD_PLAN = config.upload_plan()
+PHOTO_POOL_SIZE = 24
+
+
 class WasteUser(AuthenticatedUser):
-    """Uploads waste photos and polls their classification status (the heaviest traffic)."""
+    """Uploads waste photos and polls their classification status (the heaviest traffic).
+
+    With an upload plan (config.upload_plan: the chaos suite's workload) a fixed number of these
+    users upload photo-sized images at a steady total rate, each followed by a status poll;
+    without one they upload tiny images at their think time."""
 
     host = URLS["waste"]
     weight = 6
+    if UPLOAD_PLAN is not None:
+        fixed_count = UPLOAD_PLAN[1]
+        wait_time = constant_throughput(UPLOAD_PLAN[0] / UPLOAD_PLAN[1])
 
     def __init__(self, environment: Environment) -> None:
         super().__init__(environment)
@@ -255,7 +267,10 @@ class WasteUser(AuthenticatedUser):
         if not self.ensure_token():
             return
         task_id = str(uuid.uuid4())
-        image = tiny_png(tuple(random.randrange(256) for _ in range(3)))  # type: ignore[arg-type]
+        if UPLOAD_PLAN is not None:
+            image = random.choice(photos())
+        else:
+            image = ("waste.png", tiny_png(tuple(random.randrange(256) for _ in range(3))), "image/png")  # type: ignore[arg-type]
         outcome = self.recorded_write(
             "upload",
             task_id,
@@ -263,7 +278,7 @@ class WasteUser(AuthenticatedUser):
             lambda: self.client.post(
                 "/tasks",
                 data={"task_id": task_id},
-                files={"image": ("waste.png", image, "image/png")},
+                files={"image": image},
                 headers=self.auth_headers(),
                 name="POST /tasks",
                 catch_response=True,
@@ -272,14 +287,22 @@ class WasteUser(AuthenticatedUser):
         )
         if outcome.type == "ok":
             self.accepted.append(task_id)
+        if UPLOAD_PLAN is not None and self.accepted:
+            self.read("GET", f"/tasks/{random.choice(self.accepted)}", "GET /tasks/{task_id}")
 
     @task(4)
     def poll_status(self) -> None:
-        if not self.accepted:
+        if UPLOAD_PLAN is not None or not self.accepted:  # planned: every iteration is an upload
             self.upload()
             return
         if self.ensure_token():
             self.read("GET", f"/tasks/{random.choice(self.accepted)}", "GET /tasks/{task_id}")
+
+
+@functools.cache
+def photos() -> list[tuple[str, bytes, str]]:
+    """This process's photos (made once; a different set per process)."""
+    return photo_pool(PHOTO_POOL_SIZE, seed=os.getpid())
 
 
 class LocationUser(EcoUser):
@@ -375,6 +398,10 @@ class UserinfoUser(AuthenticatedUser):
     host = URLS["userinfo"]
     weight = 1
 
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        self.updates = 0
+
     @task(3)
     def profile(self) -> None:
         if self.ensure_token():
@@ -382,12 +409,25 @@ class UserinfoUser(AuthenticatedUser):
 
     @task(1)
     def update_profile(self) -> None:
-        if self.ensure_token():
-            body = {
-                "display_name": f"tester {self.process_id}",
-                "city": random.choice(("Seoul", "Busan", "Incheon")),
-            }
-            self.read("PUT", "/users/me", "PUT /users/me", json=body)
+        if not self.ensure_token() or self.credentials is None:
+            return
+        # the value written is the op's own id, so the audit can tell which write it reads back
+        self.updates += 1
+        op_id = f"{self.credentials[0]}~{self.updates}"
+        body = {"display_name": op_id, "city": random.choice(("Seoul", "Busan", "Incheon"))}
+        self.recorded_write(
+            "profile",
+            op_id,
+            200,
+            lambda: self.client.put(
+                "/users/me",
+                json=body,
+                headers=self.auth_headers(),
+                name="PUT /users/me",
+                catch_response=True,
+                timeout=TIMEOUT_S,
+            ),
+        )
 
 
 class AuthUser(AuthenticatedUser):

@@ -96,15 +96,19 @@ def rto(js: list[Judgement], claim: Claim) -> Cell:
     unrecovered = [j for j in js if _num(j.measured) is None]
     if unrecovered:
         j = unrecovered[0]
-        shown = "not recovered" if isinstance(j.measured, str) else "no data"
+        shown = (j.measured if j.measured == "not exercised" else "not recovered") if isinstance(j.measured, str) \
+            else "no data"
     else:
         j = max(js, key=lambda j: _num(j.measured) or 0.0)
         shown = measured_text(j)
     bound = claimed_text(j) if _num(j.claimed) is not None else claimed
-    since = f"measured from {claim.rto_from}" + ("" if claim.rto_s is not None else " (general 5 min bound)")
-    # rto checkers record 0 s when the capability never failed: say so, or 0 s reads as instant recovery
-    untouched = [x.claim for x in js if isinstance(x.evidence, dict) and "never failed" in str(x.evidence.get("note"))]
-    note = f"never failed: {', '.join(untouched)}" if untouched else ""
+    refs = sorted({str(x.evidence["reference"]) for x in js
+                   if isinstance(x.evidence, dict) and x.evidence.get("reference")})
+    since = f"measured from {', '.join(refs) or claim.rto_from}" + (
+        "" if claim.rto_s is not None else " (general 5 min bound)")
+    # a capability that never failed has no RTO: say which, or the cell reads as an instant recovery
+    untouched = [x.claim for x in js if x.measured == "not exercised"]
+    note = f"never failed (not exercised): {', '.join(untouched)}" if untouched else ""
     return Cell(worst(x.verdict for x in js), f"{shown} / {bound}", f"{since}. {_detail(js)}", note)
 
 

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.verdict import Verdict, exit_code
+from reports import detection
 from reports.compare import Comparison
 from reports.runs import LoadedRun
 from reports.scorecard import Row
@@ -30,6 +31,7 @@ def document(run: LoadedRun, rows: list[Row], comparison: Comparison | None, fil
         "problems": list(run.problems),
         "scenarios": [_scenario(r) for r in rows],
         "previous": _previous(comparison) if comparison else None,
+        "detection": _detection(run),
         "files": files,
     }
     return json.dumps(doc, indent=1, sort_keys=False, allow_nan=False, default=str) + "\n"
@@ -80,3 +82,15 @@ def _previous(c: Comparison) -> dict[str, Any]:
                                  "verdict_after": d.verdict_after.value} for d in ch.deltas]}
                     for ch in c.changes],
     }
+
+
+def _detection(run: LoadedRun) -> dict[str, Any] | None:
+    found = detection.score(run)
+    if found is None:
+        return None
+    return {"caught": found.caught, "defects": len(found.results), "planted": found.planted,
+            "complete": found.complete,
+            "results": [{"defect": r.defect, "control": r.control, "point": r.point, "judgement": r.must_violate,
+                         "verdict": r.verdict.value if r.verdict else None, "caught": r.caught,
+                         "covered_by": r.covered_by or None, "why_equivalent": r.why_equivalent or None}
+                        for r in found.results]}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
@@ -29,6 +29,12 @@ class LoadedScenario:
     record: ScenarioRecord | None  # None: unreadable, or not read in full (load_run(full=False))
     problem: str | None = None
     judgements: tuple[Judgement, ...] = ()
+    counts_as: Verdict | None = None  # a planted-defect control: HOLDS if caught (harness.record.control_outcome)
+
+    @property
+    def is_control(self) -> bool:
+        """A planted-defect control rather than a scenario of the system as built."""
+        return self.counts_as is not None
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class LoadedRun:
     @property
     def verdict(self) -> Verdict:
         """Worst of run.json's verdict, every scenario's, and HARNESS_ERROR for an unreadable run.json."""
-        verdicts = [s.verdict for s in self.scenarios]
+        verdicts = [s.counts_as or s.verdict for s in self.scenarios]
         if self.recorded_verdict is not None:
             verdicts.append(self.recorded_verdict)
         if self.problems:
@@ -74,7 +80,7 @@ def load_run(run_dir: Path, *, full: bool = True) -> LoadedRun:
         found = sorted((run_dir / "scenarios").glob("*.json"), key=lambda p: fid_order(p.stem))
         return LoadedRun(run_dir, run_dir.name, _started_unix(run_dir), None, None, None,
                          [load(p.stem, p, None) for p in found], problems=[f"run.json unreadable: {exc}"])
-    scenarios = [load(e.fid, run_dir / e.path, e.verdict) for e in run.scenarios]
+    scenarios = [replace(load(e.fid, run_dir / e.path, e.verdict), counts_as=e.counts_as) for e in run.scenarios]
     scenarios.sort(key=lambda s: fid_order(s.fid))
     return LoadedRun(run_dir, run.run_id, run.started_unix, run.finished_unix, run.git_commit, run.time_scale,
                      scenarios, recorded_verdict=run.verdict)

@@ -8,7 +8,6 @@ from harness.claims import Claim, all_claims
 from harness.verdict import Judgement, Verdict
 from reports import cells
 from reports.cells import Cell, measured_text
-from reports.known_false import known_false
 from reports.runs import LoadedRun, LoadedScenario
 
 LABELS = {Verdict.HOLDS: "HOLDS", Verdict.VIOLATED: "VIOLATED", Verdict.INCONCLUSIVE: "INCONCLUSIVE",
@@ -65,17 +64,34 @@ def rows(run: LoadedRun) -> list[Row]:
 
     A run of only other scenarios (a controls run) gets no F1-F17 rows: seventeen 'not run' lines would bury it.
     """
-    table = known_false()
     claims = list(all_claims())
-    known = {c.fid for c in claims}
-    extra = [s for s in run.scenarios if s.fid not in known]
-    out = [row(c, run.scenario(c.fid), table.get(c.fid)) for c in claims] if len(extra) < len(run.scenarios) or \
-        not extra else []
-    for s in extra:  # not in the claims table: judged against what its own judgements claim
+    by_fid = {c.fid: c for c in claims}
+    judged = [s for s in run.scenarios if not s.is_control]  # controls have their own table (reports.detection)
+    extra = [s for s in judged if s.fid not in by_fid]
+    out = [row(c, run.scenario(c.fid), known_false(run.scenario(c.fid))) for c in claims] \
+        if len(extra) < len(judged) or not judged else []
+    for s in extra:
         title = s.record.title if s.record else s.fid
+        point = (s.record.parameters.get("point") or {}) if s.record else {}
+        base = by_fid.get(str(point.get("fid", "")))
+        if base is not None:  # a harsher mode, or a control, of one of F1-F17: judged against its claim
+            out.append(replace(row(replace(base, fid=s.fid, title=title), s, known_false(s)), catalogued=True))
+            continue
         stand_in = Claim(s.fid, title, "—", "—", None, "injection", frozenset(), "—", "general")
         out.append(replace(row(stand_in, s, None), catalogued=False))
     return out
+
+
+def known_false(scenario: LoadedScenario | None) -> str | None:
+    """Why the design's claim is known to be false, for the known-false judgements the record
+    shows violated (the record carries its failure point's table); None if none is."""
+    rec = scenario.record if scenario else None
+    if rec is None:
+        return None
+    table = rec.parameters.get("known_false") or {}
+    reasons = [f"{j.claim}: {table[j.claim]}" for j in rec.judgements
+               if j.claim in table and j.verdict is Verdict.VIOLATED]
+    return "; ".join(reasons) or None
 
 
 def row(claim: Claim, scenario: LoadedScenario | None, known_false_reason: str | None) -> Row:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from harness.verdict import Verdict, exit_code
+from reports import detection
 from reports.compare import Comparison
 from reports.html_page import tally
 from reports.runs import LoadedRun
@@ -39,8 +40,25 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
         lines.append(f"| {r.claim.fid} | {_cell(r.claim.title)} | {ICONS[r.verdict]} {r.label} | {_cell(r.rto.text)} | "
                      f"{_cell(r.rpo.text)} | {_cell(r.exactly_once.text.split(' / ')[0])} | {_cell(r.reason[:80])} | "
                      f"{moved} |")
+    lines += _detection(run)
     lines += ["", f"Full report: `{html_path}` (report.json beside it for machines)."]
     return "\n".join(lines) + "\n"
+
+
+def _detection(run: LoadedRun) -> list[str]:
+    """The planted-defect detection score, when the run ran controls."""
+    found = detection.score(run)
+    if found is None:
+        return []
+    icon = "🟢" if found.complete else "🔴"
+    lines = ["", f"### {icon} Planted defects caught by the main plans: **{found.caught} of {len(found.results)}**"
+             f" ({found.planted} planted in this run)", "",
+             "| defect | failure point | judgement | caught |", "|---|---|---|---|"]
+    for r in found.results:
+        via = f" (equivalent alone; via {r.covered_by})" if r.covered_by else ""
+        mark = {True: "✅ yes", False: "❌ NO", None: "⚪ not run"}[r.caught]
+        lines.append(f"| {r.defect}{via} | {r.point or ''} | {r.must_violate or ''} | {mark} |")
+    return lines
 
 
 def _cell(text: str) -> str:

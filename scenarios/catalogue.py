@@ -1,188 +1,150 @@
-"""F1-F17 as concrete faults: what breaks, for how long, and which capability must come back.
+"""F1-F17 as records: how each failure point is produced on the running stack, and what its run
+must show. One table; `pytest -m chaos`, `pytest -m controls` and the reports all read it.
 
-The claims themselves (RTO, RPO, impact, alert) live in harness/claims.py; this table only
-says how each failure point is produced on the running stack. Outage lengths are real
-seconds; at the suite's time scale (0.02) 10 s stand for about 8 minutes of design time,
-longer than every backoff step the design describes.
+The claims themselves (RTO, RPO, impact, alert) come from the design (harness/claims.py). Outage
+lengths are real seconds: at the suite's time scale (0.02) 10 s stand for about 8 minutes of
+design time, longer than every backoff step but the capped one. A harsher mode of a failure
+point ("kill", "freeze") is a record of its own, with its own name (F11-kill).
+
+`defects` names the planted defects (scenarios/defects.py) each record must catch with exactly
+this plan, and the judgement that must say VIOLATED; the same plan on the safe build must hold.
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Callable, Sequence
-from typing import Any
-
-from faults import (
-    CorruptWal,
-    Crash,
-    CrashLoop,
-    CutLink,
-    Evidence,
-    ExhaustPool,
-    Fault,
-    FillDisk,
-    GptOutage,
-    PoisonMessages,
-    S3Outage,
-    Stop,
-)
-from faults import Stack as FaultStack
-from harness.claims import claim
-from harness.scenario import Plan
-from harness.stack import Stack
-from harness.verdict import Judgement, Verdict
+from faults.spec import FaultSpec, all_of
+from harness.counters import CounterSpec
+from harness.point import CHECKERS, FailurePoint
 
 OUTAGE_S = 10.0
 CRASH_OBSERVE_S = 5.0  # after a SIGKILL the restart policy repairs; hold to observe it (>= 25 probes a domain)
+# Longer than the spec's sync give-up (10 attempts: 51 min of design time, 61 s at 0.02) and than
+# its one-hour task timeout (72 s at 0.02): the outages where the design's own policies lose work.
+LONG_OUTAGE_S = 80.0
 
-# Claims of the design that this harness has shown to be false, with the reason. A scenario
-# listed here is expected to come out VIOLATED (pytest xfail); if it ever holds, the test fails
-# so that this table is corrected rather than silently kept.
-KNOWN_FALSE: dict[str, str] = {
-    "F9": "a damaged SQLite -wal silently drops committed WAL rows (integrity_check stays ok); the design has "
-          "no detection or recovery for F9 (spec section 6), so the WAL's RPO = 0 does not hold",
-}
-
-
-class AllOf(Fault):
-    """Several faults as one: injected in order, healed in reverse."""
-
-    def __init__(self, name: str, faults: Sequence[Fault]) -> None:
-        self.name = name
-        self.faults = list(faults)
-        self._injected: list[Fault] = []
-
-    def inject(self) -> None:
-        """Inject each part; a failure leaves the injected ones for heal()."""
-        for f in self.faults:
-            self._injected.append(f)
-            f.inject()
-
-    def heal(self) -> None:
-        """Heal every part, newest first, even if one heal fails."""
-        errors = []
-        for f in reversed(self._injected):
-            try:
-                f.heal()
-            except Exception as exc:
-                errors.append(f"{f.name}: {exc}")
-        if errors:
-            raise RuntimeError("; ".join(errors))
-
-    def evidence(self) -> list[Evidence]:
-        """Every part's evidence."""
-        return [e for f in self.faults for e in f.evidence()]
-
-    def describe(self) -> dict[str, Any]:
-        """Every part's parameters."""
-        return {"name": self.name, "parts": [f.describe() for f in self.faults]}
+NODES = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
+PIPELINE_QUEUES = ("queue:user_input_queue", "queue:vision_analysis_queue", "queue:rule_retrieval_queue",
+                   "queue:response_generation_queue")
 
 
-def _fs(stack: Stack) -> FaultStack:
-    return stack.targets
+def _replayed(worker: str) -> CounterSpec:
+    return CounterSpec(worker, "wal_recovered_tasks_total", {"action": "republished"},
+                       "unfinished WAL rows republished at start (WAL replay)")
 
 
-def _wal_keys(stack: Stack, worker: str) -> set[tuple[str, str]]:
-    conn = sqlite3.connect(f"file:{stack.wal_host_path(worker)}?mode=ro", uri=True, timeout=5)
+def _retried(worker: str) -> CounterSpec:
+    return CounterSpec(worker, "wal_retried_tasks_total", what="retry_queue entries completed and forwarded")
+
+
+SYNC_FAILED = CounterSpec("worker-ai", "wal_sync_failures_total", what="failed WAL -> ecoeco_waste sync batches")
+SYNC_RETRIED = CounterSpec("worker-ai", "wal_sync_retried_rows_total", what="rows synced after a failed attempt")
+RELAYED = CounterSpec("waste-api", "outbox_relayed_total", what="uploads the outbox relay published later")
+# A SIGKILLed database is back in under a second: too short for any alert window or a probe to
+# see, so its mode judges durability and isolation, and leaves RTO and detection to the main mode.
+DURABILITY = tuple(c for c in CHECKERS if c not in ("rto", "detection"))
+
+# fmt: off
+POINTS: tuple[FailurePoint, ...] = (
+    # API crashes: the service is SIGKILLed whenever it comes back for the outage, then once more
+    # while it serves again; only its restart policy may repair it. RTO from the last kill.
+    FailurePoint("F1", FaultSpec("crash_loop", {"service": "waste-api", "busy": True}), OUTAGE_S, ("waste",),
+                 self_repair=True, defects={"restart_policy_no": "self_repair"}),
+    FailurePoint("F2", FaultSpec("crash_loop", {"service": "auth-api", "busy": True}), OUTAGE_S, ("auth",),
+                 self_repair=True),
+    FailurePoint("F3", FaultSpec("crash_loop", {"service": "chat-llm-api", "busy": True}), OUTAGE_S, ("chat",),
+                 self_repair=True),
+    # The whole cluster stopped for the outage; uploads meanwhile wait in waste-api's outbox.
+    FailurePoint("F4", FaultSpec("stop", {"services": NODES}), OUTAGE_S, ("pipeline",),
+                 strikes=PIPELINE_QUEUES, exercises=(RELAYED,), defects={"no_confirms": "upload:rpo"}),
+    # Frozen, not stopped: every client hangs until its own timeouts notice.
+    FailurePoint("F4", FaultSpec("pause", {"services": NODES}), OUTAGE_S, ("pipeline",), mode="freeze",
+                 strikes=PIPELINE_QUEUES, exercises=(RELAYED,)),
+    # vision_analysis_queue blocked (nobody may consume it; it keeps filling), and poison messages
+    # sent through the queue before it: acknowledged work waits, poison is dead-lettered, nothing
+    # acknowledged is.
+    FailurePoint("F5", all_of(FaultSpec("poison", {"queues": ("user_input_queue",), "count": 3}),
+                              FaultSpec("deny_queue", {"queue": "vision_analysis_queue"})),
+                 OUTAGE_S, ("pipeline",), strikes=("queue:vision_analysis_queue",)),
+    # Every node SIGKILLed with messages in the queues: what is not on disk is gone.
+    FailurePoint("F6", FaultSpec("crash", {"services": NODES}), CRASH_OBSERVE_S, ("pipeline",),
+                 strikes=PIPELINE_QUEUES, defects={"transient_delivery+classic_queues": "upload:rpo"}),
+    # Worker crashes: killed on every start for the outage, then once more while it consumes the
+    # backlog the outage left (prefetched, in hand, completed but not yet acknowledged).
+    FailurePoint("F7", FaultSpec("crash_loop", {"service": "worker-storage", "busy": True}), OUTAGE_S,
+                 ("pipeline",), strikes=("queue:user_input_queue", "queue:rule_retrieval_queue", "wal:worker-storage"),
+                 exercises=(_replayed("worker-storage"),), self_repair=True,
+                 defects={"republish_once+ack_before_wal": "upload:rpo"}),
+    FailurePoint("F8", FaultSpec("crash_loop", {"service": "worker-ai", "busy": True}), OUTAGE_S, ("pipeline",),
+                 strikes=("queue:vision_analysis_queue", "queue:response_generation_queue", "wal:worker-ai"),
+                 exercises=(_replayed("worker-ai"),), self_repair=True,
+                 defects={"ack_before_wal": "upload:rpo", "no_idempotency": "upload:exactly_once"}),
+    # worker-storage killed, its task_queue.db-wal cut to half, started again.
+    FailurePoint("F9", FaultSpec("corrupt_wal", {"service": "worker-storage", "mode": "truncate"}), CRASH_OBSERVE_S,
+                 ("pipeline",), strikes=("wal:worker-storage",), audits=("wal_rows_kept",),
+                 known_false={"wal_rows_kept": "a damaged SQLite -wal silently drops committed WAL rows "
+                              "(integrity_check stays ok); the design has no detection or recovery for F9 "
+                              "(spec section 6)",
+                              "detection WALCorruption": "nothing can see the damage: SQLite reports none and "
+                              "the design names no check, so no alert fires",
+                              "detection_resolved WALCorruption": "follows from the alert that never fired"}),
+    # Both workers cut from ecoeco_waste (the broker and S3 stay reachable): results wait in the WALs.
+    FailurePoint("F10", FaultSpec("cut_link", {"sources": ("worker-storage", "worker-ai"),
+                                               "destination": "pg-waste", "probe_port": 5432}),
+                 OUTAGE_S, ("pipeline",), strikes=("wal:worker-ai",), symptoms=(SYNC_FAILED,),
+                 exercises=(SYNC_RETRIED,)),
+    # Long enough for the spec's sync schedule to give up (10 attempts by 51 min of design time).
+    FailurePoint("F10", FaultSpec("cut_link", {"sources": ("worker-storage", "worker-ai"),
+                                               "destination": "pg-waste", "probe_port": 5432}),
+                 LONG_OUTAGE_S, ("pipeline",), mode="long", strikes=("wal:worker-ai",), symptoms=(SYNC_FAILED,),
+                 exercises=(SYNC_RETRIED,), defects={"sync_gives_up": "upload:rpo"}),
+    FailurePoint("F11", FaultSpec("stop", {"services": ("pg-waste",)}), OUTAGE_S, ("waste", "pipeline"),
+                 symptoms=(SYNC_FAILED,), exercises=(SYNC_RETRIED,)),
+    # The postmaster SIGKILLed with commits in flight (crash recovery, not a clean shutdown).
+    FailurePoint("F11", FaultSpec("crash", {"services": ("pg-waste",)}), CRASH_OBSERVE_S, ("waste", "pipeline"),
+                 mode="kill", checkers=DURABILITY, defects={"pg_sync_commit_off": "upload:rpo"}),
+    FailurePoint("F12", FaultSpec("stop", {"services": ("pg-auth",)}), OUTAGE_S, ("auth", "userinfo"),
+                 defects={"auth_via_db": "isolation"}),
+    FailurePoint("F12", FaultSpec("crash", {"services": ("pg-auth",)}), CRASH_OBSERVE_S, ("auth", "userinfo"),
+                 mode="kill", checkers=DURABILITY),
+    # Every connection slot of ecoeco_waste taken, and the connections the services hold reset,
+    # so that they must ask for one and be refused.
+    FailurePoint("F13", FaultSpec("exhaust_pool", {"service": "pg-waste", "reset_clients": (
+                     "waste-api", "recycle-api", "worker-storage", "worker-ai")}), OUTAGE_S, ("waste",)),
+    # ecoeco_waste's data disk and worker-ai's WAL disk both full (each its own ext4, harness/disks.py)
+    FailurePoint("F14", FaultSpec("fill_disk", {"volumes": {"pg-waste-data": 1024 * 1024 * 1024,
+                                                            "wal-ai": 128 * 1024 * 1024}}),
+                 OUTAGE_S, ("waste", "pipeline"), strikes=("wal:worker-ai",),
+                 symptoms=(CounterSpec("worker-ai", "wal_write_errors_total", what="WAL writes refused (ENOSPC)"),)),
+    FailurePoint("F15", FaultSpec("gpt_outage", {"family": "gpt5", "mode": "error"}), OUTAGE_S, ("pipeline",),
+                 strikes=("queue:vision_analysis_queue",),
+                 symptoms=(CounterSpec("worker-ai", "gpt5_api_errors_total", what="failed GPT-5 calls"),),
+                 exercises=(_retried("worker-ai"),)),
+    # GPT-5 down for more than the design's one-hour task timeout, and worker-ai restarted by a
+    # crash before it comes back: the retries it holds must survive the restart.
+    FailurePoint("F15", all_of(FaultSpec("gpt_outage", {"family": "gpt5", "mode": "error"}),
+                               FaultSpec("crash_at_heal", {"service": "worker-ai"})),
+                 LONG_OUTAGE_S, ("pipeline",), mode="long", strikes=("queue:vision_analysis_queue",),
+                 symptoms=(CounterSpec("worker-ai", "gpt5_api_errors_total", what="failed GPT-5 calls"),),
+                 exercises=(_retried("worker-ai"),), defects={"timeout_drop": "upload:rpo"}),
+    FailurePoint("F16", FaultSpec("gpt_outage", {"family": "gpt4o-mini", "mode": "error"}), OUTAGE_S,
+                 ("pipeline", "chat"), strikes=("queue:response_generation_queue",),
+                 symptoms=(CounterSpec("worker-ai", "gpt4o_mini_api_errors_total", what="failed GPT-4o mini calls"),),
+                 exercises=(_retried("worker-ai"),)),
+    # S3 frozen (what it stored stays stored); every acknowledged image must be in S3 afterwards.
+    FailurePoint("F17", FaultSpec("s3_outage", {"how": "pause"}), OUTAGE_S, ("pipeline",),
+                 strikes=("queue:user_input_queue",), audits=("s3_objects",),
+                 symptoms=(CounterSpec("worker-storage", "s3_errors_total", what="failed S3 uploads"),),
+                 exercises=(_retried("worker-storage"),)),
+)
+# fmt: on
+
+_BY_ID = {p.id: p for p in POINTS}
+IDS = tuple(p.id for p in POINTS)
+
+
+def point(point_id: str) -> FailurePoint:
+    """The record of one failure point or mode ("F7", "F11-kill"); KeyError lists the known ones."""
     try:
-        return {(str(t), str(n)) for t, n in conn.execute("SELECT task_id, task_name FROM task_wal")}
-    finally:
-        conn.close()
-
-
-def _wal_loss_audit(worker: str) -> tuple[Callable[[Stack, dict[str, Any]], None],
-                                          Callable[[Stack, dict[str, Any]], list[Judgement]]]:
-    """Remember the WAL's committed rows before the damage; after, count the ones that vanished."""
-
-    def before(stack: Stack, ctx: dict[str, Any]) -> None:
-        ctx["wal_before"] = _wal_keys(stack, worker)
-
-    def audit(stack: Stack, ctx: dict[str, Any]) -> list[Judgement]:
-        before_rows: set[tuple[str, str]] = ctx.get("wal_before", set())
-        if not before_rows:
-            return [Judgement("wal_rows_kept", Verdict.INCONCLUSIVE, None, 0, "rows",
-                              {"reason": "the WAL could not be read before the damage"})]
-        lost = sorted(before_rows - _wal_keys(stack, worker))
-        verdict = Verdict.VIOLATED if lost else Verdict.HOLDS
-        return [Judgement("wal_rows_kept", verdict, len(lost), 0, "rows",
-                          {"committed_before": len(before_rows), "vanished": len(lost),
-                           "sample": [f"{t}/{n}" for t, n in lost[:10]]})]
-
-    return before, audit
-
-
-def crash(*services: str) -> Callable[[Stack], Fault]:
-    """SIGKILL of the services' main processes (the restart policy repairs)."""
-    return lambda s: Crash(_fs(s), list(services))
-
-
-def crash_loop(service: str) -> Callable[[Stack], Fault]:
-    """The service's process killed each time it comes back, until heal (CrashLoopBackOff)."""
-    return lambda s: CrashLoop(_fs(s), service)
-
-
-def stop(*services: str) -> Callable[[Stack], Fault]:
-    """The services stopped until heal (nothing repairs them by itself)."""
-    return lambda s: AllOf("stop", [Stop(_fs(s), x) for x in services])
-
-
-def plan(fid: str) -> Plan:
-    """The scenario plan of one failure point."""
-    c = claim(fid)
-    # F1-F3, F7, F8: the process crash-loops for the outage (long enough for an alert window to
-    # see it), then the restart policy repairs it; RTO is measured from the last crash.
-    if fid == "F1":
-        return Plan(c, crash_loop("waste-api"), hold_s=OUTAGE_S, capabilities=("waste",), rto_from="heal")
-    if fid == "F2":
-        return Plan(c, crash_loop("auth-api"), hold_s=OUTAGE_S, capabilities=("auth",), rto_from="heal")
-    if fid == "F3":
-        return Plan(c, crash_loop("chat-llm-api"), hold_s=OUTAGE_S, capabilities=("chat",), rto_from="heal")
-    if fid == "F4":  # the whole cluster down for the outage, then restarted
-        return Plan(c, stop("rabbitmq-1", "rabbitmq-2", "rabbitmq-3"), hold_s=OUTAGE_S,
-                    capabilities=("pipeline",), recovery_budget_s=120)
-    if fid == "F5":  # poison messages dead-lettered out of two specific queues while work flows
-        # (BlockQueue's max-length policy is not used: RabbitMQ 3.10 quorum queues enforce it only
-        # approximately, so a "blocked" queue still takes a message per drain; see docs/faults.md)
-        return Plan(c, lambda s: AllOf("dead_letter", [PoisonMessages(_fs(s), q, count=3)
-                                                       for q in ("user_input_queue", "vision_analysis_queue")]),
-                    hold_s=OUTAGE_S, capabilities=("pipeline",))
-    if fid == "F6":  # every broker node SIGKILLed with messages in flight
-        return Plan(c, crash("rabbitmq-1", "rabbitmq-2", "rabbitmq-3"), hold_s=CRASH_OBSERVE_S,
-                    capabilities=("pipeline",), recovery_budget_s=120)
-    if fid == "F7":
-        return Plan(c, crash_loop("worker-storage"), hold_s=OUTAGE_S, capabilities=("pipeline",), rto_from="heal")
-    if fid == "F8":
-        return Plan(c, crash_loop("worker-ai"), hold_s=OUTAGE_S, capabilities=("pipeline",), rto_from="heal")
-    if fid == "F9":
-        before, audit = _wal_loss_audit("worker-storage")
-        return Plan(c, lambda s: CorruptWal(_fs(s), "worker-storage", mode="truncate"), hold_s=CRASH_OBSERVE_S,
-                    capabilities=("pipeline",), before_inject=before, extra_audit=audit,
-                    notes="worker-storage killed, its task_queue.db-wal truncated to half, started again")
-    if fid == "F10":  # both workers cut from ecoeco_waste; the broker and S3 stay reachable
-        return Plan(c, lambda s: AllOf("sync_failure", [CutLink(_fs(s), w, "pg-waste", probe_port=5432)
-                                                        for w in ("worker-storage", "worker-ai")]),
-                    hold_s=OUTAGE_S, capabilities=("pipeline",))
-    if fid == "F11":
-        return Plan(c, stop("pg-waste"), hold_s=OUTAGE_S, capabilities=("waste", "pipeline"))
-    if fid == "F12":
-        return Plan(c, stop("pg-auth"), hold_s=OUTAGE_S, capabilities=("auth", "userinfo"))
-    if fid == "F13":
-        return Plan(c, lambda s: ExhaustPool(_fs(s), "pg-waste"), hold_s=OUTAGE_S,
-                    capabilities=("waste", "pipeline"))
-    if fid == "F14":
-        # ecoeco_waste's data disk and worker-ai's WAL disk both full (each its own ext4, harness/disks.py)
-        return Plan(c, lambda s: AllOf("disk_full", [
-            FillDisk(_fs(s), "pg-waste-data", max_fill_bytes=1024 * 1024 * 1024),
-            FillDisk(_fs(s), "wal-ai", max_fill_bytes=128 * 1024 * 1024)]),
-            hold_s=OUTAGE_S, capabilities=("waste", "pipeline"))
-    if fid == "F15":
-        return Plan(c, lambda s: GptOutage("gpt5", "error"), hold_s=OUTAGE_S, capabilities=("pipeline",))
-    if fid == "F16":
-        return Plan(c, lambda s: GptOutage("gpt4o-mini", "error"), hold_s=OUTAGE_S,
-                    capabilities=("pipeline", "chat"))
-    if fid == "F17":
-        return Plan(c, lambda s: S3Outage(_fs(s), "stop"), hold_s=OUTAGE_S, capabilities=("pipeline",))
-    raise KeyError(f"no plan for {fid}")
-
-
-FIDS = tuple(f"F{i}" for i in range(1, 18))
+        return _BY_ID[point_id]
+    except KeyError:
+        raise KeyError(f"unknown failure point {point_id!r}; known: {', '.join(IDS)}") from None

@@ -1,18 +1,20 @@
 """Turn a scenario record into a pytest outcome, without ever mixing verdicts up.
 
-holds -> pass; violated -> fail, unless the catalogue records that this claim of the design
-is known to be false (then xfail with the evidence, and a fail if it ever holds); inconclusive
--> skip with the reason (never a pass: the report and the chaos command's exit code say
-inconclusive); harness error -> fail.
+Known-false claims are single judgements (the record's `known_false`): a scenario whose only
+violations are those judgements, with everything else holding, is an xfail; any other
+violation, an inconclusive judgement, an unproven fault or a harness error fails the test, and
+a known-false judgement that holds fails it too (so the table is corrected). INCONCLUSIVE is
+never a pass: it fails with the reason.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
-from harness.record import ScenarioRecord
+from harness.record import ScenarioRecord, overall_verdict
 from harness.verdict import Verdict
 
 
@@ -29,16 +31,21 @@ def explain(record: ScenarioRecord) -> str:
     return "\n".join(lines)
 
 
-def settle(record: ScenarioRecord, known_false: str | None) -> None:
+def settle(record: ScenarioRecord, known_false: Mapping[str, str]) -> None:
     """Raise the pytest outcome that matches the record's verdict."""
     text = explain(record)
-    if record.verdict is Verdict.HARNESS_ERROR:
+    known = {j.claim: j.verdict for j in record.judgements if j.claim in known_false}
+    rest = overall_verdict([j for j in record.judgements if j.claim not in known_false], record.errors,
+                           record.effect)
+    if rest is Verdict.VIOLATED:
         pytest.fail(text)
-    if record.verdict is Verdict.INCONCLUSIVE:
-        pytest.skip(f"INCONCLUSIVE (not a pass): {text}")
-    if record.verdict is Verdict.VIOLATED:
-        if known_false:
-            pytest.xfail(f"design claim known false: {known_false}\n{text}")
-        pytest.fail(text)
-    if known_false:
-        pytest.fail(f"{record.fid} was expected to violate its claim ({known_false}) but it held:\n{text}")
+    if rest is Verdict.HARNESS_ERROR:
+        pytest.fail(f"HARNESS ERROR: {text}")
+    if rest is Verdict.INCONCLUSIVE:
+        pytest.fail(f"INCONCLUSIVE (not a pass): {text}")
+    held = [c for c, v in known.items() if v is Verdict.HOLDS]
+    if held:
+        pytest.fail(f"{record.fid}: {', '.join(held)} listed as known false but held; correct the catalogue:\n{text}")
+    if any(v is Verdict.VIOLATED for v in known.values()):
+        reasons = "; ".join(f"{c}: {known_false[c]}" for c, v in known.items() if v is Verdict.VIOLATED)
+        pytest.xfail(f"design claim known false: {reasons}\n{text}")

@@ -1,80 +1,47 @@
-"""Planted defects: each checker must come out VIOLATED when the system is built the unsafe way.
+"""Planted defects: the main suite with one defect must come out VIOLATED (pytest -m controls).
 
-A checker that no defect can trip is itself a defect (pytest -m controls). Each control
-recreates the services it needs with one planted defect (docs/contracts.md, ECOECO_UNSAFE or
-the restart policy), runs a failure point against them, asserts the named judgement is
-VIOLATED, and restores the safe configuration whatever happens.
+Every (defect, failure point) pair comes from the catalogue's `defects` maps: the control runs
+that failure point's own plan, unchanged, on services recreated with the defect planted
+(scenarios/defects.py), and the named judgement must be VIOLATED. The chaos run on the safe
+build is each control's negative twin: the same plan there must hold. The safe configuration is
+restored whatever happens.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
 from harness.journal import RunJournal
+from harness.point import FailurePoint
 from harness.record import ScenarioRecord
 from harness.scenario import Scenario
 from harness.stack import Stack
 from harness.verdict import Verdict
-from scenarios.catalogue import crash, plan
+from scenarios.catalogue import POINTS
+from scenarios.defects import SAFE_ENV, Defect, defect
 from scenarios.outcome import explain
-from system.fakes.gpt import write_control
 
-APPS = ["waste-api", "chat-llm-api", "worker-storage", "worker-ai"]
-
-
-@dataclass(frozen=True)
-class Control:
-    """One planted defect and the judgement that must catch it."""
-
-    name: str
-    fid: str
-    env: dict[str, str]
-    services: list[str]
-    must_violate: str  # judgement claim name
-    slow_gpt_ms: float = 0.0  # GPT latency during the control, so work is in flight when the fault hits
-    hold_s: float | None = None
-    single_crash: str | None = None  # one SIGKILL of this service, RTO from the crash (not a crash loop)
-
-
-CONTROLS = [
-    # ack on delivery (auto-ack): prefetched messages die with the worker -> acknowledged uploads lost.
-    # GPT latencies scale with ECOECO_STAGE_CONSUMERS (3): the backlog in flight at each crash must
-    # stay large (with 1 s and three consumers a run lost only 3-5 uploads, too close to none).
-    Control("lost-ack-before-wal", "F8", {"ECOECO_UNSAFE": "ack_before_wal"}, APPS, "upload:rpo", slow_gpt_ms=3000),
-    # no idempotency: a redelivered and a republished copy both produce a result -> duplicates
-    Control("duplicated-no-idempotency", "F8", {"ECOECO_UNSAFE": "no_idempotency"}, APPS, "upload:exactly_once",
-            slow_gpt_ms=900),
-    # no restart policy: a crashed API stays down until an operator (the heal, 35 s later) starts it
-    Control("rto-no-restart-policy", "F1", {"ECOECO_RESTART_POLICY": "no"}, ["waste-api"], "rto:waste",
-            hold_s=35.0, single_crash="waste-api"),
-    # spec section 2 as written: waste-api and chat re-check users in ecoeco_auth -> they fall with it
-    Control("isolation-auth-via-db", "F12", {"ECOECO_UNSAFE": "auth_via_db"}, ["waste-api", "chat-llm-api"],
-            "isolation"),
+CONTROLS: list[tuple[Defect, FailurePoint, str]] = [
+    (defect(name), p, judgement) for p in POINTS for name, judgement in p.defects.items()
 ]
-SAFE_ENV = {"ECOECO_UNSAFE": "", "ECOECO_RESTART_POLICY": "unless-stopped"}
-CHAT_SAFE_GPT_MS = 1000.0
+
+
+def control_name(d: Defect, p: FailurePoint) -> str:
+    """The control's scenario name in records and reports."""
+    return f"control-{d.name.replace('+', '-')}-{p.id}"
 
 
 @pytest.fixture
-def planted(stack: Stack, request: pytest.FixtureRequest) -> Iterator[Control]:
-    control: Control = request.param
-    control_file = str(stack.config.control_dir / "gpt.json")
+def planted(stack: Stack, request: pytest.FixtureRequest) -> Iterator[tuple[Defect, FailurePoint, str]]:
+    planted_defect: Defect = request.param[0]
     try:
-        stack.restart_with(control.services, control.env)
-        if control.slow_gpt_ms:
-            write_control(control_file, "gpt5", "slow", control.slow_gpt_ms)
-            # chat-llm-api calls GPT-4o mini directly and probes count an answer within 2 s as
-            # serving: past that the control would also take chat down, which is not its point
-            write_control(control_file, "gpt4o-mini", "slow", min(control.slow_gpt_ms, CHAT_SAFE_GPT_MS))
-        yield control
+        stack.restart_with(list(planted_defect.services), dict(planted_defect.env),
+                           reset_queues=planted_defect.reset_queues)
+        yield request.param
     finally:
-        for family in ("gpt5", "gpt4o-mini"):
-            write_control(control_file, family, "healthy")
-        stack.restart_with(control.services, SAFE_ENV)
+        stack.restart_with(list(planted_defect.services), SAFE_ENV, reset_queues=planted_defect.reset_queues)
 
 
 def _judgement(record: ScenarioRecord, name: str) -> Verdict | None:
@@ -82,20 +49,16 @@ def _judgement(record: ScenarioRecord, name: str) -> Verdict | None:
 
 
 @pytest.mark.controls
-@pytest.mark.parametrize("planted", CONTROLS, ids=[c.name for c in CONTROLS], indirect=True)
-def test_checker_catches_planted_defect(planted: Control, stack: Stack, journal: RunJournal) -> None:
-    base = plan(planted.fid)
-    claim = dataclasses.replace(base.claim, fid=f"control-{planted.name}",
-                                title=f"{base.claim.title} with planted defect: {planted.name}")
-    control_plan = dataclasses.replace(base, claim=claim, hold_s=planted.hold_s or base.hold_s,
-                                       parameters={"planted_defect": planted.env, "must_violate": planted.must_violate})
-    if planted.single_crash:
-        control_plan = dataclasses.replace(control_plan, make_fault=crash(planted.single_crash), rto_from="injection")
-    record = Scenario(stack, control_plan, journal.config.run_dir).run()
+@pytest.mark.parametrize("planted", CONTROLS, ids=[control_name(d, p) for d, p, _ in CONTROLS], indirect=True)
+def test_main_plan_catches_planted_defect(planted: tuple[Defect, FailurePoint, str], stack: Stack,
+                                          journal: RunJournal) -> None:
+    planted_defect, point, must_violate = planted
+    scenario = Scenario(stack, point, journal.config.run_dir, name=control_name(planted_defect, point),
+                        title=f"{point.claim.title} with planted defect: {planted_defect.name}",
+                        parameters={"planted_defect": planted_defect.name, "defect_env": dict(planted_defect.env),
+                                    "must_violate": must_violate})
+    record = scenario.run()
+    caught = _judgement(record, must_violate) is Verdict.VIOLATED  # the report reads the same from the record
     journal.add(record)
-    if not all(e.ok for e in record.effect) or record.errors:
-        pytest.fail(f"control could not be judged (fault not proven or harness error):\n{explain(record)}")
-    verdict = _judgement(record, planted.must_violate)
-    assert verdict is Verdict.VIOLATED, (
-        f"checker {planted.must_violate} did not catch the planted defect {planted.name} (got {verdict}):\n"
-        f"{explain(record)}")
+    assert caught, (f"{point.id}'s plan did not catch the planted defect {planted_defect.name}: "
+                    f"{must_violate} is {_judgement(record, must_violate)}\n{explain(record)}")

@@ -1,6 +1,8 @@
-"""The design's seventeen failure points, each injected under load and judged (pytest -m chaos).
+"""The design's seventeen failure points and their harsher modes, each injected under the design's
+workload and judged (pytest -m chaos).
 
-`pytest -m chaos -k f07` runs one. Each run writes runs/<run_id>/scenarios/F<n>.json.
+`pytest -m chaos -k f07` runs one (`-k f11` runs F11 and F11-kill). Each run writes
+runs/<run_id>/scenarios/<id>.json.
 """
 
 from __future__ import annotations
@@ -8,15 +10,21 @@ from __future__ import annotations
 import pytest
 
 from harness.journal import RunJournal
+from harness.point import FailurePoint
 from harness.scenario import Scenario
 from harness.stack import Stack
-from scenarios.catalogue import FIDS, KNOWN_FALSE, plan
+from scenarios.catalogue import POINTS
 from scenarios.outcome import settle
 
 
+def _test_id(point_id: str) -> str:
+    fid, _, mode = point_id.partition("-")
+    return f"f{int(fid[1:]):02d}" + (f"-{mode}" if mode else "")
+
+
 @pytest.mark.chaos
-@pytest.mark.parametrize("fid", FIDS, ids=[f"f{int(f[1:]):02d}" for f in FIDS])
-def test_failure_point(fid: str, stack: Stack, journal: RunJournal) -> None:
-    record = Scenario(stack, plan(fid), journal.config.run_dir).run()
+@pytest.mark.parametrize("point", POINTS, ids=[_test_id(p.id) for p in POINTS])
+def test_failure_point(point: FailurePoint, stack: Stack, journal: RunJournal) -> None:
+    record = Scenario(stack, point, journal.config.run_dir).run()
     journal.add(record)
-    settle(record, KNOWN_FALSE.get(fid))
+    settle(record, point.known_false)

@@ -13,6 +13,7 @@ PY=$("$REPO/scripts/venv.sh") || exit 1
 command -v chromium >/dev/null 2>&1 || { { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } ||
     echo "[test] chromium not installed: the screenshot test will be skipped" >&2; }
 export ECOECO_RUN_ID="${ECOECO_RUN_ID:-$(date +%Y%m%d-%H%M%S)}"
+export ECOECO_REQUIRE_DOCKER=1  # setup.sh started the engine: a Docker-backed test may not skip here
 RUN_DIR="$REPO/runs/$ECOECO_RUN_ID"
 mkdir -p "$RUN_DIR"
 trap '"$REPO/scripts/cleanup.sh" "${ECOECO_PROJECT:-ecoeco}"' EXIT

@@ -30,23 +30,25 @@ class Sample:
 
 @dataclass(frozen=True)
 class Recovery:
-    """When a capability went down and came back, measured from a reference instant."""
+    """When a capability went down after the injection and came back, timed from a reference instant."""
 
     domain: str
-    reference: str  # what the reference instant is: "injection" or "heal"
-    since: float
+    reference: str  # what the reference instant is, e.g. "last SIGKILL" or "heal"
+    since: float  # the reference instant (unix s); RTO is measured from it
     until: float
     samples: int
-    failed_at: float | None  # first failure seen (or `since` if already failing then)
-    recovered_at: float | None  # first success of the first run of RECOVERY_STREAK after failed_at
-    took_effect: bool  # False: the capability never failed after `since`
+    failed_at: float | None  # first failure at or after the injection (None: it never failed)
+    recovered_at: float | None  # first success of the first run of RECOVERY_STREAK at or after `since`
+    took_effect: bool  # False: the capability never failed after the injection
+    injected: float | None = None  # the injection (unix s); None: the same as `since`
 
     @property
     def rto_s(self) -> float | None:
-        """Seconds from the reference instant to recovery; 0 if it never failed; None if never back."""
-        if not self.took_effect:
-            return 0.0
-        return None if self.recovered_at is None else self.recovered_at - self.since
+        """Seconds from the reference instant to recovery (0 if it was back before it); None if it
+        never failed (nothing was recovered) or never came back."""
+        if not self.took_effect or self.recovered_at is None:
+            return None
+        return max(0.0, self.recovered_at - self.since)
 
 
 def _series(samples: Iterable[Sample], domain: str) -> list[Sample]:
@@ -54,37 +56,45 @@ def _series(samples: Iterable[Sample], domain: str) -> list[Sample]:
 
 
 def measure_recovery(
-    samples: Iterable[Sample], domain: str, since: float, until: float, reference: str = "injection"
+    samples: Iterable[Sample], domain: str, since: float, until: float, reference: str = "injection",
+    injected: float | None = None,
 ) -> Recovery:
-    """Find the outage after `since` and the first run of RECOVERY_STREAK successes ending it."""
+    """Find the outage after the injection and the first run of RECOVERY_STREAK successes, at or
+    after the reference instant `since`, that ends it.
+
+    `injected` defaults to `since`. A capability that never fails after the injection was not
+    exercised: it has no RTO (took_effect False)."""
+    start = since if injected is None else min(injected, since)
     series = _series(samples, domain)
-    before = [s for s in series if s.t <= since]
-    window = [s for s in series if since < s.t <= until]
-    # Anchor on the first failure, not on `since`: probes that still succeed in the instant
-    # before a crash registers must not count as "recovered at once".
-    failed_at: float | None = since if before and not before[-1].ok else None
+    before = [s for s in series if s.t <= start]
+    window = [s for s in series if start < s.t <= until]
+    # Anchor on the first failure, not on the injection: probes that still succeed in the
+    # instant before a crash registers must not count as "recovered at once".
+    failed_at: float | None = start if before and not before[-1].ok else None
     if failed_at is None:
         failed_at = next((s.t for s in window if not s.ok), None)
     recovered_at: float | None = None
     if failed_at is not None:
         run: list[float] = []
-        for s in (s for s in window if s.t >= failed_at):
+        for s in (s for s in window if s.t >= max(failed_at, since)):
             run = [*run, s.t] if s.ok else []
             if len(run) == RECOVERY_STREAK:
                 recovered_at = run[0]
                 break
-    return Recovery(
-        domain, reference, since, until, len(window), failed_at, recovered_at, took_effect=failed_at is not None
-    )
+    return Recovery(domain, reference, since, until, len([s for s in window if s.t > since]), failed_at,
+                    recovered_at, took_effect=failed_at is not None, injected=start)
 
 
 def judge_rto(recovery: Recovery, claimed_s: float, *, claim: str | None = None) -> Judgement:
-    """HOLDS iff recovered within `claimed_s`; never back in a window >= the claim is VIOLATED."""
-    name = claim or f"rto:{recovery.domain}:{recovery.reference}"
+    """HOLDS iff recovered within `claimed_s` of the reference instant; never back in a window at
+    least as long as the claim is VIOLATED; a capability that never failed is INCONCLUSIVE (not
+    exercised: no recovery was measured)."""
+    name = claim or f"rto:{recovery.domain}"
     window_s = recovery.until - recovery.since
     evidence: dict[str, Any] = {
         "reference": recovery.reference,
         "since": recovery.since,
+        "injected": recovery.injected,
         "failed_at": recovery.failed_at,
         "recovered_at": recovery.recovered_at,
         "samples": recovery.samples,
@@ -95,7 +105,8 @@ def judge_rto(recovery: Recovery, claimed_s: float, *, claim: str | None = None)
         evidence["reason"] = "no probe samples in the observation window"
         return Judgement(name, Verdict.INCONCLUSIVE, None, claimed_s, "s", evidence)
     if not recovery.took_effect:
-        evidence["note"] = "the fault did not take effect on this capability (it never failed)"
+        evidence["reason"] = "not exercised: the capability never failed after the injection"
+        return Judgement(name, Verdict.INCONCLUSIVE, "not exercised", claimed_s, "s", evidence)
     rto = recovery.rto_s
     if rto is None:
         measured = f"not recovered within {window_s:.1f} s"
@@ -104,6 +115,32 @@ def judge_rto(recovery: Recovery, claimed_s: float, *, claim: str | None = None)
         return Judgement(name, verdict, measured, claimed_s, "s", evidence)
     verdict = Verdict.HOLDS if rto <= claimed_s else Verdict.VIOLATED
     return Judgement(name, verdict, round(rto, 3), claimed_s, "s", evidence)
+
+
+def judge_relapse(samples: Iterable[Sample], domain: str, recovered_at: float | None, window_s: float,
+                  *, claim: str | None = None) -> Judgement:
+    """After recovery the capability must stay up: RECOVERY_STREAK failures in a row within
+    `window_s` of `recovered_at` is a relapse (VIOLATED); too few samples is INCONCLUSIVE."""
+    name = claim or f"relapse:{domain}"
+    if recovered_at is None:
+        return Judgement(name, Verdict.INCONCLUSIVE, None, 0, "failures", {"reason": "never recovered"})
+    window = [s for s in _series(samples, domain) if recovered_at <= s.t <= recovered_at + window_s]
+    run = worst = 0
+    first_bad: float | None = None
+    for s in window:
+        run = 0 if s.ok else run + 1
+        if run > worst:
+            worst = run
+            if run == RECOVERY_STREAK and first_bad is None:
+                first_bad = s.t
+    evidence: dict[str, Any] = {"window": [recovered_at, recovered_at + window_s], "samples": len(window),
+                                "longest_failure_run": worst, "relapsed_at": first_bad}
+    if worst >= RECOVERY_STREAK:
+        return Judgement(name, Verdict.VIOLATED, worst, RECOVERY_STREAK - 1, "failures", evidence)
+    if len(window) < RECOVERY_STREAK:
+        evidence["reason"] = "too few samples after recovery"
+        return Judgement(name, Verdict.INCONCLUSIVE, worst, RECOVERY_STREAK - 1, "failures", evidence)
+    return Judgement(name, Verdict.HOLDS, worst, RECOVERY_STREAK - 1, "failures", evidence)
 
 
 def downtime_s(samples: Iterable[Sample], domain: str, start: float, end: float) -> float:
@@ -125,12 +162,16 @@ def availability(samples: Iterable[Sample], domain: str, start: float, end: floa
 
 
 def canary_samples(
-    submitted: Mapping[str, float], completed: Mapping[str, float], deadline_s: float, domain: str = "pipeline"
+    submitted: Mapping[str, float], completed: Mapping[str, float], deadline_s: float, domain: str = "pipeline",
+    now: float | None = None,
 ) -> list[Sample]:
-    """Canary outcomes as samples at submit time: ok iff completed within `deadline_s`."""
+    """Canary outcomes as samples at submit time: ok iff completed within `deadline_s`. With `now`,
+    a canary not completed yet whose deadline has not passed is undecided and left out."""
     out: list[Sample] = []
     for task_id, t in submitted.items():
         done = completed.get(task_id)
+        if done is None and now is not None and now - t < deadline_s:
+            continue
         ok = done is not None and done - t <= deadline_s
         out.append(Sample(t, domain, ok, done - t if done is not None else None))
     return sorted(out, key=lambda s: s.t)

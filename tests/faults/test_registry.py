@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from faults import Evidence, Fault, FaultError, Nemesis, took_effect
+from harness.config import REPO_ROOT
 
 
 class FakeFault(Fault):
@@ -110,12 +113,43 @@ def test_heal_one_fault_early() -> None:
 def test_sigint_heals_then_interrupts() -> None:
     log: list[str] = []
     nemesis = Nemesis()
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}  # whatever the runner left there
     with pytest.raises(KeyboardInterrupt), nemesis.sigint_heals():
         nemesis.inject(FakeFault("a", log))
         nemesis.inject(FakeFault("b", log))
         os.kill(os.getpid(), signal.SIGINT)
     assert log[-2:] == ["heal b", "heal a"]
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert {s: signal.getsignal(s) for s in before} == before  # restored to what it was, not to Python's default
+
+
+def test_sigint_heals_in_a_process_started_with_sigint_ignored() -> None:
+    """`nohup ... &`, cron and some CI agents start jobs with SIGINT ignored: the handler is
+    installed for the block anyway, and SIG_IGN is what comes back after it."""
+    code = (
+        "import os, signal\n"
+        "from faults.registry import Nemesis\n"
+        "from faults.base import Fault\n"
+        "assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN\n"
+        "class F(Fault):\n"
+        "    name = 'f'\n"
+        "    def inject(self): pass\n"
+        "    def heal(self): print('healed', flush=True)\n"
+        "    def evidence(self): return []\n"
+        "    def describe(self): return {}\n"
+        "n = Nemesis()\n"
+        "try:\n"
+        "    with n.sigint_heals():\n"
+        "        n.inject(F())\n"
+        "        os.kill(os.getpid(), signal.SIGINT)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', flush=True)\n"
+        "assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN\n"
+        "print('restored', flush=True)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN), check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["healed", "interrupted", "restored"]
 
 
 def test_sigint_during_heal_all_still_heals_everything() -> None:

@@ -15,6 +15,7 @@ from harness.record import (
     ScenarioEntry,
     ScenarioRecord,
     Timeline,
+    control_outcome,
     overall_verdict,
     write_run,
     write_scenario,
@@ -101,9 +102,9 @@ def write(run_dir: Path, records: list[ScenarioRecord], *, started: float = T0, 
     """Write the scenarios and a run.json listing them (`listed` overrides a listed verdict)."""
     for rec in records:
         write_scenario(run_dir, rec)
-    entries = [ScenarioEntry(r.fid, (listed or {}).get(r.fid, r.verdict), f"scenarios/{r.fid}.json")
-               for r in records]
-    write_run(run_dir, RunRecord(run_id or run_dir.name, started, 0.02, worst(e.verdict for e in entries), entries,
+    entries = [ScenarioEntry(r.fid, (listed or {}).get(r.fid, r.verdict), f"scenarios/{r.fid}.json",
+                             control_outcome(r)) for r in records]
+    write_run(run_dir, RunRecord(run_id or run_dir.name, started, 0.02, worst(e.counted for e in entries), entries,
                                  finished_unix=started + 600, git_commit="0123456789abcdef0123456789abcdef01234567"))
     return run_dir
 

@@ -7,9 +7,8 @@ from pathlib import Path
 from harness.claims import claim
 from harness.verdict import Judgement, Verdict
 from reports import plots
-from reports.known_false import known_false
 from reports.runs import LoadedScenario
-from reports.scorecard import Row, row
+from reports.scorecard import Row, known_false, row
 from reports.svg import fmt, nice_ticks
 from tests.reports.records import judgements_for, scenario
 
@@ -29,12 +28,15 @@ def test_detection_cell_from_an_alert_judgement() -> None:
 
 
 def test_rto_cell_says_not_recovered_and_never_failed() -> None:
-    never = Judgement("rto:waste", Verdict.HOLDS, 0.0, 30, "s", {"note": "the fault did not take effect on this "
-                                                                         "capability (it never failed)"})
-    slow = Judgement("rto:pipeline", Verdict.VIOLATED, "not recovered within 120.0 s", 30, "s", {})
+    never = Judgement("rto:waste", Verdict.INCONCLUSIVE, "not exercised", 30, "s",
+                      {"reason": "not exercised: the capability never failed after the injection"})
+    slow = Judgement("rto:pipeline", Verdict.VIOLATED, "not recovered within 120.0 s", 30, "s",
+                     {"reference": "last SIGKILL"})
     r = scored([never, slow])
-    assert r.rto.text == "not recovered / 30 s" and r.rto.verdict is Verdict.VIOLATED
-    assert "never failed: rto:waste" in r.rto.note
+    assert r.rto.text == "not exercised / 30 s" and r.rto.verdict is Verdict.VIOLATED
+    assert "never failed (not exercised): rto:waste" in r.rto.note
+    assert "measured from last SIGKILL" in r.rto.detail
+    assert scored([slow]).rto.text == "not recovered / 30 s"
 
 
 def test_rpo_and_isolation_cells() -> None:
@@ -47,11 +49,15 @@ def test_rpo_and_isolation_cells() -> None:
     assert r.exactly_once.text == "not measured"
 
 
-def test_known_false_is_read_from_the_catalogue_source(tmp_path: Path) -> None:
-    src = tmp_path / "catalogue.py"
-    src.write_text('import os\nKNOWN_FALSE: dict[str, str] = {\n    "F9": "drops rows "\n    "silently",\n}\n')
-    assert known_false(src) == {"F9": "drops rows silently"}
-    assert known_false(tmp_path / "missing.py") == {}
+def test_known_false_comes_from_the_record_and_names_only_violated_judgements() -> None:
+    table = {"wal_rows_kept": "drops rows silently"}
+    kept = Judgement("wal_rows_kept", Verdict.VIOLATED, 14, 0, "rows", {})
+    rec = scenario("F9", judgements=[*judgements_for("F9", Verdict.HOLDS), kept], parameters={"known_false": table})
+    loaded = LoadedScenario("F9", rec.verdict, Path("x.json"), rec)
+    assert known_false(loaded) == "wal_rows_kept: drops rows silently"
+    held = scenario("F9", judgements=judgements_for("F9", Verdict.HOLDS), parameters={"known_false": table})
+    assert known_false(LoadedScenario("F9", held.verdict, Path("x.json"), held)) is None
+    assert known_false(None) is None
 
 
 def test_ticks_and_numbers() -> None:

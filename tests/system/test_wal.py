@@ -252,7 +252,7 @@ def test_the_spec_sync_schedule_gives_up_after_about_51_minutes(tmp_path: Path) 
     wal = make_wal(tmp_path)
     wal.begin("t-1", "s", {"task_id": "t-1"}, now=1.0)
     wal.complete("t-1", "s", {}, now=2.0)
-    t, attempts = 0.0, []
+    t, attempts = 0.0, list[float]()
     while len(attempts) < 12 and t < 10_000:
         if wal.unsynced(10, t, 60.0, 5, 300.0, give_up_after=10):
             attempts.append(t)
@@ -286,7 +286,7 @@ def test_concurrent_writers_share_one_wal(tmp_path: Path) -> None:
     for t in threads:
         t.join()
     assert wal.pending_count() == 0
-    assert len(wal.unsynced(1000, 1e12, 1.0, 5, None)) == 200
+    assert len(wal.unsynced(1000, 1e12, 1.0, 6, 32.0)) == 200
 
 
 class FlakyDatabase:

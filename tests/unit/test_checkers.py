@@ -15,6 +15,7 @@ from harness.checkers import (
     judge_rto,
     measure_recovery,
 )
+from harness.checkers.rto import judge_relapse
 from harness.ledger import Outcome
 from harness.verdict import Judgement, Verdict, combine, exit_code, worst
 
@@ -36,7 +37,8 @@ def verdicts(js: list[Judgement]) -> list[Verdict]:
 def test_worst_order_and_exit_codes() -> None:
     assert worst([H, U]) is U
     assert worst([H, U, V]) is V
-    assert worst([V, E, H]) is E
+    assert worst([U, E, H]) is E
+    assert worst([V, E, H]) is V  # a harness error never hides a proven violation
     assert worst([]) is U  # nothing judged is not a pass
     assert [exit_code(v) for v in (H, V, U, E)] == [0, 1, 2, 3]
     assert not Judgement("x", U, None, 0, "ops").passed
@@ -73,18 +75,58 @@ def test_unexpected_results_are_violations() -> None:
 
 
 def test_unknown_outcomes_may_complete_or_not() -> None:
-    out: dict[str, Outcome] = {"a": "ok", "maybe1": "info", "maybe2": "info"}
-    audit = analyse_rpo(out, {"a": 1, "maybe1": 1})
-    assert audit.recovered == {"maybe1"} and not audit.lost
-    assert verdicts(check_rpo(out, {"a": 1, "maybe1": 1})) == [H, H]
+    out: dict[str, Outcome] = acked(*"abcdefgh") | {"maybe1": "info", "maybe2": "info"}
+    done = dict.fromkeys("abcdefgh", 1) | {"maybe1": 1}
+    audit = analyse_rpo(out, done)
+    assert audit.recovered == {"maybe1"} and audit.unknown == {"maybe2"} and not audit.lost
+    assert verdicts(check_rpo(out, done)) == [H, H]
 
 
-def test_stuck_ack_counts_as_lost_after_drain_but_is_reported_as_stuck() -> None:
+def test_stuck_ack_counts_as_not_delivered_but_is_reported_as_stuck() -> None:
     out = acked("a", "b")
     audit = analyse_rpo(out, {"a": 1}, stuck={"b"})
     assert audit.stuck == {"b"} and not audit.lost
     assert verdicts(check_rpo(out, {"a": 1}, stuck={"b"}))[0] is V
-    assert verdicts(check_rpo(out, {"a": 1}, stuck={"b"}, drained=False))[0] is U
+    # the drain gave up: work still held after its deadline is as undelivered as lost work
+    stuck_after_deadline = check_rpo(out, {"a": 1}, stuck={"b"}, drained=False)[0]
+    assert stuck_after_deadline.verdict is V and isinstance(stuck_after_deadline.evidence, dict)
+    assert "still held" in stuck_after_deadline.evidence["reason"]
+
+
+def test_stuck_work_is_told_apart_from_lost_work_by_where_it_is_held() -> None:
+    out = acked("a", "b", "c", "d")
+    audit = analyse_rpo(out, {"a": 1}, stuck={"queue:user_input_queue": {"b"}, "outbox": {"c"}})
+    assert audit.lost == {"d"} and audit.stuck_acknowledged == {"b", "c"}
+    rpo = check_rpo(out, {"a": 1}, stuck={"queue:user_input_queue": {"b"}, "outbox": {"c"}})[0]
+    assert isinstance(rpo.evidence, dict) and rpo.evidence["stuck_in"] == {"outbox": 1, "queue:user_input_queue": 1}
+    assert rpo.measured == 3
+
+
+def test_an_acknowledged_op_without_its_durable_record_is_violated() -> None:
+    # every result is there, but the upload's own row vanished (e.g. an unsynced commit lost)
+    rpo = check_rpo(acked("a", "b"), {"a": 1, "b": 1}, records={"tasks row": {"a"}})[0]
+    assert rpo.verdict is V and rpo.measured == 1
+    assert isinstance(rpo.evidence, dict) and rpo.evidence["missing"]["tasks row"]["samples"] == ["b"]
+    assert check_rpo(acked("a", "b"), {"a": 1, "b": 1}, records={"tasks row": {"a", "b"}})[0].verdict is H
+
+
+def test_rpo_states_its_resolution() -> None:
+    rpo = check_rpo(acked(*[f"t{i}" for i in range(300)]), {f"t{i}": 1 for i in range(300)})[0]
+    assert isinstance(rpo.evidence, dict)
+    assert rpo.evidence["resolution"] == {"audited": 300, "detectable_loss_rate": 0.01}
+
+
+def test_too_many_unknown_outcomes_make_a_clean_audit_inconclusive() -> None:
+    out: dict[str, Outcome] = acked("a", "b", "c", "d") | {"x": "info", "y": "info"}
+    assert check_rpo(out, {"a": 1, "b": 1, "c": 1, "d": 1})[0].verdict is U  # 2 of 6 unknown > 20 %
+    out = acked(*"abcdefghij") | {"x": "info"}
+    assert check_rpo(out, dict.fromkeys("abcdefghij", 1))[0].verdict is H  # 1 of 11 is within sight
+    assert check_rpo(out | {"k": "ok"}, dict.fromkeys("abcdefghij", 1))[0].verdict is V  # a loss still shows
+
+
+def test_a_stored_result_that_differs_from_the_wal_violates_exactly_once() -> None:
+    once = check_rpo(acked("a", "b"), {"a": 1, "b": 1}, mismatched={"b"})[1]
+    assert once.verdict is V and isinstance(once.evidence, dict) and once.evidence["mismatched"]["samples"] == ["b"]
 
 
 def test_dead_lettered_ack_is_not_delivered_unless_accepted() -> None:
@@ -129,6 +171,9 @@ def test_rto_too_slow_is_violated() -> None:
     samples = probes("waste", "+" + "-" * 45 + "+++")
     j = judge_rto(measure_recovery(samples, "waste", since=0.5, until=60), 30)
     assert (j.verdict, j.measured) == (V, 45.5)
+    edge = probes("waste", "+" + "-" * 29 + "+++")  # back 29.5 s after the reference
+    assert judge_rto(measure_recovery(edge, "waste", since=0.5, until=40), 29.5).verdict is H
+    assert judge_rto(measure_recovery(edge, "waste", since=0.5, until=40), 29.4).verdict is V
 
 
 def test_flapping_needs_three_in_a_row() -> None:
@@ -144,10 +189,20 @@ def test_never_recovers_is_violated_when_watched_long_enough() -> None:
     assert short.verdict is U  # watched less than the claim: cannot prove it false
 
 
-def test_fault_without_effect_is_rto_zero_with_note() -> None:
+def test_a_capability_that_never_failed_has_no_rto() -> None:
     j = judge_rto(measure_recovery(probes("chat", "+" * 20), "chat", since=0.5, until=20), 30)
-    assert (j.verdict, j.measured) == (H, 0.0)
-    assert isinstance(j.evidence, dict) and "did not take effect" in j.evidence["note"]
+    assert (j.verdict, j.measured) == (U, "not exercised")
+    assert isinstance(j.evidence, dict) and "not exercised" in j.evidence["reason"]
+
+
+def test_rto_is_measured_from_the_reference_but_the_outage_is_seen_from_the_injection() -> None:
+    # a crash loop from t=0.5 (down from t=1), the last kill at t=8.5, back at t=12
+    samples = probes("waste", "+" + "-" * 11 + "+++++")
+    rec = measure_recovery(samples, "waste", since=8.5, until=20, reference="last SIGKILL", injected=0.5)
+    assert (rec.failed_at, rec.recovered_at, rec.rto_s) == (1.0, 12.0, 3.5)
+    # recovered before the reference (the fault's effect ended while it still acted): RTO 0, not "never failed"
+    early = measure_recovery(probes("waste", "+--++++++++++++"), "waste", since=8.5, until=14, injected=0.5)
+    assert early.took_effect and early.rto_s == 0.5  # the first probe after the reference
 
 
 def test_rto_without_samples_is_inconclusive() -> None:
@@ -158,9 +213,18 @@ def test_rto_without_samples_is_inconclusive() -> None:
 def test_rto_from_heal_when_already_down() -> None:
     # Outage from t=1; healed at t=10.5; back at t=14.
     samples = probes("pipeline", "+" + "-" * 13 + "++++")
-    rec = measure_recovery(samples, "pipeline", since=10.5, until=18, reference="heal")
-    assert (rec.failed_at, rec.recovered_at, rec.rto_s) == (10.5, 14.0, 3.5)
-    assert judge_rto(rec, 30).claim == "rto:pipeline:heal"
+    rec = measure_recovery(samples, "pipeline", since=10.5, until=18, reference="heal", injected=0.5)
+    assert (rec.failed_at, rec.recovered_at, rec.rto_s) == (1.0, 14.0, 3.5)
+    j = judge_rto(rec, 30)
+    assert j.claim == "rto:pipeline" and isinstance(j.evidence, dict) and j.evidence["reference"] == "heal"
+
+
+def test_relapse_after_recovery_is_violated() -> None:
+    samples = probes("waste", "---+++++---+++")
+    assert judge_relapse(samples, "waste", 3.0, window_s=10).verdict is V
+    assert judge_relapse(samples, "waste", 3.0, window_s=4).verdict is H  # the relapse came after the window
+    assert judge_relapse(probes("waste", "---++-++++"), "waste", 3.0, window_s=10).verdict is H  # one miss is not down
+    assert judge_relapse(samples, "waste", None, window_s=10).verdict is U
 
 
 def test_downtime_and_availability() -> None:
@@ -175,6 +239,9 @@ def test_canaries_are_samples_at_submit_time() -> None:
     got = canary_samples({"c1": 10.0, "c2": 20.0, "c3": 30.0}, {"c1": 15.0, "c2": 90.0}, deadline_s=30)
     assert [(s.t, s.ok) for s in got] == [(10.0, True), (20.0, False), (30.0, False)]
     assert got[0].domain == "pipeline" and got[1].latency_s == 70.0
+    # while the run goes on, a canary still within its deadline is undecided, not failed
+    live = canary_samples({"c1": 10.0, "c2": 95.0}, {"c1": 15.0}, deadline_s=30, now=100.0)
+    assert [(s.t, s.ok) for s in live] == [(10.0, True)]
 
 
 # ---- isolation ----------------------------------------------------------------------------
@@ -209,3 +276,16 @@ def test_too_few_samples_is_inconclusive_unless_someone_is_violated() -> None:
     assert unprobed.evidence["too_few_samples"] == ["recycle"]
     assert check_isolation(world(down=["chat"]) + probes("location", "+"), 0, 19, allowed=set()).verdict is V
     assert check_isolation([], 0, 19, allowed=set()).verdict is U
+
+
+def test_a_hanging_neighbour_yields_failing_samples_not_too_few() -> None:
+    """Probes that hang are recorded as failures for each period they hung (harness/probes.py)."""
+    from harness.probes import Prober
+
+    prober = Prober.__new__(Prober)
+    prober.samples, prober._lock = [], __import__("threading").Lock()
+    prober._record("chat", 10.0, False, latency=2.0, period=0.2)
+    assert [round(s.t, 1) for s in prober.samples] == [10.0 + 0.2 * k for k in range(11)]
+    assert not any(s.ok for s in prober.samples)
+    j = check_isolation(world() + prober.samples, 0, 19, allowed=set())
+    assert j.verdict is V

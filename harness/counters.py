@@ -1,0 +1,85 @@
+"""The system's own counters, read from a service's /metrics: what it saw and what it did.
+
+A fault is shown to bite by a symptom the system counted (failed GPT calls, failed S3 puts,
+failed sync batches, WAL write errors), and a recovery path is shown to run by the counter of
+that path (rows replayed at start, outbox rows relayed, retries forwarded, sync retries). Each
+is the growth of a counter between a snapshot before the injection and one after the drain; a
+service restarted in between (a new `process_start_time_seconds`) counts from zero.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+START_TIME = "process_start_time_seconds"
+
+
+@dataclass(frozen=True)
+class CounterSpec:
+    """One counter of one service, optionally restricted to label values (summed over the rest)."""
+
+    service: str
+    metric: str  # the sample name as exposed, e.g. "wal_recovered_tasks_total"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    what: str = ""  # what its growth shows, in a few words
+
+    @property
+    def key(self) -> str:
+        """service:metric{labels}, for records and reports."""
+        sel = ",".join(f'{k}="{v}"' for k, v in sorted(self.labels.items()))
+        return f"{self.service}:{self.metric}" + (f"{{{sel}}}" if sel else "")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every sample of one scrape (None when the service did not answer)."""
+
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] | None
+    started: float | None  # process start time of the service
+
+    def total(self, metric: str, labels: Mapping[str, str]) -> float | None:
+        """Sum of `metric` over the samples whose labels include `labels`."""
+        if self.samples is None:
+            return None
+        want = set(labels.items())
+        return sum(v for (name, lab), v in self.samples.items() if name == metric and want <= set(lab))
+
+
+def parse(text: str) -> Snapshot:
+    """A Snapshot from Prometheus text exposition."""
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    started: float | None = None
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if not math.isfinite(s.value):
+                continue
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+            if s.name == START_TIME:
+                started = s.value
+    return Snapshot(samples, started)
+
+
+def scrape(url: str, timeout_s: float = 2.0) -> Snapshot:
+    """One scrape of a /metrics URL; an unreachable service gives an empty Snapshot."""
+    try:
+        response = httpx.get(url, timeout=timeout_s)
+        response.raise_for_status()
+    except httpx.HTTPError:
+        return Snapshot(None, None)
+    return parse(response.text)
+
+
+def growth(spec: CounterSpec, before: Snapshot, after: Snapshot) -> float | None:
+    """How much the counter grew; None when the after-scrape failed. A restart in between (or a
+    failed before-scrape) counts from zero: a counter never shrinks within one process."""
+    now = after.total(spec.metric, spec.labels)
+    if now is None:
+        return None
+    same_process = before.samples is not None and before.started is not None and before.started == after.started
+    then = before.total(spec.metric, spec.labels) if same_process else 0.0
+    return max(0.0, now - (then or 0.0))

@@ -1,0 +1,117 @@
+"""Last-write audits, the system's own counters, and how records become pytest outcomes:
+each on a hand-made history that must fail as well as one that must pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.checkers.state import judge_last_write
+from harness.counters import CounterSpec, Snapshot, growth, parse
+from harness.ledger import Op
+from harness.record import EffectCheck, ScenarioRecord, Timeline, overall_verdict
+from harness.verdict import Judgement, Verdict
+from scenarios.outcome import settle
+
+H, V, U = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE
+
+
+def history(*events: tuple[float, str, str]) -> list[Op]:
+    """(time, type, op id) events of profile writes by one process."""
+    return [Op(t, "p", kind, "profile", op_id) for t, kind, op_id in events]  # type: ignore[arg-type]
+
+
+def _judge(ops: list[Op], stored: dict[str, str]) -> Judgement:
+    key_of = {op.id: op.id.split("~")[0] for op in ops}
+    return judge_last_write(ops, "profile", key_of, stored)
+
+
+def test_last_acknowledged_write_read_back_holds() -> None:
+    ops = history((1, "invoke", "u~1"), (2, "ok", "u~1"), (3, "invoke", "u~2"), (4, "ok", "u~2"))
+    assert _judge(ops, {"u": "u~2"}).verdict is H
+
+
+def test_an_older_value_read_back_is_a_lost_update() -> None:
+    ops = history((1, "invoke", "u~1"), (2, "ok", "u~1"), (3, "invoke", "u~2"), (4, "ok", "u~2"))
+    j = _judge(ops, {"u": "u~1"})
+    assert j.verdict is V and j.measured == 1
+
+
+def test_a_later_write_of_unknown_outcome_may_have_landed() -> None:
+    ops = history((1, "invoke", "u~1"), (2, "ok", "u~1"), (3, "invoke", "u~2"), (4, "info", "u~2"))
+    assert _judge(ops, {"u": "u~2"}).verdict is H
+    assert _judge(ops, {"u": "u~1"}).verdict is H
+    failed = history((1, "invoke", "u~1"), (2, "ok", "u~1"), (3, "invoke", "u~2"), (4, "fail", "u~2"))
+    assert _judge(failed, {"u": "u~2"}).verdict is V  # a write that definitely failed must not show
+
+
+def test_no_acknowledged_write_is_inconclusive() -> None:
+    assert _judge(history((1, "invoke", "u~1"), (2, "fail", "u~1")), {"u": ""}).verdict is U
+
+
+TEXT = """# TYPE wal_recovered_tasks counter
+wal_recovered_tasks_total{action="republished"} 7.0
+wal_recovered_tasks_total{action="timeout"} 2.0
+# TYPE process_start_time_seconds gauge
+process_start_time_seconds 1000.0
+"""
+
+
+def test_counter_growth_within_one_process_and_across_a_restart() -> None:
+    spec = CounterSpec("worker-ai", "wal_recovered_tasks_total", {"action": "republished"})
+    before = parse(TEXT)
+    assert before.total(spec.metric, spec.labels) == 7.0
+    assert growth(spec, before, parse(TEXT.replace("} 7.0", "} 10.0"))) == 3.0
+    restarted = parse(TEXT.replace("} 7.0", "} 4.0").replace("1000.0", "2000.0"))
+    assert growth(spec, before, restarted) == 4.0  # a new process counts from zero
+    assert growth(spec, before, parse(TEXT)) == 0.0  # nothing happened: no growth
+    assert growth(spec, before, Snapshot(None, None)) is None  # unreachable after: unknown
+    assert growth(spec, Snapshot(None, None), parse(TEXT)) == 7.0
+    assert spec.key == 'worker-ai:wal_recovered_tasks_total{action="republished"}'
+
+
+def _record(judgements: list[Judgement], effect_ok: bool = True, errors: list[str] | None = None) -> ScenarioRecord:
+    effect = [EffectCheck("fault", effect_ok)]
+    return ScenarioRecord("F9", "t", 0.02, Timeline(1.0, 10.0), overall_verdict(judgements, errors or [], effect),
+                          judgements=judgements, effect=effect, errors=errors or [])
+
+
+def _j(name: str, verdict: Verdict) -> Judgement:
+    return Judgement(name, verdict, 0, 0, "ops")
+
+
+KNOWN = {"wal_rows_kept": "the design has no story for F9"}
+
+
+def test_a_known_false_judgement_alone_is_an_xfail() -> None:
+    with pytest.raises(pytest.xfail.Exception):
+        settle(_record([_j("upload:rpo", H), _j("wal_rows_kept", V)]), KNOWN)
+
+
+def test_a_new_violation_beside_a_known_false_one_fails() -> None:
+    with pytest.raises(pytest.fail.Exception, match="upload:rpo"):
+        settle(_record([_j("upload:rpo", V), _j("wal_rows_kept", V)]), KNOWN)
+
+
+def test_inconclusive_is_never_a_pass_not_even_beside_a_known_false_one() -> None:
+    with pytest.raises(pytest.fail.Exception, match="INCONCLUSIVE"):
+        settle(_record([_j("in_flight", U), _j("wal_rows_kept", V)]), KNOWN)
+    with pytest.raises(pytest.fail.Exception, match="INCONCLUSIVE"):
+        settle(_record([_j("upload:rpo", H)], effect_ok=False), {})
+
+
+def test_a_known_false_judgement_that_holds_fails_so_the_table_is_corrected() -> None:
+    with pytest.raises(pytest.fail.Exception, match="correct the catalogue"):
+        settle(_record([_j("upload:rpo", H), _j("wal_rows_kept", H)]), KNOWN)
+
+
+def test_a_harness_error_fails_and_never_hides_a_violation() -> None:
+    with pytest.raises(pytest.fail.Exception, match="HARNESS ERROR"):
+        settle(_record([_j("upload:rpo", H)], errors=["boom"]), {})
+    record = _record([_j("upload:rpo", V)], errors=["boom"])
+    assert record.verdict is V
+    with pytest.raises(pytest.fail.Exception, match="upload:rpo"):
+        settle(record, {})
+
+
+def test_all_holding_passes() -> None:
+    settle(_record([_j("upload:rpo", H)]), {})
