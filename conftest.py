@@ -27,9 +27,14 @@ def harness_config() -> HarnessConfig:
 @pytest.fixture(scope="session")
 def stack(harness_config: HarnessConfig) -> Iterator[object]:
     """The compose stack, started once per session and removed at the end (also on failure)."""
+    from harness import runlock
     from harness.stack import Stack  # imported here: unit tests need no Docker
     from harness.startup import StackStartError
 
+    try:
+        lock = runlock.acquire(harness_config.project)
+    except runlock.RunLocked as exc:
+        pytest.exit(str(exc), returncode=3)
     s = Stack(harness_config)
     try:
         try:
@@ -40,6 +45,8 @@ def stack(harness_config: HarnessConfig) -> Iterator[object]:
     finally:
         if os.environ.get("ECOECO_KEEP_STACK") != "1":
             s.down()
+        if lock is not None:
+            lock.close()
 
 
 @pytest.fixture(scope="session")

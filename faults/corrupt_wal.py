@@ -83,12 +83,17 @@ class CorruptWal(Fault):
             if size is None or size <= sqlite_damage.WAL_HEADER_BYTES:
                 # nothing committed is at risk: the fault would test nothing
                 raise FaultError(f"no WAL frames in {wal} to damage (size {size}; checkpointed, or never written)")
+        try:
+            # what was checkpointed comes from the -shm, read before it is dropped
+            done = sqlite_damage.truncate_half(wal, files["shm"]) if self.mode == "truncate" else None
+        except (ValueError, OSError) as exc:
+            raise FaultError(f"could not damage {self.mode}: {exc}") from exc
         # The -shm index is derived from the WAL: drop it so SQLite rebuilds it from the damaged WAL.
         with contextlib.suppress(FileNotFoundError):
             files["shm"].unlink()
         try:
-            if self.mode == "truncate":
-                return sqlite_damage.truncate_half(wal)
+            if done is not None:
+                return done
             if self.mode == "delete":
                 return sqlite_damage.delete(wal)
             if self.mode == "flip":

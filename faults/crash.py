@@ -130,33 +130,41 @@ def await_restart(container: Container, grace_s: float) -> bool:
 
 class CrashAtHeal(Fault):
     """A crash that comes last: nothing at inject; at heal (before the faults injected with it are
-    healed, an AllOf heals in reverse) SIGKILL the service and let its restart policy repair it.
-    The restart then happens while those faults still act."""
+    healed, an AllOf heals in reverse) SIGKILL the services at once and let their restart policy
+    repair them. The restart then happens while those faults still act; a frozen service (a Pause
+    injected with it) dies as soon as it is thawed, with whatever it held in its buffers."""
 
     name = "crash_at_heal"
 
-    def __init__(self, stack: Stack, service: str) -> None:
-        self.stack, self.service = stack, service
+    def __init__(self, stack: Stack, services: str | Sequence[str], await_restart: bool = True) -> None:
+        self.stack = stack
+        self.services = [services] if isinstance(services, str) else list(services)
+        self.await_restart = await_restart  # False: a frozen target only dies once the freeze is healed
         self._crash: Crash | None = None
 
     def inject(self) -> None:
         """Nothing yet."""
 
     def heal(self) -> None:
-        """Kill now, then wait for the restart (started by hand after the grace, as Crash does)."""
+        """Kill now, then (unless told not to) wait for the restart, started by hand after the grace."""
         if self._crash is None:
-            self._crash = Crash(self.stack, [self.service])
+            self._crash = Crash(self.stack, self.services, observe_s=0.0 if not self.await_restart else 5.0)
             self._crash.inject()
-        self._crash.heal()
+        if self.await_restart:
+            self._crash.heal()
 
     def evidence(self) -> list[Evidence]:
         """Nothing to show before heal."""
-        return [Evidence(f"crash-at-heal:{self.service}", True, "armed: the kill comes at heal")]
+        return [Evidence(f"crash-at-heal:{','.join(self.services)}", True, "armed: the kill comes at heal")]
 
     def describe(self) -> dict[str, Any]:
-        """Service, and the crash that ran."""
-        return {"fault": self.name, "service": self.service,
+        """Services, and the crash that ran."""
+        return {"fault": self.name, "services": self.services,
                 "crash": self._crash.describe() if self._crash else None}
+
+    def released_at(self) -> float | None:
+        """The kill."""
+        return self._crash.released_at() if self._crash else None
 
     def started_by_hand(self) -> list[str]:
         """The crash's."""

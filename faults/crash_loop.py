@@ -3,18 +3,21 @@ brings it back, until heal. Like a pod in CrashLoopBackOff, the service stays do
 whole injection, long enough for an alert window to see it; after heal the restart policy
 (with Docker's grown restart delay) repairs it by itself.
 
-With `busy_url`, heal ends the loop with one more kill of a busy service: it waits until the
-service answers `busy_url` (for a worker: recovered and consuming the backlog the outage built
-up), lets it work `busy_s`, and kills it with that work in hand. A crash that only ever hits a
+With `busy_url` (or any `ready` check), heal ends the loop with one more kill of a busy service:
+it waits until the service answers (for a worker: recovered and consuming the backlog the outage
+built up; for a database: taking the writes that waited), lets it work `busy_s`, and kills it
+with that work in hand. A crash that only ever hits a
 process still starting proves nothing about the work a running one holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import docker.errors
@@ -34,9 +37,10 @@ class CrashLoop(Fault):
     name = "crash_loop"
 
     def __init__(self, stack: Stack, service: str, poll_s: float = 0.05, busy_url: str | None = None,
-                 busy_s: float = 1.0) -> None:
+                 busy_s: float = 1.0, ready: Callable[[], bool] | None = None) -> None:
         self.stack, self.service, self.poll_s = stack, service, poll_s
         self.busy_url, self.busy_s = busy_url, busy_s
+        self._ready = ready or (self._answers if busy_url else None)
         self.kills = 0
         self.busy_killed = False
         self._halt = threading.Event()
@@ -87,7 +91,7 @@ class CrashLoop(Fault):
 
     def heal(self) -> None:
         """Stop killing; the restart policy brings the service back (started by hand if it does not).
-        With `busy_url`: one last kill once it serves again, then the same repair."""
+        With a ready check: one last kill once it serves again, then the same repair."""
         self._halt.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -95,16 +99,28 @@ class CrashLoop(Fault):
         if self._container is None:
             return
         self._restarted()
-        if self.busy_url and not self.busy_killed:
+        if self._ready is not None and not self.busy_killed:
             try:
-                wait_for(self._answers, timeout_s=READY_TIMEOUT_S, what=f"{self.service} serving before the last kill",
+                wait_for(self._ready, timeout_s=READY_TIMEOUT_S, what=f"{self.service} serving before the last kill",
                          interval_s=0.1)
             except FaultError as exc:
                 self._last_error = str(exc)
                 return
             time.sleep(self.busy_s)  # a duration of work in hand, not a wait for a state
+            started = self._started_at()
             self.busy_killed = self._kill_if_running()
+            if self.busy_killed:  # the kill must be seen before waiting for the repair, or a process
+                # still dying would count as restarted already
+                container = self._container
+                with contextlib.suppress(FaultError):
+                    wait_for(lambda: not _running(container) or self._started_at() != started,
+                             timeout_s=10, what=f"{self.service} down after the last kill", interval_s=0.05)
             self._restarted()
+
+    def _started_at(self) -> str:
+        assert self._container is not None
+        self._container.reload()
+        return str(self._container.attrs["State"]["StartedAt"])
 
     def released_at(self) -> float | None:
         """The last SIGKILL: from then on only the restart policy can repair."""
@@ -123,7 +139,8 @@ class CrashLoop(Fault):
     def describe(self) -> dict[str, Any]:
         """Service, poll period, and the last kill of a busy service."""
         return {"fault": self.name, "service": self.service, "poll_s": self.poll_s, "busy_url": self.busy_url,
-                "busy_s": self.busy_s, "kills": self.kills, "busy_killed": self.busy_killed}
+                "busy_s": self.busy_s, "busy": self._ready is not None, "kills": self.kills,
+                "busy_killed": self.busy_killed}
 
 
 def _running(container: Container) -> bool:

@@ -16,6 +16,29 @@ PROBE_NAME = f".{TAG}-probe"
 _MIB = 1024 * 1024
 
 
+HOST_MARGIN_BYTES = 2 * 1024 * _MIB
+
+
+def loop_backing_file(directory: Path) -> Path | None:
+    """The image file behind the loop device `directory` is mounted from (None: not a loop mount)."""
+    dev = os.stat(directory).st_dev
+    try:
+        mounts = Path("/proc/self/mountinfo").read_text().splitlines()
+    except OSError:
+        return None
+    for line in mounts:
+        fields = line.split()
+        major, minor = (int(x) for x in fields[2].split(":"))
+        if os.makedev(major, minor) != dev:
+            continue
+        source = line.split(" - ", 1)[1].split()[1]
+        name = Path(source).name
+        backing = Path(f"/sys/block/{name}/loop/backing_file")
+        if name.startswith("loop") and backing.exists():
+            return Path(backing.read_text().strip())
+    return None
+
+
 def remove_ballast(directory: Path) -> bool:
     """Delete the ballast (and probe) file in a volume directory; True if a ballast was there."""
     found = (directory / BALLAST_NAME).exists()
@@ -70,6 +93,14 @@ class FillDisk(Fault):
         free = st.f_bfree * st.f_frsize  # we write as root, so reserved blocks count too
         if free > self.max_fill_bytes:
             raise FaultError(f"refusing to fill {directory}: {free} bytes free > max_fill_bytes {self.max_fill_bytes}")
+        backing = loop_backing_file(directory)
+        if backing is not None:
+            # a sparse loop image grows on the host's disk as it fills: never let it fill that one
+            host = os.statvfs(backing.parent)
+            host_free = host.f_bavail * host.f_frsize
+            if host_free < free + HOST_MARGIN_BYTES:
+                raise FaultError(f"refusing to fill {directory}: its image {backing} would take {free} bytes of the "
+                                 f"host filesystem, which has only {host_free} free (keeping {HOST_MARGIN_BYTES})")
         return free
 
     def inject(self) -> None:

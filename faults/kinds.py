@@ -39,6 +39,10 @@ class Context(Protocol):
     @property
     def gpt_control_file(self) -> Path: ...
 
+    def ready_check(self, service: str) -> Callable[[], bool]:
+        """True while the service does its real work (an HTTP health 200, a database query)."""
+        ...
+
 
 class AllOf(Fault):
     """Several faults as one: injected in order, healed in reverse."""
@@ -129,10 +133,11 @@ KINDS: dict[str, Factory] = {
     # SIGKILL of every listed service at once; the restart policy repairs
     "crash": lambda ctx, p: Crash(ctx.targets, list(p["services"])),
     # nothing until heal, then a SIGKILL while the faults injected with it still act
-    "crash_at_heal": lambda ctx, p: CrashAtHeal(ctx.targets, p["service"]),
+    "crash_at_heal": lambda ctx, p: CrashAtHeal(ctx.targets, p.get("services") or p["service"],
+                                                await_restart=bool(p.get("await_restart", True))),
     # killed whenever it runs until heal; `busy`: then once more while it serves again
     "crash_loop": lambda ctx, p: CrashLoop(ctx.targets, p["service"],
-                                           busy_url=f"{ctx.url(p['service'])}/health" if p.get("busy") else None),
+                                           ready=ctx.ready_check(p["service"]) if p.get("busy") else None),
     "stop": _each(lambda ctx, s: Stop(ctx.targets, s), together=True),
     "pause": _each(lambda ctx, s: Pause(ctx.targets, s), together=True),
     "cut_link": lambda ctx, p: _each(lambda c, src: CutLink(c.targets, src, p["destination"],

@@ -38,16 +38,33 @@ def live_commits(data: bytes) -> tuple[int, list[int]]:
     return page_size, ends
 
 
-def truncate_half(wal: Path) -> str:
-    """Cut the live WAL after half its commits: every later commit is gone, silently."""
+def backfilled_frames(shm: Path) -> int:
+    """Frames of the WAL already copied into the database (nBackfill of the -shm's checkpoint info;
+    the -shm is in native byte order). 0 when there is no -shm."""
+    try:
+        data = shm.read_bytes()
+    except FileNotFoundError:
+        return 0
+    return int.from_bytes(data[96:100], "little") if len(data) >= 100 else 0
+
+
+def truncate_half(wal: Path, shm: Path | None = None) -> str:
+    """Cut the live WAL after half the commits not yet checkpointed (all live commits without a
+    -shm): every later commit is gone, silently. Commits already copied into the database would
+    survive any cut, so cutting among them would test nothing."""
     data = wal.read_bytes()
-    _, ends = live_commits(data)
-    if len(ends) < 2:
-        raise ValueError(f"{wal.name} holds {len(ends)} live commit(s): nothing a cut could lose")
-    cut = ends[len(ends) // 2 - 1]
+    page_size, ends = live_commits(data)
+    saved = backfilled_frames(shm) if shm is not None else 0
+    frame_bytes = FRAME_HEADER_BYTES + page_size
+    unsaved = [e for e in ends if (e - WAL_HEADER_BYTES) // frame_bytes > saved] if page_size else []
+    if not unsaved:
+        raise ValueError(f"{wal.name}: all {len(ends)} live commits are checkpointed ({saved} frames): "
+                         "nothing a cut could lose")
+    keep = len(unsaved) // 2  # of the unsaved commits, keep the older half
+    cut = unsaved[keep - 1] if keep else WAL_HEADER_BYTES + saved * frame_bytes
     os.truncate(wal, cut)
-    return (f"truncated {wal.name} from {len(data)} to {cut} bytes: kept {len(ends) // 2} of "
-            f"{len(ends)} live commits")
+    return (f"truncated {wal.name} from {len(data)} to {cut} bytes: cut {len(unsaved) - keep} of the {len(unsaved)} "
+            f"commits not yet checkpointed ({len(ends)} live, {saved} frames checkpointed)")
 
 
 def delete(wal: Path) -> str:

@@ -9,6 +9,7 @@ service restarted in between (a new `process_start_time_seconds`) counts from ze
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -83,3 +84,17 @@ def growth(spec: CounterSpec, before: Snapshot, after: Snapshot) -> float | None
     same_process = before.samples is not None and before.started is not None and before.started == after.started
     then = before.total(spec.metric, spec.labels) if same_process else 0.0
     return max(0.0, now - (then or 0.0))
+
+
+def growth_over(spec: CounterSpec, snapshots: list[Snapshot]) -> float | None:
+    """Growth summed over consecutive snapshots (e.g. before the injection, at heal, after the
+    drain), so a restart in between loses only what the killed process counted after the last
+    scrape; None when no interval could be read."""
+    if not snapshots or snapshots[-1].samples is None:
+        return None
+    # a scrape that failed (the service down at that instant) is skipped, not counted from zero:
+    # the growth between its neighbours is still one process's growth when they share a start time
+    seen = [s for s in snapshots[:-1] if s.samples is not None] + [snapshots[-1]]
+    if len(seen) == 1:
+        return growth(spec, Snapshot(None, None), seen[0])
+    return sum(g for a, b in itertools.pairwise(seen) if (g := growth(spec, a, b)) is not None)

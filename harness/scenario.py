@@ -39,6 +39,8 @@ from harness.verdict import Judgement, Verdict
 from harness.wait import WaitTimeout, until
 from harness.workload import DESIGN, Workload
 from load.driver import LoadRun
+from system.settings import SYNC_BACKOFF_BASE_S
+from system.workers.sync import MAX_EXPONENT as SYNC_MAX_EXPONENT
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 MIN_DETECTABLE_S = 5.0
 RESOLVE_WAIT_S = 30.0  # how long after the drain an alert may take to resolve before it counts as stuck
 DRAIN_TIMEOUT_S = 120.0
+STILL_S = 5.0  # nothing held anywhere this long while work is missing: the drain is over
 GATE_TIMEOUT_S = 120.0
 FINAL_STAGE = ("worker-ai", "response_generator")  # whose WAL output is the stored result
 CANARY_DEADLINE_S = 3.0  # a healthy pipeline completes a canary in 1-1.5 s under the design's latencies
@@ -147,7 +150,14 @@ class Scenario:
         phase(self.name, what, up_to_s)
 
     def run(self) -> ScenarioRecord:
-        """The whole scenario; exceptions become harness errors in the record, never a pass."""
+        """The whole scenario; exceptions become harness errors in the record, never a pass.
+        Ctrl-C or SIGTERM heal every fault first, then end the session."""
+        if threading.current_thread() is threading.main_thread():
+            with self.nemesis.sigint_heals():
+                return self._run()
+        return self._run()
+
+    def _run(self) -> ScenarioRecord:
         scenario_started()
         t0 = self.t0 = time.time()
         marks: dict[str, float | None] = {"injected": None, "healed": None, "released": None, "recovered": None,
@@ -187,6 +197,7 @@ class Scenario:
                 self.effect.extend(EffectCheck(e.check, e.ok, e.detail) for e in self.nemesis.evidence(fault))
                 # what the fault holds back now is what a last kill at heal, or the heal itself, meets
                 self.context["in_flight_at_heal"] = observe.in_flight(self.stack.config)
+                at_heal = self._scrape()  # a restart at heal must not hide what the old process counted
                 self._phase("heal")
                 self.nemesis.heal(fault)
                 marks["healed"] = time.time()
@@ -195,8 +206,6 @@ class Scenario:
                     budget = self.point.claim.rto_limit_s
                     self._phase("recovery", budget)
                     marks["recovered"] = self._await_recovery(prober, marks, budget)
-                self._phase("relapse watch", w.relapse_s)
-                time.sleep(w.relapse_s)  # load goes on: a recovered capability must stay up under it
                 load.stop()
                 time.sleep(2.0)  # let the last in-flight probes land inside the window
                 prober.stop()
@@ -204,7 +213,7 @@ class Scenario:
             marks["drained"] = self._drain()
             sampler.stop()
             self._phase("audit")
-            self.context["growth"] = self._growth(before, self._scrape())
+            self.context["growth"] = self._growth([before, at_heal, self._scrape()])
             self._judge(prober, marks)
         except _Abort as exc:
             # An unmet precondition is inconclusive (recorded as failed effect evidence), not a harness bug.
@@ -232,8 +241,8 @@ class Scenario:
         services = {c.service for c in self._counted()}
         return {s: counters.scrape(f"{self.stack.config.url(s)}/metrics") for s in services}
 
-    def _growth(self, before: dict[str, counters.Snapshot], after: dict[str, counters.Snapshot]) -> dict[str, Any]:
-        return {c.key: counters.growth(c, before[c.service], after[c.service]) for c in self._counted()}
+    def _growth(self, scrapes: list[dict[str, counters.Snapshot]]) -> dict[str, Any]:
+        return {c.key: counters.growth_over(c, [scrape[c.service] for scrape in scrapes]) for c in self._counted()}
 
     # ---- phases ---------------------------------------------------------------------------------
 
@@ -246,7 +255,9 @@ class Scenario:
         injected, released = marks["injected"], marks["released"]
         assert injected is not None and released is not None
         reference = "last SIGKILL" if self.fault is not None and self.fault.released_at() else "heal"
-        return measure_recovery(samples, domain, released, until_t, reference=reference, injected=injected)
+        # recovered = back, and still up `relapse_s` later (a run of luck in a backlog's drain is not)
+        return measure_recovery(samples, domain, released, until_t, reference=reference, injected=injected,
+                                stable_s=self.workload.relapse_s)
 
     def _await_recovery(self, prober: Prober, marks: dict[str, float | None], budget_s: float) -> float | None:
         def recovered() -> float | None:
@@ -272,24 +283,50 @@ class Scenario:
         return [i for i, o in outcomes_for(read_ledger(self.ledger_path), "upload").items() if o == "ok"]
 
     def _drain(self) -> float | None:
+        """When every acknowledged upload completed and nothing is held anywhere; None if that never
+        came: by the deadline, or once nothing has been held anywhere for STILL_S while some are
+        missing (no work left in the system can complete them: they are lost, waiting proves nothing)."""
         acked = self._acked_uploads()
+        still_since: list[float] = []
+        # no acknowledged upload completing for longer than the longest wait the system itself
+        # schedules (the capped sync and retry backoff) means nothing will: the drain is over
+        stall_s = self.stack.config.time_scale * SYNC_BACKOFF_BASE_S * 2**SYNC_MAX_EXPONENT + STILL_S
+        progress = {"done": -1, "at": time.monotonic()}
 
-        def drained() -> bool:
+        def drained() -> bool | str:
             if not self.stack.all_healthy():
+                still_since.clear()
                 return False
             done = observe.results_counts(self.stack.config, self.t0)
-            if any(i not in done for i in acked):
-                return False
+            complete = all(i in done for i in acked)
+            finished = sum(1 for i in acked if i in done)
+            if finished != progress["done"]:
+                progress["done"], progress["at"] = finished, time.monotonic()
+            elif not complete and time.monotonic() - progress["at"] >= stall_s:
+                return "stalled"
             # drained includes the WAL -> ecoeco_waste sync having caught up (its backoff may lag)
-            return quiet(self.stack)
+            if not quiet(self.stack):
+                still_since.clear()
+                return False
+            if complete:
+                return True
+            still_since[:] = still_since or [time.monotonic()]
+            return "still" if time.monotonic() - still_since[0] >= STILL_S else False
 
         try:
-            until(drained, timeout_s=DRAIN_TIMEOUT_S, what="drain (every acknowledged upload completed)",
-                  interval_s=0.5)
-            return time.time()
+            outcome = until(drained, timeout_s=DRAIN_TIMEOUT_S, what="drain (every acknowledged upload completed)",
+                            interval_s=0.5)
         except WaitTimeout as exc:
             log.warning("%s: %s", self.name, exc)
             return None
+        if outcome == "still":
+            log.warning("%s: nothing held anywhere for %.0f s, yet acknowledged uploads are missing", self.name,
+                        STILL_S)
+            return None
+        if outcome == "stalled":
+            log.warning("%s: no acknowledged upload completed for %.0f s: the drain is over", self.name, stall_s)
+            return None
+        return time.time()
 
     # ---- judging --------------------------------------------------------------------------------
 
@@ -307,7 +344,7 @@ class Scenario:
         if "rto" in checkers:
             for rec in recoveries:
                 self.judgements.append(judge_rto(rec, claim.rto_limit_s, claim=f"rto:{rec.domain}"))
-                self.judgements.append(judge_relapse(samples, rec.domain, rec.recovered_at, self.workload.relapse_s))
+                self.judgements.append(judge_relapse(rec))
                 self.context[f"rto:{rec.domain}"] = rec
         if self.point.self_repair:
             self.judgements.append(self._judge_self_repair())

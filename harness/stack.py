@@ -7,15 +7,19 @@ crash of an earlier run.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import docker
 import docker.errors
+import httpx
 import pika.exceptions
+import psycopg2
 from docker.models.containers import Container
 
 from faults.gpt_outage import reset_control
@@ -23,7 +27,7 @@ from faults.registry import heal_leftovers
 from faults.target import Stack as Targets
 from faults.target import volume_host_path
 from harness import disks, observe
-from harness.config import REPO_ROOT, HarnessConfig
+from harness.config import DATABASES, REPO_ROOT, HarnessConfig
 from harness.startup import START_TIMEOUT_S, StackStartError, await_healthy
 from harness.wait import until
 
@@ -117,6 +121,26 @@ class Stack:
     def url(self, service: str) -> str:
         """Base URL of a service on the loopback (faults.kinds.Context)."""
         return self.config.url(service)
+
+    def ready_check(self, service: str) -> Callable[[], bool]:
+        """True while the service does its real work: a database answers a query, anything else
+        its /health with 200 (faults.kinds.Context)."""
+        if service in DATABASES:
+            def database() -> bool:
+                try:
+                    with contextlib.closing(psycopg2.connect(self.config.dsn(service))) as conn, conn.cursor() as cur:
+                        cur.execute("SELECT 1")
+                    return True
+                except psycopg2.Error:
+                    return False
+            return database
+
+        def http() -> bool:
+            try:
+                return httpx.get(f"{self.url(service)}/health", timeout=1.0).status_code == 200
+            except httpx.HTTPError:
+                return False
+        return http
 
     @property
     def gpt_control_file(self) -> Path:

@@ -28,7 +28,7 @@ class Workload:
     upload_users: int  # Locust users that upload photos (the rate is split between them)
     other_users: int  # Locust users of the other domains (chat, auth, userinfo, location, recycle)
     warmup_s: float  # load before the injection: work is in flight everywhere when the fault hits
-    relapse_s: float  # after recovery, the load goes on this long; the capability must stay up
+    relapse_s: float  # a recovery counts once the capability has stayed up this long under the load
 
     @property
     def offered_uploads_per_s(self) -> float:
@@ -42,6 +42,6 @@ DESIGN = Workload(
     canary_uploads_per_s=CANARY_UPLOADS_PER_S,
     upload_users=4,
     other_users=8,  # the smallest count at which Locust gives each of the other user classes one
-    warmup_s=8.0,
+    warmup_s=6.0,
     relapse_s=5.0,
 )

@@ -28,7 +28,7 @@ step() {  # step NAME FUNCTION: run FUNCTION and print how long it took
 }
 
 if [[ $(id -u) -ne 0 ]]; then
-    die "must run as root (it installs packages, starts dockerd and builds images); try: sudo $0"
+    die "must run as root (it installs packages, starts dockerd and builds images); run it as root (bash $0)"
 fi
 
 apt_updated=0

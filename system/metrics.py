@@ -23,6 +23,7 @@ WAL_ERRORS = Counter("wal_write_errors", "WAL writes that failed (disk full, cor
 GPT5_ERRORS = Counter("gpt5_api_errors", "Failed GPT-5 Vision calls")
 GPT4O_MINI_ERRORS = Counter("gpt4o_mini_api_errors", "Failed GPT-4o mini calls")
 S3_ERRORS = Counter("s3_errors", "Failed S3 uploads")
+S3_UP = Gauge("s3_up", "1 while S3 answers a probe of the images bucket (worker-storage)")
 FORWARD_REFUSED = Counter("forward_refused", "Stage outputs the broker refused (next queue blocked); held, retried")
 STAGE_SECONDS = Histogram("stage_duration_seconds", "Time to process one delivery", ["task_name"])
 CONSUMER_UP = Gauge("worker_consumer_up", "1 while the stage's consumer is connected", ["task_name"])

@@ -41,6 +41,7 @@ class Recovery:
     recovered_at: float | None  # first success of the first run of RECOVERY_STREAK at or after `since`
     took_effect: bool  # False: the capability never failed after the injection
     injected: float | None = None  # the injection (unix s); None: the same as `since`
+    relapses: tuple[float, ...] = ()  # starts of earlier streaks that fell again within `stable_s`
 
     @property
     def rto_s(self) -> float | None:
@@ -57,10 +58,12 @@ def _series(samples: Iterable[Sample], domain: str) -> list[Sample]:
 
 def measure_recovery(
     samples: Iterable[Sample], domain: str, since: float, until: float, reference: str = "injection",
-    injected: float | None = None,
+    injected: float | None = None, stable_s: float = 0.0,
 ) -> Recovery:
     """Find the outage after the injection and the first run of RECOVERY_STREAK successes, at or
-    after the reference instant `since`, that ends it.
+    after the reference instant `since`, that ends it for good: with `stable_s`, a run followed by
+    RECOVERY_STREAK failures in a row within `stable_s` was no recovery (it is kept as a relapse),
+    and one whose `stable_s` has not passed by `until` is not confirmed yet.
 
     `injected` defaults to `since`. A capability that never fails after the injection was not
     exercised: it has no RTO (took_effect False)."""
@@ -74,15 +77,36 @@ def measure_recovery(
     if failed_at is None:
         failed_at = next((s.t for s in window if not s.ok), None)
     recovered_at: float | None = None
+    relapses: list[float] = []
     if failed_at is not None:
+        after = [s for s in window if s.t >= max(failed_at, since)]
         run: list[float] = []
-        for s in (s for s in window if s.t >= max(failed_at, since)):
+        for i, s in enumerate(after):
             run = [*run, s.t] if s.ok else []
-            if len(run) == RECOVERY_STREAK:
+            if len(run) < RECOVERY_STREAK:
+                continue
+            fell = _falls_again(after[i + 1:], run[0] + stable_s) if stable_s else None
+            if fell is None:
+                if stable_s and run[0] + stable_s > until:
+                    break  # back, but not for long enough yet to call it recovered
                 recovered_at = run[0]
                 break
+            relapses.append(run[0])
+            run = []
     return Recovery(domain, reference, since, until, len([s for s in window if s.t > since]), failed_at,
-                    recovered_at, took_effect=failed_at is not None, injected=start)
+                    recovered_at, took_effect=failed_at is not None, injected=start, relapses=tuple(relapses))
+
+
+def _falls_again(later: list[Sample], until: float) -> float | None:
+    """When RECOVERY_STREAK failures in a row begin before `until`, else None."""
+    bad: list[float] = []
+    for s in later:
+        if s.t > until and not bad:
+            return None
+        bad = [*bad, s.t] if not s.ok else []
+        if len(bad) == RECOVERY_STREAK:
+            return bad[0] if bad[0] <= until else None
+    return None
 
 
 def judge_rto(recovery: Recovery, claimed_s: float, *, claim: str | None = None) -> Judgement:
@@ -117,30 +141,18 @@ def judge_rto(recovery: Recovery, claimed_s: float, *, claim: str | None = None)
     return Judgement(name, verdict, round(rto, 3), claimed_s, "s", evidence)
 
 
-def judge_relapse(samples: Iterable[Sample], domain: str, recovered_at: float | None, window_s: float,
-                  *, claim: str | None = None) -> Judgement:
-    """After recovery the capability must stay up: RECOVERY_STREAK failures in a row within
-    `window_s` of `recovered_at` is a relapse (VIOLATED); too few samples is INCONCLUSIVE."""
-    name = claim or f"relapse:{domain}"
-    if recovered_at is None:
-        return Judgement(name, Verdict.INCONCLUSIVE, None, 0, "failures", {"reason": "never recovered"})
-    window = [s for s in _series(samples, domain) if recovered_at <= s.t <= recovered_at + window_s]
-    run = worst = 0
-    first_bad: float | None = None
-    for s in window:
-        run = 0 if s.ok else run + 1
-        if run > worst:
-            worst = run
-            if run == RECOVERY_STREAK and first_bad is None:
-                first_bad = s.t
-    evidence: dict[str, Any] = {"window": [recovered_at, recovered_at + window_s], "samples": len(window),
-                                "longest_failure_run": worst, "relapsed_at": first_bad}
-    if worst >= RECOVERY_STREAK:
-        return Judgement(name, Verdict.VIOLATED, worst, RECOVERY_STREAK - 1, "failures", evidence)
-    if len(window) < RECOVERY_STREAK:
-        evidence["reason"] = "too few samples after recovery"
-        return Judgement(name, Verdict.INCONCLUSIVE, worst, RECOVERY_STREAK - 1, "failures", evidence)
-    return Judgement(name, Verdict.HOLDS, worst, RECOVERY_STREAK - 1, "failures", evidence)
+def judge_relapse(recovery: Recovery, *, claim: str | None = None, max_relapses: int = 1) -> Judgement:
+    """A capability that came back and fell again more than `max_relapses` times before it stayed up
+    is flapping (VIOLATED). One premature run is allowed: three lucky probes during a backlog's
+    drain are not a second outage. Nothing recovered: INCONCLUSIVE."""
+    name = claim or f"relapse:{recovery.domain}"
+    evidence: dict[str, Any] = {"relapses": len(recovery.relapses), "came_back_at": list(recovery.relapses),
+                                "recovered_at": recovery.recovered_at, "allowed": max_relapses}
+    if recovery.recovered_at is None:
+        evidence["reason"] = "never recovered (or never failed): no relapse to judge"
+        return Judgement(name, Verdict.INCONCLUSIVE, len(recovery.relapses), max_relapses, "relapses", evidence)
+    verdict = Verdict.VIOLATED if len(recovery.relapses) > max_relapses else Verdict.HOLDS
+    return Judgement(name, verdict, len(recovery.relapses), max_relapses, "relapses", evidence)
 
 
 def downtime_s(samples: Iterable[Sample], domain: str, start: float, end: float) -> float:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from system.workers.stage import ExternalFailure, PoisonMessage, Stage
 from system.workers.wal import WAL
 
 RULES_FILE = Path(__file__).with_name("rules.json")
+S3_PROBE_S = 15.0  # design seconds between two probes of S3 (one Prometheus scrape interval)
 
 
 @cache
@@ -39,9 +42,26 @@ def make_s3(settings: Settings) -> Any:
                         aws_access_key_id="fake", aws_secret_access_key="fake", config=config)
 
 
+def probe_s3_forever(s3: Any, bucket: str, period_s: float) -> None:
+    """s3_up: 1 while S3 answers a HEAD of the bucket within the client's timeouts. A frozen S3
+    makes uploads hang rather than fail, and a hang shows in no error rate for a long while."""
+    while True:
+        try:
+            s3.head_bucket(Bucket=bucket)
+            metrics.S3_UP.set(1)
+        except botocore.exceptions.ClientError as exc:  # NoSuchBucket (moto restarted) still answers
+            metrics.S3_UP.set(1 if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchBucket") else 0)
+        except botocore.exceptions.BotoCoreError:
+            metrics.S3_UP.set(0)
+        time.sleep(period_s)  # a probe period, not a wait for a state
+
+
 def build_stages(settings: Settings, _wal: WAL) -> list[Stage]:
-    """The two stages of this worker."""
+    """The two stages of this worker (and the S3 probe behind s3_up)."""
     s3 = make_s3(settings)
+    threading.Thread(target=probe_s3_forever, args=(make_s3(settings), settings.s3_bucket,
+                                                    max(1.0, settings.scaled(S3_PROBE_S))),
+                     name="s3-probe", daemon=True).start()
 
     def upload(msg: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -48,6 +48,22 @@ def test_crash_of_several_services_at_once(proj: TestProject) -> None:
     assert all(is_running(n) for n in nodes)
 
 
+def test_a_frozen_service_killed_at_heal_dies_on_thaw_and_the_policy_repairs_it(proj: TestProject) -> None:
+    from faults.crash import CrashAtHeal
+    from faults.kinds import AllOf
+
+    container = proj.run("rabbitmq-1")
+    container.reload()
+    started = container.attrs["State"]["StartedAt"]
+    fault = AllOf([Pause(proj.stack, "rabbitmq-1"), CrashAtHeal(proj.stack, ["rabbitmq-1"], await_restart=False)])
+    fault.inject()
+    assert took_effect(fault.evidence())
+    fault.heal()  # the kill first (pending while frozen), then the thaw
+    wait_for(lambda: container.reload() or container.attrs["State"]["StartedAt"] != started, timeout_s=20,
+             what="the killed node started again by its restart policy")
+    assert container.attrs["RestartCount"] >= 1 and fault.released_at() is None  # RTO from heal (the thaw)
+
+
 def test_crash_heal_starts_what_no_policy_restarts(proj: TestProject) -> None:
     container = proj.run("worker-ai", restart="no")
     fault = Crash(proj.stack, "worker-ai", grace_s=1.0)

@@ -52,6 +52,18 @@ def test_fill_disk_refuses_a_filesystem_over_the_cap(proj: TestProject, loop_ext
         FillDisk(proj.stack, "wal-ai", max_fill_bytes=1024 * 1024).inject()
 
 
+def test_fill_disk_never_fills_the_host_disk_its_sparse_image_lives_on(proj: TestProject, loop_ext4: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from faults import fill_disk
+
+    proj.volume("wal-ai", type="none", o="bind", device=str(loop_ext4))
+    assert fill_disk.loop_backing_file(loop_ext4) is not None  # the 16 MiB image behind it
+    monkeypatch.setattr(fill_disk, "HOST_MARGIN_BYTES", 1 << 62)  # as if the host disk were (nearly) full
+    with pytest.raises(FaultError, match="host filesystem"):
+        FillDisk(proj.stack, "wal-ai").inject()
+    assert not (loop_ext4 / BALLAST_NAME).exists()
+
+
 @pytest.mark.parametrize(("mode", "expect"), [
     ("truncate", "some rows lost, integrity ok"),
     ("flip", "some rows lost, integrity ok"),

@@ -36,6 +36,27 @@ def test_truncate_half_loses_commits_silently(db: Path) -> None:
     assert check == "ok"
 
 
+def test_truncate_cuts_among_the_commits_not_yet_checkpointed(db: Path) -> None:
+    """Frames already copied into the database survive any cut: the cut falls among the others,
+    so the damage always loses something (or the fault says it cannot)."""
+    wal, shm = Path(f"{db}-wal"), Path(f"{db}-shm")
+    page_size, ends = sqlite_damage.live_commits(wal.read_bytes())
+    frame = sqlite_damage.FRAME_HEADER_BYTES + page_size
+    saved = (ends[149] - sqlite_damage.WAL_HEADER_BYTES) // frame  # as if 150 of the 200 were checkpointed
+    data = bytearray(shm.read_bytes())
+    data[96:100] = saved.to_bytes(4, "little")
+    shm.write_bytes(bytes(data))
+    what = sqlite_damage.truncate_half(wal, shm)
+    assert "cut 25 of the 50 commits not yet checkpointed" in what
+    _drop_shm(db)
+    rows, check = read_back(db)
+    assert rows == 50 + 175 and check == "ok"
+    data[96:100] = ((ends[-1] - sqlite_damage.WAL_HEADER_BYTES) // frame).to_bytes(4, "little")
+    shm.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="nothing a cut could lose"):
+        sqlite_damage.truncate_half(wal, shm)
+
+
 def test_flipped_byte_drops_its_frame_and_everything_after(db: Path) -> None:
     _drop_shm(db)
     what = sqlite_damage.flip_frame_byte(Path(f"{db}-wal"))

@@ -342,6 +342,11 @@ def cases() -> list[Case | QuietCase]:
             {"domain": "chat"},
         ),
         Case("S3Down", "1 error/s", (counter(_sel("s3_errors_total", **_W), 1),), (_W,)),
+        Case("S3Down", "S3 frozen: no errors, no answer", (counter(_sel("s3_errors_total", **_W), 0),
+                                                           gauge(_sel("s3_up", **_W), 0, 1)), (_W,)),
+        # every service exports the gauge (one metrics module); only worker-storage probes S3
+        QuietCase("S3Down", "s3_up of a service that does not probe", (
+            (_sel("s3_up", job="waste-api", instance="waste-api:8000"), const(0)),)),
     ]
     return out
 

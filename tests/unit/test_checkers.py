@@ -219,12 +219,28 @@ def test_rto_from_heal_when_already_down() -> None:
     assert j.claim == "rto:pipeline" and isinstance(j.evidence, dict) and j.evidence["reference"] == "heal"
 
 
-def test_relapse_after_recovery_is_violated() -> None:
-    samples = probes("waste", "---+++++---+++")
-    assert judge_relapse(samples, "waste", 3.0, window_s=10).verdict is V
-    assert judge_relapse(samples, "waste", 3.0, window_s=4).verdict is H  # the relapse came after the window
-    assert judge_relapse(probes("waste", "---++-++++"), "waste", 3.0, window_s=10).verdict is H  # one miss is not down
-    assert judge_relapse(samples, "waste", None, window_s=10).verdict is U
+def test_a_recovery_counts_only_once_it_stays_up() -> None:
+    # back at t=3, down again at t=6 (within 5 s), back for good at t=9
+    samples = probes("waste", "---+++---+++++++")
+    rec = measure_recovery(samples, "waste", since=0.5, until=15, injected=0.5, stable_s=5)
+    assert (rec.recovered_at, rec.relapses) == (9.0, (3.0,))
+    unstable = measure_recovery(samples, "waste", since=0.5, until=15, injected=0.5)  # no stability asked
+    assert unstable.recovered_at == 3.0
+    # back at t=9 but watched only until t=12: not confirmed yet
+    assert measure_recovery(samples, "waste", since=0.5, until=12, injected=0.5, stable_s=5).recovered_at is None
+    # a single miss after the streak is not a fall
+    rec = measure_recovery(probes("waste", "---+++-++++++"), "waste", since=0.5, until=12, injected=0.5, stable_s=5)
+    assert (rec.recovered_at, rec.relapses) == (3.0, ())
+
+
+def test_flapping_after_recovery_is_violated() -> None:
+    once = measure_recovery(probes("waste", "---+++---+++++++"), "waste", 0.5, 15, injected=0.5, stable_s=5)
+    assert judge_relapse(once).verdict is H  # one premature run is allowed (a backlog's drain)
+    twice = measure_recovery(probes("waste", "---+++---+++---++++++++"), "waste", 0.5, 22, injected=0.5, stable_s=5)
+    j = judge_relapse(twice)
+    assert j.verdict is V and j.measured == 2
+    never = measure_recovery(probes("waste", "------"), "waste", 0.5, 5, injected=0.5, stable_s=5)
+    assert judge_relapse(never).verdict is U
 
 
 def test_downtime_and_availability() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from harness.checkers.state import judge_last_write
-from harness.counters import CounterSpec, Snapshot, growth, parse
+from harness.counters import CounterSpec, Snapshot, growth, growth_over, parse
 from harness.ledger import Op
 from harness.record import EffectCheck, ScenarioRecord, Timeline, overall_verdict
 from harness.verdict import Judgement, Verdict
@@ -67,6 +67,19 @@ def test_counter_growth_within_one_process_and_across_a_restart() -> None:
     assert growth(spec, before, Snapshot(None, None)) is None  # unreachable after: unknown
     assert growth(spec, Snapshot(None, None), parse(TEXT)) == 7.0
     assert spec.key == 'worker-ai:wal_recovered_tasks_total{action="republished"}'
+
+
+def test_growth_over_a_restart_at_heal_keeps_what_the_old_process_counted() -> None:
+    spec = CounterSpec("worker-ai", "gpt5_api_errors_total")
+    text = "# TYPE gpt5_api_errors counter\ngpt5_api_errors_total {n}\nprocess_start_time_seconds {t}\n"
+    before, at_heal = parse(text.format(n=5, t=1)), parse(text.format(n=205, t=1))
+    after_restart = parse(text.format(n=3, t=2))
+    assert growth(spec, before, after_restart) == 3.0  # two points only: the old process's 200 are lost
+    assert growth_over(spec, [before, at_heal, after_restart]) == 203.0
+    assert growth_over(spec, [before, Snapshot(None, None), after_restart]) == 3.0  # down at heal: from zero
+    same = parse(text.format(n=9, t=1))  # unreachable at heal (paused), not restarted: one process's growth
+    assert growth_over(spec, [before, Snapshot(None, None), same]) == 4.0
+    assert growth_over(spec, [Snapshot(None, None), Snapshot(None, None)]) is None
 
 
 def _record(judgements: list[Judgement], effect_ok: bool = True, errors: list[str] | None = None) -> ScenarioRecord:
