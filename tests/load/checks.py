@@ -17,7 +17,7 @@ def completions_by_id(ops: list[dict[str, Any]]) -> dict[tuple[str, str], str]:
     done: dict[tuple[str, str], str] = {}
     for op in ops:
         assert PROCESS_ID.match(op["process"]), op
-        assert op["f"] in ("upload", "chat", "register"), op
+        assert op["f"] in ("upload", "chat", "register", "profile"), op
         key = (op["f"], op["id"])
         if op["type"] == "invoke":
             assert op["process"] not in pending, f"second op before a completion: {op}"

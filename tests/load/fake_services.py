@@ -28,6 +28,7 @@ WRITES: dict[tuple[str, str], tuple[str, int]] = {
     ("auth", "/auth/register"): ("register", 201),
     ("waste", "/tasks"): ("upload", 202),
     ("chat", "/chat/messages"): ("chat", 201),
+    ("userinfo", "/users/me"): ("profile", 200),  # a PUT: the write's id is the display name it writes
 }
 BEARER_SERVICES = {"waste", "chat", "userinfo"}
 
@@ -56,7 +57,7 @@ class FakeServices:
     def __init__(self, policy: Policy = always_ok, delay_s: float = 2.0) -> None:
         self.policy = policy
         self.delay_s = delay_s
-        self.committed: dict[str, set[str]] = {"upload": set(), "chat": set(), "register": set()}
+        self.committed: dict[str, set[str]] = {"upload": set(), "chat": set(), "register": set(), "profile": set()}
         self.hits: Counter[tuple[str, str]] = Counter()
         self.lock = threading.Lock()
         self.ports: dict[str, int] = {}
@@ -159,7 +160,7 @@ class FakeServices:
                     return self._send(200, {"status": "ok"})
                 if service in BEARER_SERVICES and not (self.headers.get("Authorization", "").startswith("Bearer tok-")):
                     return self._send(401, {"error": "missing token"})
-                if self.command == "POST" and (service, path) in WRITES:
+                if self.command in ("POST", "PUT") and (service, path) in WRITES:
                     return self._write(path, body)
                 return self._read(path, body)
 
@@ -206,6 +207,8 @@ def write_id(f: str, body: bytes, content_type: str) -> str:
         return str(json.loads(body)["username"])
     if f == "chat":
         return str(json.loads(body)["message_id"])
+    if f == "profile":
+        return str(json.loads(body)["display_name"])
     message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
     fields: dict[str, bytes] = {}
     for part in message.iter_parts():
