@@ -19,6 +19,7 @@ from faults.base import Evidence, Fault, FaultError, wait_for
 from faults.target import OUR_LABEL, Stack, is_running, state, volume_host_path
 
 MODES = ("truncate", "flip", "delete", "damage_page")
+UNSAVED_FRAMES = 20  # a few commits' worth of frames not yet checkpointed
 
 
 class CorruptWal(Fault):
@@ -62,6 +63,11 @@ class CorruptWal(Fault):
         directory = self._host_dir(container)
         files = self._files(directory)
         self._container = container
+        if self.mode == "truncate":
+            # halt while commits wait in the WAL for a checkpoint: right after one, a cut loses nothing
+            with contextlib.suppress(FaultError):
+                wait_for(lambda: sqlite_damage.unsaved_frames(files["shm"]) >= UNSAVED_FRAMES, timeout_s=10,
+                         what="commits in the WAL not yet checkpointed", interval_s=0.01)
         # Docker counts both as a manual stop: the restart policy stays out of the way.
         if self.halt == "kill":
             container.kill()

@@ -38,6 +38,18 @@ def live_commits(data: bytes) -> tuple[int, list[int]]:
     return page_size, ends
 
 
+def unsaved_frames(shm: Path) -> int:
+    """Frames in the WAL not yet copied into the database, from a live -shm (mxFrame - nBackfill;
+    native byte order). 0 when there is no -shm."""
+    try:
+        data = shm.read_bytes()[:100]
+    except FileNotFoundError:
+        return 0
+    if len(data) < 100:
+        return 0
+    return max(0, int.from_bytes(data[16:20], "little") - int.from_bytes(data[96:100], "little"))
+
+
 def backfilled_frames(shm: Path) -> int:
     """Frames of the WAL already copied into the database (nBackfill of the -shm's checkpoint info;
     the -shm is in native byte order). 0 when there is no -shm."""
