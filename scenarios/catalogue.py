@@ -21,8 +21,8 @@ OUTAGE_S = 10.0
 # after 6 s of kills the service stays down another ~6 s before it runs again, well past the 5 s an
 # alert needs to see it.
 CRASH_LOOP_S = 6.0
-CRASH_OBSERVE_S = 5.0
-STALL_S = 3.0  # a broker's stall before it is killed (F6): publishes accumulate unread meanwhile  # after a SIGKILL the restart policy repairs; hold to observe it (>= 25 probes a domain)
+CRASH_OBSERVE_S = 5.0  # after a SIGKILL the restart policy repairs; hold to observe it (>= 25 probes a domain)
+STALL_S = 3.0  # a broker's stall before it is killed (F6): publishes accumulate unread meanwhile
 # Longer than the spec's sync give-up (10 attempts: 51 min of design time, 61 s at 0.02) and than
 # its one-hour task timeout (72 s at 0.02): the outages where the design's own policies lose work.
 LONG_OUTAGE_S = 75.0
