@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pika
 import pika.exceptions
+from docker.models.containers import Container
 
 from faults.base import FaultError
-from faults.target import Stack
+from faults.target import Stack, is_running
 
 NODES = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
 DEAD_LETTER_QUEUE = "dead_letter_queue"
@@ -28,3 +30,15 @@ def amqp_connection(stack: Stack, node: str, user: str = "ecoeco", password: str
 def queue_depth(channel: Any, queue: str) -> int:
     """Messages ready in a queue (passive declare: never creates it)."""
     return int(channel.queue_declare(queue, passive=True).method.message_count)
+
+
+def running_node(stack: Stack, nodes: Sequence[str] = NODES) -> tuple[str, Container]:
+    """The first running node of the cluster (policies and permissions are cluster-wide)."""
+    for node in nodes:
+        try:
+            container = stack.container(node)
+        except FaultError:
+            continue
+        if is_running(container):
+            return node, container
+    raise FaultError(f"no running RabbitMQ node among {list(nodes)}")

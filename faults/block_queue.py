@@ -10,9 +10,9 @@ import pika
 import pika.exceptions
 from docker.models.containers import Container
 
-from faults.amqp import NODES, amqp_connection
+from faults.amqp import NODES, amqp_connection, running_node
 from faults.base import TAG, Evidence, Fault, FaultError, wait_for
-from faults.target import Stack, is_running
+from faults.target import Stack
 
 
 class BlockQueue(Fault):
@@ -27,15 +27,7 @@ class BlockQueue(Fault):
         self._set = False
 
     def _node(self) -> tuple[str, Container]:
-        """Any running node of the cluster (policies are cluster-wide)."""
-        for node in self.nodes:
-            try:
-                container = self.stack.container(node)
-            except FaultError:
-                continue
-            if is_running(container):
-                return node, container
-        raise FaultError(f"no running RabbitMQ node among {self.nodes}")
+        return running_node(self.stack, self.nodes)
 
     def inject(self) -> None:
         """Set the policy, then wait until the queue reports it in effect."""

@@ -12,9 +12,9 @@ import pika
 import pika.exceptions
 from docker.models.containers import Container
 
-from faults.amqp import NODES, amqp_connection
+from faults.amqp import NODES, amqp_connection, running_node
 from faults.base import TAG, Evidence, Fault, FaultError, wait_for
-from faults.target import Stack, is_running
+from faults.target import Stack
 
 ALL = ".*"
 
@@ -36,14 +36,7 @@ class DenyQueue(Fault):
         self._denied = False
 
     def _node(self) -> tuple[str, Container]:
-        for node in self.nodes:
-            try:
-                container = self.stack.container(node)
-            except FaultError:
-                continue
-            if is_running(container):
-                return node, container
-        raise FaultError(f"no running RabbitMQ node among {self.nodes}")
+        return running_node(self.stack, self.nodes)
 
     def inject(self) -> None:
         """Deny reads of the queue, then close every client connection so consumers must ask again."""

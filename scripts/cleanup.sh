@@ -12,6 +12,17 @@ if [[ $(id -u) -ne 0 ]] && ! docker info >/dev/null 2>&1; then
 fi
 docker info >/dev/null 2>&1 || exit 0   # no engine running: nothing of ours is running either
 
+# A run of the project (scripts/chaos.sh, scripts/test.sh, pytest) holds .runtime/<project>.lock:
+# never pull the stack from under it. The run's own cleanup says so with ECOECO_RUN_LOCK_HELD=1.
+lock_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.runtime"
+for lock in "$lock_dir"/${1:-*}.lock; do
+    [[ -f "$lock" && "${ECOECO_RUN_LOCK_HELD:-}" != 1 ]] || continue
+    if ! flock -n "$lock" true 2>/dev/null; then
+        echo "cleanup: a run of project $(basename "$lock" .lock) is going on ($(cat "$lock")): not touching it" >&2
+        exit 1
+    fi
+done
+
 if [[ -n "${1:-}" ]]; then
     filter="label=org.ecoeco.project=$1"
 else
