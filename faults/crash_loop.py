@@ -37,10 +37,14 @@ class CrashLoop(Fault):
     name = "crash_loop"
 
     def __init__(self, stack: Stack, service: str, poll_s: float = 0.05, busy_url: str | None = None,
-                 busy_s: float = 1.0, ready: Callable[[], bool] | None = None) -> None:
+                 busy_s: float = 1.0, ready: Callable[[], bool] | None = None, loop: bool = True,
+                 busy_kills: int = 1) -> None:
         self.stack, self.service, self.poll_s = stack, service, poll_s
         self.busy_url, self.busy_s = busy_url, busy_s
         self._ready = ready or (self._answers if busy_url else None)
+        # loop=False: one kill at inject, none while it restarts (Docker's restart delay stays short),
+        # then `busy_kills` kills of the busy service at heal
+        self.loop, self.busy_kills = loop, busy_kills
         self.kills = 0
         self.busy_killed = False
         self._halt = threading.Event()
@@ -55,9 +59,10 @@ class CrashLoop(Fault):
         """Start killing (the first kill happens before this returns)."""
         self._container = self.stack.container(self.service)
         self._kill_if_running()
-        self._halt.clear()
-        self._thread = threading.Thread(target=self._loop, name=f"crash-loop-{self.service}", daemon=True)
-        self._thread.start()
+        if self.loop:
+            self._halt.clear()
+            self._thread = threading.Thread(target=self._loop, name=f"crash-loop-{self.service}", daemon=True)
+            self._thread.start()
 
     def _kill_if_running(self) -> bool:
         assert self._container is not None
@@ -99,9 +104,12 @@ class CrashLoop(Fault):
         if self._container is None:
             return
         self._restarted()
-        if self._ready is not None and not self.busy_killed:
+        ready = self._ready
+        if ready is None or self.busy_killed:
+            return
+        for _ in range(self.busy_kills):
             try:
-                wait_for(self._ready, timeout_s=READY_TIMEOUT_S, what=f"{self.service} serving before the last kill",
+                wait_for(ready, timeout_s=READY_TIMEOUT_S, what=f"{self.service} serving before the last kill",
                          interval_s=0.1)
             except FaultError as exc:
                 self._last_error = str(exc)
@@ -139,7 +147,8 @@ class CrashLoop(Fault):
     def describe(self) -> dict[str, Any]:
         """Service, poll period, and the last kill of a busy service."""
         return {"fault": self.name, "service": self.service, "poll_s": self.poll_s, "busy_url": self.busy_url,
-                "busy_s": self.busy_s, "busy": self._ready is not None, "kills": self.kills,
+                "busy_s": self.busy_s, "busy": self._ready is not None, "loop": self.loop,
+                "busy_kills": self.busy_kills, "kills": self.kills,
                 "busy_killed": self.busy_killed}
 
 

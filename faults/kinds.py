@@ -137,7 +137,9 @@ KINDS: dict[str, Factory] = {
                                                 await_restart=bool(p.get("await_restart", True))),
     # killed whenever it runs until heal; `busy`: then once more while it serves again
     "crash_loop": lambda ctx, p: CrashLoop(ctx.targets, p["service"],
-                                           ready=ctx.ready_check(p["service"]) if p.get("busy") else None),
+                                           ready=ctx.ready_check(p["service"]) if p.get("busy") else None,
+                                           loop=bool(p.get("loop", True)), busy_kills=int(p.get("busy_kills", 1)),
+                                           busy_s=float(p.get("busy_s", 1.0))),
     "stop": _each(lambda ctx, s: Stop(ctx.targets, s), together=True),
     "pause": _each(lambda ctx, s: Pause(ctx.targets, s), together=True),
     "cut_link": lambda ctx, p: _each(lambda c, src: CutLink(c.targets, src, p["destination"],

@@ -122,8 +122,9 @@ class Scenario:
 
     def __init__(self, stack: Stack, point: FailurePoint, run_dir: Path, *, name: str | None = None,
                  title: str | None = None, parameters: dict[str, Any] | None = None,
-                 workload: Workload = DESIGN) -> None:
+                 workload: Workload = DESIGN, recovery_cap_s: float | None = None) -> None:
         self.stack, self.point, self.workload = stack, point, workload
+        self.recovery_cap_s = recovery_cap_s  # watch for recovery at most this long (controls)
         self.name = name or point.id
         self.title = title or (point.claim.title + (f" ({point.mode})" if point.mode else ""))
         self.extra_parameters = parameters or {}
@@ -203,7 +204,7 @@ class Scenario:
                 marks["healed"] = time.time()
                 marks["released"] = fault.released_at() or marks["healed"]
                 if "rto" in self.point.checkers:
-                    budget = self.point.claim.rto_limit_s
+                    budget = min(self.point.claim.rto_limit_s, self.recovery_cap_s or float("inf"))
                     self._phase("recovery", budget)
                     marks["recovered"] = self._await_recovery(prober, marks, budget)
                 load.stop()

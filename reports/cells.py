@@ -124,12 +124,21 @@ def counted(js: list[Judgement], breakdown: Callable[[Judgement], str] | None) -
 
 
 def rpo_breakdown(j: Judgement) -> str:
-    """The non-zero failure sets of an rpo judgement ('upload: unexpected 15')."""
-    counts = j.evidence.get("counts", {}) if isinstance(j.evidence, dict) else {}
+    """The non-zero failure sets of an rpo judgement ('upload: unexpected 15'); for a clean upload
+    audit, its resolution ('upload: 395 audited, a 0.8% loss would show')."""
+    evidence = j.evidence if isinstance(j.evidence, dict) else {}
+    counts = evidence.get("counts", {})
     keys = ("lost", "stuck_acknowledged", "dead_lettered_acknowledged", "unexpected")
     parts = [f"{k.replace('_acknowledged', '')} {counts[k]}" for k in keys
              if isinstance(counts.get(k), int) and counts[k]]
-    return f"{j.claim.removesuffix(':rpo')}: {', '.join(parts)}" if parts else ""
+    parts += [f"no {record} {m['count']}" for record, m in (evidence.get("missing") or {}).items()]
+    kind = j.claim.removesuffix(":rpo")
+    if parts:
+        return f"{kind}: {', '.join(parts)}"
+    resolution = evidence.get("resolution") or {}
+    if kind == "upload" and resolution.get("audited"):
+        return f"upload: {resolution['audited']} audited, a {resolution['detectable_loss_rate']:.1%} loss would show"
+    return ""
 
 
 def other(js: list[Judgement], scenario: LoadedScenario) -> Cell:

@@ -114,10 +114,11 @@ POINTS: tuple[FailurePoint, ...] = (
                  exercises=(SYNC_RETRIED,), defects={"sync_gives_up": "upload:rpo"}),
     FailurePoint("F11", FaultSpec("stop", {"services": ("pg-waste",)}), OUTAGE_S, ("waste", "pipeline"),
                  symptoms=(SYNC_FAILED,), exercises=(SYNC_RETRIED,)),
-    # The postmaster SIGKILLed with commits in flight (crash recovery, not a clean shutdown):
-    # whenever it comes back for a while, then once more while the writes that waited (the
-    # workers' result sync, new uploads) pour in.
-    FailurePoint("F11", FaultSpec("crash_loop", {"service": "pg-waste", "busy": True}), CRASH_OBSERVE_S,
+    # The postmaster SIGKILLed with commits in flight (crash recovery, not a clean shutdown), four
+    # times: at the injection, then three times two seconds after it serves again, while the writes
+    # that waited (the workers' result sync, new uploads) pour in. One kill meets ~200 ms of commits.
+    FailurePoint("F11", FaultSpec("crash_loop", {"service": "pg-waste", "busy": True, "loop": False,
+                                                 "busy_kills": 3, "busy_s": 2.0}), CRASH_OBSERVE_S,
                  ("waste", "pipeline"), mode="kill", checkers=DURABILITY, defects={"pg_sync_commit_off": "upload:rpo"}),
     FailurePoint("F12", FaultSpec("stop", {"services": ("pg-auth",)}), OUTAGE_S, ("auth", "userinfo"),
                  defects={"auth_via_db": "isolation"}),
@@ -131,7 +132,9 @@ POINTS: tuple[FailurePoint, ...] = (
     FailurePoint("F14", FaultSpec("fill_disk", {"volumes": {"pg-waste-data": 1024 * 1024 * 1024,
                                                             "wal-ai": 128 * 1024 * 1024}}),
                  OUTAGE_S, ("waste", "pipeline"), strikes=("wal:worker-ai",),
-                 symptoms=(CounterSpec("worker-ai", "wal_write_errors_total", what="WAL writes refused (ENOSPC)"),)),
+                 # worker-ai's WAL may go on inside the space its files already hold; ecoeco_waste cannot
+                 symptoms=(CounterSpec("waste-api", "http_requests_total", {"route": "/tasks", "status": "503"},
+                                       what="uploads refused while ecoeco_waste cannot write"),)),
     FailurePoint("F15", FaultSpec("gpt_outage", {"family": "gpt5", "mode": "error"}), OUTAGE_S, ("pipeline",),
                  strikes=("queue:vision_analysis_queue",),
                  symptoms=(CounterSpec("worker-ai", "gpt5_api_errors_total", what="failed GPT-5 calls"),),

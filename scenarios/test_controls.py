@@ -23,6 +23,11 @@ from scenarios.catalogue import POINTS
 from scenarios.defects import SAFE_ENV, Defect, defect
 from scenarios.outcome import explain
 
+# Only the named judgement decides a control: it watches for recovery at most a minute, not the
+# claim's full budget (up to 5 min), which a broken build may well spend in full. Fault, hold and
+# workload are the chaos plan's own; the drain is too (a shorter one could call stuck work lost).
+RECOVERY_CAP_S = 60.0
+
 CONTROLS: list[tuple[Defect, FailurePoint, str]] = [
     (defect(name), p, judgement) for p in POINTS for name, judgement in p.defects.items()
 ]
@@ -56,7 +61,7 @@ def test_main_plan_catches_planted_defect(planted: tuple[Defect, FailurePoint, s
     scenario = Scenario(stack, point, journal.config.run_dir, name=control_name(planted_defect, point),
                         title=f"{point.claim.title} with planted defect: {planted_defect.name}",
                         parameters={"planted_defect": planted_defect.name, "defect_env": dict(planted_defect.env),
-                                    "must_violate": must_violate})
+                                    "must_violate": must_violate}, recovery_cap_s=RECOVERY_CAP_S)
     record = scenario.run()
     caught = _judgement(record, must_violate) is Verdict.VIOLATED  # the report reads the same from the record
     journal.add(record)

@@ -22,8 +22,10 @@ from harness.verdict import Judgement, Verdict
 
 SAMPLE_SIZE = 10
 # Above this share of ops with an unknown outcome (timeouts, resets) the audit has lost sight
-# of too much of the history to call a clean result a pass.
-MAX_UNKNOWN_SHARE = 0.2
+# of too much of the history to call a clean result a pass: a system that answered nothing but
+# timeouts could lose all of it unseen. A crash of the very API a client talks to leaves a
+# quarter of its requests unknown (seen: 15-27% for F1 and F3); a third is the line.
+MAX_UNKNOWN_SHARE = 1 / 3
 CONFIDENCE_FACTOR = 3.0  # 0 losses in n ops: the loss rate is below ~3/n at 95 % ("rule of three")
 
 

@@ -25,6 +25,11 @@ from system.workers.wal import WAL
 log = logging.getLogger(__name__)
 
 
+# A dependency that is down is tried again at most every 16 minutes (design time): often enough to
+# come back soon after it does, rarely enough not to hammer it.
+RETRY_MAX_EXPONENT = 4
+
+
 class ExternalFailure(Exception):
     """A dependency (GPT, S3) failed; the task goes to retry_queue with backoff."""
 
@@ -107,7 +112,7 @@ def run_task(stage: Stage, wal: WAL, msg: dict[str, Any], settings: Settings) ->
 
 
 def retry_backoff(settings: Settings) -> tuple[float, int]:
-    """(base seconds, max exponent): spec 60 s x 2^n, capped at 2^5 instead of giving up."""
+    """(base seconds, max exponent): spec 60 s x 2^n, capped at 2^4 (16 min) instead of giving up."""
     from system.settings import GPT_RETRY_BASE_S
 
-    return settings.scaled(GPT_RETRY_BASE_S), 5
+    return settings.scaled(GPT_RETRY_BASE_S), RETRY_MAX_EXPONENT

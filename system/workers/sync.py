@@ -23,8 +23,8 @@ from system.workers.wal import WAL, WalRow
 log = logging.getLogger(__name__)
 
 BATCH = 100
-# Ours: 60 s x 2^n, the wait capped at 2^5 (32 min design), never given up.
-MAX_EXPONENT = 5
+# Ours: 60 s x 2^n, the wait capped at 2^4 (16 min design), never given up.
+MAX_EXPONENT = 4
 # The spec (F11), planted as `sync_gives_up`: 60 s x 2^n for 5 retries, then the background job
 # every 5 minutes re-queues rows with sync_retry_count < 10; after the 10th attempt, nothing.
 SPEC_RETRIES = 5

@@ -117,8 +117,10 @@ def test_rpo_states_its_resolution() -> None:
 
 
 def test_too_many_unknown_outcomes_make_a_clean_audit_inconclusive() -> None:
-    out: dict[str, Outcome] = acked("a", "b", "c", "d") | {"x": "info", "y": "info"}
-    assert check_rpo(out, {"a": 1, "b": 1, "c": 1, "d": 1})[0].verdict is U  # 2 of 6 unknown > 20 %
+    out: dict[str, Outcome] = acked("a", "b", "c", "d") | {"x": "info", "y": "info", "z": "info"}
+    assert check_rpo(out, {"a": 1, "b": 1, "c": 1, "d": 1})[0].verdict is U  # 3 of 7 unknown > a third
+    out = acked("a", "b", "c", "d") | {"x": "info", "y": "info"}
+    assert check_rpo(out, {"a": 1, "b": 1, "c": 1, "d": 1})[0].verdict is H  # 2 of 6: exactly a third
     out = acked(*"abcdefghij") | {"x": "info"}
     assert check_rpo(out, dict.fromkeys("abcdefghij", 1))[0].verdict is H  # 1 of 11 is within sight
     assert check_rpo(out | {"k": "ok"}, dict.fromkeys("abcdefghij", 1))[0].verdict is V  # a loss still shows
