@@ -13,6 +13,7 @@ process still starting proves nothing about the work a running one holds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import threading
@@ -119,11 +120,14 @@ class CrashLoop(Fault):
             self.busy_killed = self._kill_if_running()
             if self.busy_killed:  # the kill must be seen before waiting for the repair, or a process
                 # still dying would count as restarted already
-                container = self._container
                 with contextlib.suppress(FaultError):
-                    wait_for(lambda: not _running(container) or self._started_at() != started,
+                    wait_for(functools.partial(self._gone_since, started),
                              timeout_s=10, what=f"{self.service} down after the last kill", interval_s=0.05)
             self._restarted()
+
+    def _gone_since(self, started: str) -> bool:
+        """The container stopped, or came back as a new process since `started`."""
+        return not _running(self._container) or self._started_at() != started
 
     def _started_at(self) -> str:
         assert self._container is not None

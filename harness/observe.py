@@ -81,11 +81,17 @@ def pg(config: HarnessConfig, service: str) -> psycopg2.extensions.connection:
 def results_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, int]:
     """task_id -> distinct attempts that wrote a final result, for tasks accepted since `since_unix`
     (results_log logs every write attempt: a result sent again keeps its attempt, work done twice
-    does not)."""
+    does not), and for results with no accepted task that were written since then.
+
+    The second part is time-scoped too: a control that loses acceptances (a killed database
+    without synchronous commit) leaves orphan results behind, and they belong to its audit, not to
+    every scenario after it on the same stack."""
     with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
         cur.execute("SELECT r.task_id, count(DISTINCT r.attempt) FROM results_log r LEFT JOIN tasks t USING (task_id) "
-                    "WHERE t.created_at IS NULL OR t.created_at >= to_timestamp(%s) GROUP BY r.task_id",
-                    (since_unix,))
+                    "GROUP BY r.task_id, t.created_at "
+                    "HAVING t.created_at >= to_timestamp(%s) "
+                    "OR (t.created_at IS NULL AND max(r.stored_at) >= to_timestamp(%s))",
+                    (since_unix, since_unix))
         return {str(t): int(n) for t, n in cur.fetchall()}
 
 

@@ -8,15 +8,8 @@
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-# one run per project: a second one would tear down the first one's stack (harness/runlock.py)
-mkdir -p "$REPO/.runtime"
-exec 9>>"$REPO/.runtime/${ECOECO_PROJECT:-ecoeco}.lock"
-if ! flock -n 9; then
-    echo "another run of project ${ECOECO_PROJECT:-ecoeco} is going on ($(cat "$REPO/.runtime/${ECOECO_PROJECT:-ecoeco}.lock" 2>/dev/null)); wait for it, or set another ECOECO_PROJECT and ECOECO_PORT_PREFIX" >&2
-    exit 3
-fi
-echo "pid $$ ($(basename "$0"))" >"$REPO/.runtime/${ECOECO_PROJECT:-ecoeco}.lock"
-export ECOECO_RUN_LOCK_HELD=1
+# shellcheck source=runlock.sh
+source "$REPO/scripts/runlock.sh"
 "$REPO/scripts/setup.sh" || exit 3
 PY=$("$REPO/scripts/venv.sh") || exit 3
 export ECOECO_RUN_ID="${ECOECO_RUN_ID:-$(date +%Y%m%d-%H%M%S)}"

@@ -89,7 +89,7 @@ def analyse_rpo(
     maybe = frozenset(i for i, o in outcomes.items() if o == "info")
     held = frozenset().union(*places.values()) if places else frozenset()
     stuck_ids = (acked | maybe) & held - done
-    dead_ids = frozenset(dead_lettered) - done
+    dead_ids = frozenset(dead_lettered) & frozenset(outcomes) - done  # the DLQ outlives one history
     return RpoAudit(
         attempted=frozenset(outcomes),
         acknowledged=acked,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import time
 import uuid
 from typing import Any
 
@@ -154,3 +155,16 @@ def test_broker_node_lost_does_not_stop_the_pipeline(stack: Stack, user: ProbeUs
     finally:
         node.start()
     until(stack.all_healthy, timeout_s=90, what="rabbitmq-2 back and healthy")
+
+
+def test_orphan_results_belong_to_the_window_they_were_written_in(stack: Stack) -> None:
+    """A result with no accepted task is unexpected in the audit of the window that wrote it, and
+    in no later one (a control that loses acceptances must not poison every scenario after it)."""
+    old, new = f"orphan-old-{uuid.uuid4().hex}", f"orphan-new-{uuid.uuid4().hex}"
+    with observe.pg(stack.config, "pg-waste") as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO results_log (task_id, attempt, stored_at) VALUES "
+                    "(%s, 'a', now() - interval '1 hour'), (%s, 'a', now())", (old, new))
+    conn.close()
+    counts = observe.results_counts(stack.config, since_unix=time.time() - 600)
+    assert new in counts and old not in counts
+    assert old in observe.results_counts(stack.config)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +50,24 @@ def test_a_killed_holder_leaves_no_stale_lock(monkeypatch: pytest.MonkeyPatch) -
     finally:
         holder.kill()
         runlock.lock_path(project).unlink(missing_ok=True)
+
+
+def test_the_scripts_refuse_a_second_run_before_touching_anything(tmp_path: Path) -> None:
+    """scripts/chaos.sh and scripts/test.sh source scripts/runlock.sh first: a second run exits 3
+    before its cleanup trap exists, so it cannot tear the first run's stack down."""
+    script = REPO_ROOT / "scripts" / "runlock.sh"
+    env = {"REPO": str(tmp_path), "ECOECO_PROJECT": "lock-test", "PATH": "/usr/bin:/bin"}
+    first = subprocess.Popen(["bash", "-c", f'source "{script}"; echo held; sleep 60'], env=env,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert first.stdout is not None and first.stdout.readline().strip() == "held"
+        second = subprocess.run(["bash", "-c", f'source "{script}"; echo "ran anyway"'], env=env,
+                                capture_output=True, text=True, timeout=30)
+        assert second.returncode == 3 and "ran anyway" not in second.stdout
+        assert "another run of project lock-test is going on" in second.stderr
+    finally:
+        first.kill()
+        first.wait(10)
+    third = subprocess.run(["bash", "-c", f'source "{script}"; echo ok'], env=env, capture_output=True, text=True,
+                           timeout=30)
+    assert third.stdout.strip() == "ok"
