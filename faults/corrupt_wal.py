@@ -8,6 +8,7 @@ which would leave nothing to damage.
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,8 @@ class CorruptWal(Fault):
         self._before: dict[str, tuple[int, str] | None] = {}
         self._after: dict[str, tuple[int, str] | None] = {}
         self._damage = ""
+        # rows as SQLite reads them at the halt and after the damage: what the damage really dropped
+        self.rows_dropped: dict[str, list[tuple[object, ...]]] | None = None
 
     def _host_dir(self, container: Container) -> Path:
         """Host directory behind `wal_dir` in the container (a volume of ours, or a bind mount)."""
@@ -75,11 +78,24 @@ class CorruptWal(Fault):
             container.stop(timeout=10)
         wait_for(lambda: not state(container)["Running"], timeout_s=30, what=f"{container.name} halted")
         self._before = {k: sqlite_damage.fingerprint(p) for k, p in files.items()}
+        rows_before = self._rows(files, "halted")
         try:
             self._damage = self._apply(files)
         finally:
             self._after = {k: sqlite_damage.fingerprint(p) for k, p in files.items()}
+            rows_after = self._rows(files, "damaged") if self._damage else None
+            if rows_before is not None and rows_after is not None:
+                self.rows_dropped = sqlite_damage.rows_dropped(rows_before, rows_after)
             self.heal()
+
+    def _rows(self, files: dict[str, Path], label: str) -> dict[str, set[tuple[object, ...]]] | None:
+        """Rows of the halted worker's database (None if it cannot be read: the damage may be a page)."""
+        if self.mode == "damage_page" or not files["db"].exists():
+            return None
+        try:
+            return sqlite_damage.rows_of_copy(files["db"], files["wal"], Path(tempfile.mkdtemp(prefix=f"wal-{label}-")))
+        except Exception:  # an unreadable copy only means the rows cannot be compared
+            return None
 
     def _apply(self, files: dict[str, Path]) -> str:
         """Do the damage; returns what was done."""

@@ -54,11 +54,13 @@ class CrashLoop(Fault):
         self._last_error = ""
         self._last_kill_at: float | None = None
         self._by_hand: list[str] = []
+        self._first_started = ""
         self.grace_s = 15.0  # Docker's restart delay has grown during the loop (100 ms, doubling)
 
     def inject(self) -> None:
         """Start killing (the first kill happens before this returns)."""
         self._container = self.stack.container(self.service)
+        self._first_started = self._started_at()
         self._kill_if_running()
         if self.loop:
             self._halt.clear()
@@ -143,10 +145,13 @@ class CrashLoop(Fault):
         return list(self._by_hand)
 
     def evidence(self) -> list[Evidence]:
-        """Killed at least once, and down right now (while the loop runs)."""
+        """Killed at least once, and the kill took: down right now (while the loop runs), or killed
+        again, or back as a new process (one kill without the loop: the restart policy was quick)."""
         down = self._container is not None and not _running(self._container)
-        return [Evidence(f"crash-loop:{self.service}", self.kills >= 1 and (down or self.kills >= 2),
-                         f"{self.kills} SIGKILLs of the main process; down now={down} {self._last_error}".strip())]
+        restarted = not down and self._container is not None and self._started_at() != self._first_started
+        return [Evidence(f"crash-loop:{self.service}", self.kills >= 1 and (down or self.kills >= 2 or restarted),
+                         f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted} "
+                         f"{self._last_error}".strip())]
 
     def describe(self) -> dict[str, Any]:
         """Service, poll period, and the last kill of a busy service."""

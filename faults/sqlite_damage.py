@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import sqlite3
 from pathlib import Path
 
 WAL_HEADER_BYTES, FRAME_HEADER_BYTES = 32, 24
@@ -112,3 +114,27 @@ def damage_page(db: Path, page: int = 2) -> str:
     data[start:start + page_size] = b"\xa5" * page_size
     db.write_bytes(bytes(data))
     return f"overwrote page {page} of {db.name} ({page_size} bytes)"
+
+
+def rows_of_copy(db: Path, wal: Path, workdir: Path) -> dict[str, set[tuple[object, ...]]]:
+    """Every row of every table, as SQLite reads the database with this WAL: both files are
+    copied into `workdir` first, so the originals (and their -shm) are never touched."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    copy = workdir / db.name
+    shutil.copyfile(db, copy)
+    if wal.exists():
+        shutil.copyfile(wal, Path(f"{copy}-wal"))
+    conn = sqlite3.connect(copy)
+    try:
+        tables = [str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {t: set(conn.execute(f'SELECT * FROM "{t}"')) for t in tables}
+    finally:
+        conn.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def rows_dropped(before: dict[str, set[tuple[object, ...]]],
+                 after: dict[str, set[tuple[object, ...]]]) -> dict[str, list[tuple[object, ...]]]:
+    """Per table, the rows committed before that the damaged files no longer hold as they were
+    (gone, or back to an earlier version)."""
+    return {t: sorted(rows - after.get(t, set()), key=repr) for t, rows in before.items() if rows - after.get(t, set())}

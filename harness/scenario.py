@@ -532,8 +532,17 @@ def _wal_keys(stack: Stack, worker: str) -> set[tuple[str, str]]:
 
 
 def _audit_wal_rows_kept(scenario: Scenario) -> list[Judgement]:
-    """F9: committed WAL rows of worker-storage from before the damage must still be there (or
-    have been pruned after their sync, which the mirror in ecoeco_waste shows)."""
+    """F9: the rows of worker-storage's WAL committed when it was halted must be what the worker
+    finds when it starts again. The fault read both versions of the files (halted, damaged); the
+    rows it dropped are gone or back to an earlier version. Without that comparison, committed rows
+    of before the injection must still be there at the end (later redos can hide a loss there)."""
+    dropped = getattr(scenario.fault, "rows_dropped", None)
+    if dropped is not None:
+        rows = dropped.get("task_wal", [])
+        return [Judgement("wal_rows_kept", Verdict.VIOLATED if rows else Verdict.HOLDS, len(rows), 0, "rows",
+                          {"compared": "the WAL as SQLite reads it when halted vs after the damage",
+                           "dropped_per_table": {t: len(r) for t, r in dropped.items()},
+                           "sample": [f"{r[0]}/{r[1]} ({r[4]})" for r in rows[:10]]})]
     before: set[tuple[str, str]] = scenario.context.get("wal_before", set())
     if not before:
         return [Judgement("wal_rows_kept", Verdict.INCONCLUSIVE, None, 0, "rows",

@@ -393,7 +393,8 @@ class ChatUser(AuthenticatedUser):
 
 
 class UserinfoUser(AuthenticatedUser):
-    """Reads its profile often and updates it now and then."""
+    """Reads its profile and updates it as often: the updates are audited (last write wins), and
+    an audit needs acknowledged writes before and after the fault, also in a 30 s scenario."""
 
     host = URLS["userinfo"]
     weight = 1
@@ -407,7 +408,7 @@ class UserinfoUser(AuthenticatedUser):
         if self.ensure_token():
             self.read("GET", "/users/me", "GET /users/me")
 
-    @task(1)
+    @task(3)
     def update_profile(self) -> None:
         if not self.ensure_token() or self.credentials is None:
             return

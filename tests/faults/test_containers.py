@@ -38,6 +38,16 @@ def test_crash_loop_keeps_it_down_until_healed_then_the_policy_repairs(proj: Tes
     assert container.attrs["RestartCount"] >= 2  # Docker's restart policy brought it back each time
 
 
+def test_one_kill_without_the_loop_took_effect_even_when_the_policy_was_quick(proj: TestProject) -> None:
+    container = proj.run("waste-api")
+    fault = CrashLoop(proj.stack, "waste-api", loop=False)
+    fault.inject()
+    wait_for(lambda: is_running(container) and container.attrs["RestartCount"] >= 1, timeout_s=20,
+             what="the restart policy brought it back")
+    assert fault.kills == 1 and took_effect(fault.evidence()), fault.evidence()
+    fault.heal()
+
+
 def test_crash_of_several_services_at_once(proj: TestProject) -> None:
     nodes = [proj.run(f"rabbitmq-{i}") for i in (1, 2, 3)]
     with Nemesis() as nemesis:
