@@ -39,6 +39,8 @@ publisher = Publisher(settings)
 TASK_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 RELAY_PERIOD_S = 0.5
+RELAY_BATCH = 50  # outbox rows published per scan (each body holds a whole image)
+RELAY_SCAN_IDS = 2000  # ids read per scan, most of them possibly still in the hand-over
 MARK_PERIOD_S = 0.1
 
 app = create_app("waste-api", lambda: {"ecoeco_waste": db.ping()})
@@ -186,24 +188,33 @@ def status(task_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]
                        "completed_at": result["completed_at"].isoformat()}}
 
 
-def relay_once() -> tuple[int, int]:
-    """Publish outbox rows nobody published (broker down, process restarted); returns (published, waiting)."""
+def relay_once(batch: int = RELAY_BATCH) -> tuple[int, int]:
+    """Publish outbox rows nobody published (broker down, process restarted); returns (published, waiting).
+
+    Ids first, bodies only of the rows this pass publishes: a body holds a whole image, and a
+    scan that read hundreds of them (most of them still in the hand-over) took seconds, during
+    which the relay published nothing.
+    """
     with db.transaction() as cur:
         cur.execute("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
         row = cur.fetchone()
         metrics.OUTBOX_PENDING.set(row["n"] if row else 0)
         cur.execute(
-            "SELECT task_id, body FROM outbox WHERE published_at IS NULL "
-            "AND created_at < now() - interval '1 second' ORDER BY created_at LIMIT 200"
+            "SELECT task_id FROM outbox WHERE published_at IS NULL "
+            "AND created_at < now() - interval '1 second' ORDER BY created_at LIMIT %s", (RELAY_SCAN_IDS,)
         )
-        pending = [r for r in cur.fetchall() if r["task_id"] not in marks and r["task_id"] not in handed]
+        ids = [r["task_id"] for r in cur.fetchall() if r["task_id"] not in marks and r["task_id"] not in handed]
+        pending: list[Any] = []
+        if ids[:batch]:
+            cur.execute("SELECT task_id, body FROM outbox WHERE task_id = ANY(%s) ORDER BY created_at", (ids[:batch],))
+            pending = list(cur.fetchall())
     relayed = 0
     for row in pending:
         if not _publish_outbox(row["task_id"], json.loads(bytes(row["body"]))):
             break
         relayed += 1
     metrics.OUTBOX_RELAYED.inc(relayed)
-    return relayed, len(pending)
+    return relayed, len(ids)
 
 
 def relay_forever(stop: threading.Event) -> None:
@@ -214,19 +225,23 @@ def relay_forever(stop: threading.Event) -> None:
     next_mark = next_scan = 0.0
     while not stop.is_set():
         try:
+            # a burst of hand-overs (bounded in time), then the periodic work: one hand-over per
+            # scan would let a slow scan throttle every upload to its pace
             item = handed.get(MARK_PERIOD_S)
-            if item is not None:
+            burst_end = time.monotonic() + RELAY_PERIOD_S
+            while item is not None:
                 task_id, body = item
                 if broker_up:
                     broker_up = _publish_outbox(task_id, body)
                 handed.done(task_id)  # published, or left to the outbox scan
+                item = handed.get(0) if time.monotonic() < burst_end else None
             now = time.monotonic()
             if now >= next_mark:
                 next_mark = now + MARK_PERIOD_S
                 marks.flush()
             if now >= next_scan:
-                next_scan = now + RELAY_PERIOD_S
                 relayed, waiting = relay_once()
+                next_scan = time.monotonic() + RELAY_PERIOD_S  # from the end of the scan
                 if not broker_up:  # back once a publish went through (or, with nothing waiting, a connect does)
                     broker_up = relayed > 0 or (waiting == 0 and publisher.healthy())
         except DatabaseUnavailable as exc:
