@@ -4,11 +4,16 @@ Each Case gives input series twice: `fail(t)` (the failure the alert must catch)
 (a healthy system, which must stay quiet). t is seconds of the rendered (scaled) run. From one
 case the generator writes three promtool tests:
 
-  fires     failing series from t=0: no alert at t=0 when the rule has a `for`; for `for`-only rules (no range) still
-            pending one evaluation before `for` has passed; firing, with exactly the expected
-            labels and annotations, once `for` plus the longest range have passed;
+  fires     failing series from t=0: no alert at t=0 when the alert has a `for`; still pending one
+            evaluation before `for` has passed; firing, with exactly the expected labels and
+            summary, once `for` plus the longest range have passed;
   quiet     healthy series for the same time: no alert;
   resolves  failing, then healthy (counters hold their last value): no alert at the end.
+
+The expected `for`, severity, failure_point, domain and summary come from the hand-written
+tests/monitoring/alert_table.py, never from the rule under test: a rule with a wrong label, summary
+or window fails its promtool test. (The description annotation is still copied from the rule:
+promtool compares all annotations and no table words the descriptions.)
 
 QuietCase: series that look alarming but must NOT trigger this alert (e.g. one RabbitMQ node
 down is not RabbitMQDown, a different database down is not WasteDBDown).
@@ -16,6 +21,7 @@ down is not RabbitMQDown, a different database down is not WasteDBDown).
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -25,7 +31,8 @@ from typing import Any
 
 import yaml
 
-from system.monitoring.render import format_duration, parse_duration
+from system.monitoring.render import Timing, format_duration, parse_duration
+from tests.monitoring.alert_table import BY_NAME
 
 Fn = Callable[[float], float | None]
 
@@ -381,19 +388,26 @@ def _values(fn_of_t: Callable[[float], float | None], n: int, step_ms: int) -> s
 
 
 def _expected(rule: dict[str, Any], sample: dict[str, str], templated: dict[str, str]) -> dict[str, Any]:
-    labels = dict(sample)
-    for k, v in (rule.get("labels") or {}).items():
-        if "{{" in str(v):
-            if k not in templated:
-                raise ValueError(f"{rule['alert']}: templated label {k!r} needs an expected value in the case")
-            labels[k] = templated[k]
-        else:
-            labels[k] = str(v)
+    """The alert promtool must see: labels and summary from alert_table (not from `rule`)."""
+    want = BY_NAME.get(rule["alert"])
+    if want is None:
+        raise KeyError(f"{rule['alert']} is not in tests/monitoring/alert_table.py")
+    labels = want.labels_for(sample)
+    for k, v in templated.items():  # the case's own expectation of a templated label must agree
+        if labels.get(k) != v:
+            raise ValueError(f"{want.name}: case expects {k}={v!r}, alert_table says {labels.get(k)!r}")
     annotations = {
         k: _LABEL_REF.sub(lambda m: sample.get(m.group(1), ""), str(v))
         for k, v in (rule.get("annotations") or {}).items()
+        if k != "summary"
     }
+    annotations["summary"] = want.summary_for(sample)
     return {"exp_labels": labels, "exp_annotations": annotations}
+
+
+def expected_for_s(alert: str, timing: Timing) -> float:
+    """The alert's `for` from alert_table, scaled the way render.py scales every `${for:...}`."""
+    return timing.for_s(parse_duration(BY_NAME[alert].for_))
 
 
 def _phased(s: Series, cut: float) -> Callable[[float], float | None]:
@@ -411,15 +425,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-")
 
 
-def build_tests(rules: dict[str, dict[str, Any]], interval_s: float) -> dict[str, list[dict[str, Any]]]:
-    """Alert name -> promtool `tests:` entries for all its cases."""
-    step = _ms(interval_s)
+def build_tests(rules: dict[str, dict[str, Any]], timing: Timing) -> dict[str, list[dict[str, Any]]]:
+    """Alert name -> promtool `tests:` entries for all its cases (`for` from alert_table at `timing`)."""
+    step = _ms(timing.evaluation_interval_s)
     by_alert: dict[str, list[dict[str, Any]]] = {}
     for case in cases():
         rule = rules.get(case.alert)
         if rule is None:
             raise KeyError(f"case for unknown alert {case.alert}")
-        for_ms = _ms(parse_duration(str(rule.get("for", "0s"))))
+        for_ms = _ms(expected_for_s(case.alert, timing))
         ranges = [_ms(parse_duration(r)) for r in _RANGE_IN_EXPR.findall(rule["expr"])]
         range_ms = max(ranges, default=0)
         fire_at = math.ceil((for_ms + range_ms) / step) * step + 2 * step
@@ -441,7 +455,7 @@ def build_tests(rules: dict[str, dict[str, Any]], interval_s: float) -> dict[str
         checks: list[dict[str, Any]] = []
         if for_ms > 0:  # pending, not firing, at the first evaluation
             checks.append({"eval_time": "0s", "alertname": case.alert, "exp_alerts": []})
-        if range_ms == 0 and for_ms > step:
+        if for_ms > step:
             pending = ((for_ms - 1) // step) * step  # last evaluation before `for` has passed
             checks.append({"eval_time": format_duration(pending / 1000), "alertname": case.alert, "exp_alerts": []})
         checks.append({"eval_time": format_duration(fire_at / 1000), "alertname": case.alert, "exp_alerts": expected})
@@ -493,11 +507,15 @@ class _NoAliases(yaml.SafeDumper):  # type: ignore[misc]
 def write_test_files(rendered: Path, interval_s: float) -> dict[str, Path]:
     """Write tests/<Alert>.test.yml under `rendered` (a render.py output); alert -> path."""
     rules = load_rules(rendered / "rules")
+    scale = json.loads((rendered / "timing.json").read_text())["scale"]
+    timing = Timing.for_scale(scale)
+    if timing.evaluation_interval_s != interval_s:
+        raise ValueError(f"evaluation interval {interval_s} s is not scale {scale}'s {timing.evaluation_interval_s} s")
     rule_files = [f"../rules/{p.name}" for p in sorted((rendered / "rules").glob("*.yml"))]
     out_dir = rendered / "tests"
     out_dir.mkdir(exist_ok=True)
     paths: dict[str, Path] = {}
-    for alert, tests in build_tests(rules, interval_s).items():
+    for alert, tests in build_tests(rules, timing).items():
         path = out_dir / f"{_slug(alert)}.test.yml"
         doc: dict[str, Any] = {
             "rule_files": rule_files,

@@ -14,10 +14,11 @@ import pytest
 import yaml
 
 from system.monitoring.promql import rule_expressions
-from system.monitoring.render import render_all
+from system.monitoring.render import Timing, parse_duration, render_all
 from tests.monitoring import promtool as pt
+from tests.monitoring.alert_table import BY_NAME, table_problems
 from tests.monitoring.known_metrics import rule_problems, scrape_jobs
-from tests.monitoring.rule_cases import Case, cases, load_rules, write_test_files
+from tests.monitoring.rule_cases import Case, cases, expected_for_s, load_rules, write_test_files
 
 SCALES = (1.0, 0.02)
 REPO = Path(__file__).resolve().parents[2]
@@ -123,6 +124,47 @@ def test_promtool_unit_tests(
         pytest.fail(f"promtool unit tests of {alert} at scale {scale} failed:\n{res.output[:6000]}")
 
 
+# --- the rules against the hand-written alert table ---------------------------------------
+
+
+def table_mismatches(rules_dir: Path, timing: Timing) -> list[str]:
+    """Every way the rendered rules differ from tests/monitoring/alert_table.py."""
+    rules = load_rules(rules_dir)
+    out = [f"{name}: rule not in alert_table" for name in sorted(set(rules) - set(BY_NAME))]
+    out += [f"{name}: in alert_table, no rule" for name in sorted(set(BY_NAME) - set(rules))]
+    for name in sorted(set(rules) & set(BY_NAME)):
+        rule, want = rules[name], BY_NAME[name]
+        labels = {k: str(v) for k, v in (rule.get("labels") or {}).items()}
+        expected = {"severity": want.severity, "failure_point": want.failure_point}
+        if want.domain_by is None:
+            expected["domain"] = want.domain
+        elif "{{" not in labels.get("domain", ""):  # per-sample domain: its values are promtool's to check
+            out.append(f"{name}: domain {labels.get('domain')!r}, alert_table: depends on {want.domain_by[0]}")
+        for key, value in expected.items():
+            if labels.get(key) != value:
+                out.append(f"{name}: {key} {labels.get(key)!r}, alert_table {value!r}")
+        got_for = parse_duration(str(rule.get("for", "0s")))
+        want_for = expected_for_s(name, timing)
+        if abs(got_for - want_for) > 1e-6:
+            out.append(f"{name}: for {got_for:g}s, alert_table {want.for_} = {want_for:g}s at scale {timing.scale}")
+    return out
+
+
+def test_alert_table_is_consistent() -> None:
+    assert table_problems() == []
+
+
+def test_rule_files_and_alert_table_list_the_same_alerts() -> None:
+    assert len(ALERTS) == 26
+    assert sorted(BY_NAME) == ALERTS
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_rules_match_alert_table(rendered: dict[float, Rendered], scale: float) -> None:
+    """Severity, failure point, domain and `for` of every rule, against the hand-written table."""
+    assert table_mismatches(rendered[scale].dir / "rules", Timing.for_scale(scale)) == []
+
+
 def test_every_alert_has_a_firing_case() -> None:
     firing = {c.alert for c in cases() if isinstance(c, Case)}
     assert set(ALERTS) - firing == set(), "alerts without a test that makes them fire"
@@ -183,11 +225,11 @@ def test_every_rule_reads_existing_metrics_and_jobs(rendered: dict[float, Render
     assert problems == []
 
 
-def _planted_copy(src: Path, dst: Path, find: str, replace: str) -> Path:
+def _planted_copy(src: Path, dst: Path, find: str, replace: str, file: str = "api.yml") -> Path:
     shutil.copytree(src, dst)
-    path = dst / "rules" / "api.yml"
+    path = dst / "rules" / file
     text = path.read_text()
-    assert find in text
+    assert text.count(find) == 1, f"{find!r} in {file}"
     path.write_text(text.replace(find, replace, 1))
     return dst
 
@@ -204,6 +246,52 @@ def test_planted_typo_job_is_reported(rendered: dict[float, Rendered], tmp_path:
     d = _planted_copy(rendered[0.02].dir, tmp_path / "job", 'up{job="auth-api"}', 'up{job="auth_api"}')
     problems = rule_problems(sorted((d / "rules").glob("*.yml")), scrape_jobs(d / "prometheus.yml"))
     assert problems == ["AuthAPIDown: job 'auth_api' is not scraped"]
+
+
+# A broken rule, one line changed: the test files are generated again from the broken rules (as
+# they would be in CI), and must still expect the table's values, so promtool fails; and the
+# direct comparison with the table reports it.
+PLANTED_BREAKS = {
+    "severity": ("api.yml", "AuthAPIDown", "{severity: critical, failure_point: F2, domain: auth}",
+                 "{severity: warning, failure_point: F2, domain: auth}",
+                 "AuthAPIDown: severity 'warning', alert_table 'critical'"),
+    "domain": ("database.yml", "WasteDBDown", "{severity: critical, failure_point: F11, domain: waste}",
+               "{severity: critical, failure_point: F11, domain: auth}",
+               "WasteDBDown: domain 'auth', alert_table 'waste'"),
+    "failure_point": ("worker.yml", "WorkerAIDown", "{severity: critical, failure_point: F8, domain: pipeline}",
+                      "{severity: critical, failure_point: F7, domain: pipeline}",
+                      "WorkerAIDown: failure_point 'F7', alert_table 'F8'"),
+    "for": ("queue.yml", "RabbitMQDown", "for: 2400ms\n        labels: {severity: critical, failure_point: F4",
+            "for: 1200ms\n        labels: {severity: critical, failure_point: F4",
+            "RabbitMQDown: for 1.2s, alert_table 2m = 2.4s at scale 0.02"),
+    "summary": ("api.yml", "WasteAPIDown", 'summary: "waste-api is down', 'summary: "auth-api is down', None),
+}
+
+
+@pytest.mark.controls
+@pytest.mark.parametrize("kind", sorted(PLANTED_BREAKS))
+def test_planted_wrong_rule_fails_against_alert_table(
+    rendered: dict[float, Rendered], tmp_path: Path, kind: str
+) -> None:
+    _need_promtool()
+    file, alert, find, replace, mismatch = PLANTED_BREAKS[kind]
+    r = rendered[0.02]
+    d = _planted_copy(r.dir, tmp_path / kind, find, replace, file)
+    assert table_mismatches(d / "rules", Timing.for_scale(0.02)) == ([mismatch] if mismatch else [])
+    paths = write_test_files(d, r.interval_s)
+    res = pt.promtool(["test", "rules", str(paths[alert].relative_to(d))], d)
+    assert res.returncode != 0, res.output
+    assert "FAILED" in res.output and f"{alert}: fires" in res.output, res.output[:3000]
+    # another alert of the same broken file still passes: what fails is the planted change
+    same_file = sorted(n for n, p in _alerts_by_file(d).items() if p == file and n != alert)
+    ok = pt.promtool(["test", "rules", str(paths[same_file[0]].relative_to(d))], d)
+    assert ok.returncode == 0 and "SUCCESS" in ok.output, ok.output[:3000]
+
+
+def _alerts_by_file(d: Path) -> dict[str, str]:
+    """Alert name -> the rendered rule file (base name) that defines it."""
+    return {rule["alert"]: path.name for path in sorted((d / "rules").glob("*.yml"))
+            for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"] if "alert" in rule}
 
 
 @pytest.mark.controls
