@@ -142,6 +142,7 @@ def state(container: Container) -> dict[str, Any]:
 
 
 def is_running(container: Container) -> bool:
-    """True when the container runs and is not frozen."""
+    """True when the container runs and is not frozen. Docker also says Running while a restart
+    policy waits to start it again (Restarting, no process): that is not running."""
     st = state(container)
-    return bool(st["Running"]) and not st["Paused"]
+    return bool(st["Running"]) and not st["Paused"] and not st.get("Restarting", False)

@@ -40,9 +40,11 @@ def test_crash_loop_keeps_it_down_until_healed_then_the_policy_repairs(proj: Tes
 
 def test_one_kill_without_the_loop_took_effect_even_when_the_policy_was_quick(proj: TestProject) -> None:
     container = proj.run("waste-api")
+    container.reload()
+    restarts = container.attrs["RestartCount"]  # the container may be an earlier test's
     fault = CrashLoop(proj.stack, "waste-api", loop=False)
     fault.inject()
-    wait_for(lambda: is_running(container) and container.attrs["RestartCount"] >= 1, timeout_s=20,
+    wait_for(lambda: is_running(container) and container.attrs["RestartCount"] > restarts, timeout_s=20,
              what="the restart policy brought it back")
     assert fault.kills == 1 and took_effect(fault.evidence()), fault.evidence()
     fault.heal()
