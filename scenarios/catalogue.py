@@ -138,23 +138,23 @@ POINTS: tuple[FailurePoint, ...] = (
                  symptoms=(CounterSpec("waste-api", "http_requests_total", {"route": "/tasks", "status": "503"},
                                        what="uploads refused while ecoeco_waste cannot write"),)),
     FailurePoint("F15", FaultSpec("gpt_outage", {"family": "gpt5", "mode": "error"}), OUTAGE_S, ("pipeline",),
-                 strikes=("queue:vision_analysis_queue",),
+                 strikes=("queue:vision_analysis_queue", "wal:worker-ai"),
                  symptoms=(CounterSpec("worker-ai", "gpt5_api_errors_total", what="failed GPT-5 calls"),),
                  exercises=(_retried("worker-ai"),)),
     # GPT-5 down for more than the design's one-hour task timeout, and worker-ai restarted by a
     # crash before it comes back: the retries it holds must survive the restart.
     FailurePoint("F15", all_of(FaultSpec("gpt_outage", {"family": "gpt5", "mode": "error"}),
                                FaultSpec("crash_at_heal", {"service": "worker-ai"})),
-                 LONG_OUTAGE_S, ("pipeline",), mode="long", strikes=("queue:vision_analysis_queue",),
+                 LONG_OUTAGE_S, ("pipeline",), mode="long", strikes=("queue:vision_analysis_queue", "wal:worker-ai"),
                  symptoms=(CounterSpec("worker-ai", "gpt5_api_errors_total", what="failed GPT-5 calls"),),
                  exercises=(_retried("worker-ai"),), defects={"timeout_drop": "upload:rpo"}),
     FailurePoint("F16", FaultSpec("gpt_outage", {"family": "gpt4o-mini", "mode": "error"}), OUTAGE_S,
-                 ("pipeline", "chat"), strikes=("queue:response_generation_queue",),
+                 ("pipeline", "chat"), strikes=("queue:response_generation_queue", "wal:worker-ai"),
                  symptoms=(CounterSpec("worker-ai", "gpt4o_mini_api_errors_total", what="failed GPT-4o mini calls"),),
                  exercises=(_retried("worker-ai"),)),
     # S3 frozen (what it stored stays stored); every acknowledged image must be in S3 afterwards.
     FailurePoint("F17", FaultSpec("s3_outage", {"how": "pause"}), OUTAGE_S, ("pipeline",),
-                 strikes=("queue:user_input_queue",), audits=("s3_objects",),
+                 strikes=("queue:user_input_queue", "wal:worker-storage"), audits=("s3_objects",),
                  symptoms=(CounterSpec("worker-storage", "s3_errors_total", what="failed S3 uploads"),),
                  exercises=(_retried("worker-storage"),)),
 )
