@@ -47,7 +47,7 @@ def _docker(*args: str, check: bool = True) -> str:
 def _cleanup() -> None:
     ids = _docker("ps", "-aq", "--filter", f"label={LABEL}", check=False).split()
     if ids:
-        _docker("rm", "-f", *ids, check=False)
+        _docker("rm", "-f", "-v", *ids, check=False)  # -v: their anonymous volumes (the images declare VOLUMEs)
     for net in _docker("network", "ls", "-q", "--filter", f"label={LABEL}", check=False).split():
         _docker("network", "rm", net, check=False)
 
