@@ -8,7 +8,6 @@ which would leave nothing to damage.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -78,22 +77,22 @@ class CorruptWal(Fault):
             container.stop(timeout=10)
         wait_for(lambda: not state(container)["Running"], timeout_s=30, what=f"{container.name} halted")
         self._before = {k: sqlite_damage.fingerprint(p) for k, p in files.items()}
-        rows_before = self._rows(files, "halted")
+        rows_before = self._rows(files)
         try:
             self._damage = self._apply(files)
         finally:
             self._after = {k: sqlite_damage.fingerprint(p) for k, p in files.items()}
-            rows_after = self._rows(files, "damaged") if self._damage else None
+            rows_after = self._rows(files) if self._damage else None
             if rows_before is not None and rows_after is not None:
                 self.rows_dropped = sqlite_damage.rows_dropped(rows_before, rows_after)
             self.heal()
 
-    def _rows(self, files: dict[str, Path], label: str) -> dict[str, set[tuple[object, ...]]] | None:
+    def _rows(self, files: dict[str, Path]) -> dict[str, set[tuple[object, ...]]] | None:
         """Rows of the halted worker's database (None if it cannot be read: the damage may be a page)."""
         if self.mode == "damage_page" or not files["db"].exists():
             return None
         try:
-            return sqlite_damage.rows_of_copy(files["db"], files["wal"], Path(tempfile.mkdtemp(prefix=f"wal-{label}-")))
+            return sqlite_damage.rows_of_copy(files["db"], files["wal"])
         except Exception:  # an unreadable copy only means the rows cannot be compared
             return None
 

@@ -148,7 +148,7 @@ class CrashLoop(Fault):
         """Killed at least once, and the kill took: down right now (while the loop runs), or killed
         again, or back as a new process (one kill without the loop: the restart policy was quick)."""
         down = self._container is not None and not _running(self._container)
-        restarted = not down and self._container is not None and self._started_at() != self._first_started
+        restarted = not down and self._container is not None and self._gone_since(self._first_started)
         return [Evidence(f"crash-loop:{self.service}", self.kills >= 1 and (down or self.kills >= 2 or restarted),
                          f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted} "
                          f"{self._last_error}".strip())]

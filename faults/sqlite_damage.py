@@ -6,6 +6,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 WAL_HEADER_BYTES, FRAME_HEADER_BYTES = 32, 24
@@ -116,21 +117,20 @@ def damage_page(db: Path, page: int = 2) -> str:
     return f"overwrote page {page} of {db.name} ({page_size} bytes)"
 
 
-def rows_of_copy(db: Path, wal: Path, workdir: Path) -> dict[str, set[tuple[object, ...]]]:
+def rows_of_copy(db: Path, wal: Path) -> dict[str, set[tuple[object, ...]]]:
     """Every row of every table, as SQLite reads the database with this WAL: both files are
-    copied into `workdir` first, so the originals (and their -shm) are never touched."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    copy = workdir / db.name
-    shutil.copyfile(db, copy)
-    if wal.exists():
-        shutil.copyfile(wal, Path(f"{copy}-wal"))
-    conn = sqlite3.connect(copy)
-    try:
-        tables = [str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return {t: set(conn.execute(f'SELECT * FROM "{t}"')) for t in tables}
-    finally:
-        conn.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+    copied into a temporary directory first, so the originals (and their -shm) are never touched."""
+    with tempfile.TemporaryDirectory(prefix="wal-rows-") as workdir:
+        copy = Path(workdir) / db.name
+        shutil.copyfile(db, copy)
+        if wal.exists():
+            shutil.copyfile(wal, Path(f"{copy}-wal"))
+        conn = sqlite3.connect(copy)
+        try:
+            tables = [str(r[0]) for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+            return {t: set(conn.execute(f'SELECT * FROM "{t}"')) for t in tables}
+        finally:
+            conn.close()
 
 
 def rows_dropped(before: dict[str, set[tuple[object, ...]]],

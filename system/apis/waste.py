@@ -205,8 +205,8 @@ def relay_once(batch: int = RELAY_BATCH) -> tuple[int, int]:
         )
         ids = [r["task_id"] for r in cur.fetchall() if r["task_id"] not in marks and r["task_id"] not in handed]
         pending: list[Any] = []
-        if ids[:batch]:
-            cur.execute("SELECT task_id, body FROM outbox WHERE task_id = ANY(%s) ORDER BY created_at", (ids[:batch],))
+        if chosen := ids[:batch]:
+            cur.execute("SELECT task_id, body FROM outbox WHERE task_id = ANY(%s) ORDER BY created_at", (chosen,))
             pending = list(cur.fetchall())
     relayed = 0
     for row in pending:

@@ -96,13 +96,13 @@ def test_out_of_range_damage_is_refused(db: Path) -> None:
         sqlite_damage.flip_frame_byte(Path(f"{db}-wal"), frame=10_000)
 
 
-def test_rows_dropped_names_the_commits_the_damage_cut(db: Path, tmp_path: Path) -> None:
+def test_rows_dropped_names_the_commits_the_damage_cut(db: Path) -> None:
     wal = Path(f"{db}-wal")
-    before = sqlite_damage.rows_of_copy(db, wal, tmp_path / "halted")
+    before = sqlite_damage.rows_of_copy(db, wal)
     assert len(before["task_wal"]) == 250 and wal.exists()  # read from copies: the originals untouched
     sqlite_damage.truncate_half(wal, Path(f"{db}-shm"))
     _drop_shm(db)
-    after = sqlite_damage.rows_of_copy(db, wal, tmp_path / "damaged")
+    after = sqlite_damage.rows_of_copy(db, wal)
     dropped = sqlite_damage.rows_dropped(before, after)["task_wal"]
     assert 0 < len(dropped) <= 200 and len(dropped) + len(after["task_wal"]) == 250
     assert all(str(row[0]) >= "task-0050" for row in dropped)  # the checkpointed rows all survive
