@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import docker.errors
 import pytest
 
@@ -128,10 +130,18 @@ def test_s3_outage(proj: TestProject, how: str) -> None:
 
 
 def test_heal_before_inject_is_harmless(proj: TestProject) -> None:
-    proj.run("s3")
-    for fault in (Crash(proj.stack, "s3"), Stop(proj.stack, "s3"), Pause(proj.stack, "s3")):
+    container = proj.run("s3")
+    container.reload()
+    started = container.attrs["State"]["StartedAt"]
+    for fault in (Crash(proj.stack, "s3"), Stop(proj.stack, "s3"), Pause(proj.stack, "s3"),
+                  CrashLoop(proj.stack, "s3")):
         fault.heal()
         assert not took_effect(fault.evidence())
+    # The same process, never stopped, restarted or paused by a heal of a fault never injected.
+    container.reload()
+    assert container.attrs["State"]["StartedAt"] == started
+    assert container.attrs["State"]["Status"] == "running" and not container.attrs["State"]["Paused"]
+    assert container.attrs["RestartCount"] == 0
 
 
 def test_strangers_are_refused(proj: TestProject) -> None:
@@ -148,9 +158,12 @@ def test_strangers_are_refused(proj: TestProject) -> None:
 
 
 def test_host_port_comes_from_the_binding(proj: TestProject) -> None:
-    proj.run("waste-api", ports={"8000/tcp": ("127.0.0.1", None)})
-    port = proj.stack.host_port("waste-api", 8000)
-    assert 1024 < port < 65536
+    with socket.socket() as probe:  # a free host port unlike the container's, chosen here
+        probe.bind(("127.0.0.1", 0))
+        chosen = probe.getsockname()[1]
+    assert chosen != 8000
+    proj.run("waste-api", ports={"8000/tcp": ("127.0.0.1", chosen)})
+    assert proj.stack.host_port("waste-api", 8000) == chosen
     with pytest.raises(FaultError, match="publishes no host port"):
         proj.stack.host_port("waste-api", 9999)
 

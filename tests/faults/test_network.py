@@ -73,9 +73,20 @@ def test_cut_link_between_two_services_only(proj: TestProject, action: str) -> N
 
 def test_cut_link_heal_after_the_source_restarted(proj: TestProject) -> None:
     source = proj.run("worker-ai")
-    proj.run("pg-waste", command=LISTEN)
-    fault = CutLink(proj.stack, "worker-ai", "pg-waste")
+    destination = proj.run("pg-waste", command=LISTEN)
+    dest_ip = next(iter(container_ips(destination).values()))
+    fault = CutLink(proj.stack, "worker-ai", "pg-waste", probe_port=7000)
     fault.inject()
-    source.restart(timeout=5)  # a new network namespace: the rules are gone with the old one
+    old_pid = main_pid(source)
+    source.restart(timeout=5)  # a new process in a new network namespace
+    pid = main_pid(source)
+    assert pid != old_pid
+    # A rule of ours in the namespace the source has now (a restart that kept it, or the rule put
+    # back): heal must look up the source's current process, not the one it cut at inject.
+    spec = ["OUTPUT", "-d", dest_ip, "-m", "comment", "--comment", fault.comment, "-j", "REJECT"]
+    assert in_netns(pid, "iptables", "-I", *spec[:1], "1", *spec[1:]).returncode == 0
+    assert not tcp_reachable(pid, dest_ip, 7000)
     fault.heal()
-    assert TAG not in in_netns(main_pid(source), "iptables", "-S").stdout
+    assert TAG not in in_netns(pid, "iptables", "-S").stdout
+    assert tcp_reachable(pid, dest_ip, 7000)
+    assert not took_effect(fault.evidence())

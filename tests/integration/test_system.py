@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import threading
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 import httpx
@@ -16,6 +18,7 @@ from harness import observe
 from harness.probes import ProbeUser, tiny_png
 from harness.stack import Stack
 from harness.wait import until
+from load.images import photo_jpeg
 from system.broker import ALL_QUEUES
 
 pytestmark = pytest.mark.integration
@@ -105,11 +108,56 @@ def test_malformed_json_and_unknown_task(stack: Stack, user: ProbeUser) -> None:
     assert r.status_code == 404 and "unknown task_id" in r.json()["error"]
 
 
+def in_hand(wal_path: str, ids: list[str]) -> set[str]:
+    """Of `ids`, the tasks a worker's WAL holds mid-task (begun, not finished)."""
+    conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
+    try:
+        rows = conn.execute("SELECT task_id FROM task_wal WHERE status IN ('pending','running','republished')")
+        return {str(t) for (t,) in rows} & set(ids)
+    finally:
+        conn.close()
+
+
+def restart_count(stack: Stack, service: str) -> int:
+    c = stack.container(service)
+    c.reload()
+    return int(c.attrs["RestartCount"])
+
+
+def restarted_since(stack: Stack, service: str, count: int) -> bool:
+    return restart_count(stack, service) > count
+
+
 def test_worker_killed_mid_task_finishes_every_task_exactly_once(stack: Stack, user: ProbeUser) -> None:
-    ids = submit(stack, user, 40, "kill")
-    kill_main_process(stack, "worker-ai")
-    kill_main_process(stack, "worker-storage")
+    ids = [f"kill-{uuid.uuid4().hex}" for _ in range(40)]
+    photo = photo_jpeg(500_000, seed=1)  # a phone photo: the S3 upload takes long enough to be caught in
+
+    def send() -> None:
+        with httpx.Client(timeout=10) as c:
+            for task_id in ids:
+                r = c.post(f"{stack.config.url('waste-api')}/tasks", headers=user.headers, data={"task_id": task_id},
+                           files={"image": ("photo.jpg", photo, "image/jpeg")})
+                assert r.status_code == 202, r.text
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()  # the kills land while uploads still arrive
+    held: dict[str, set[str]] = {}
+    for worker in ("worker-storage", "worker-ai"):
+        path = stack.wal_host_path(worker)
+        for _ in range(5):  # a task seen in hand can finish before the kill lands: then kill again
+            until(partial(in_hand, path, ids), timeout_s=60, what=f"{worker} mid-task", interval_s=0.01)
+            before = restart_count(stack, worker)
+            kill_main_process(stack, worker)
+            # Read after the kill: what the dead process had begun and not finished is what it owed.
+            held[worker] = in_hand(path, ids)
+            until(partial(restarted_since, stack, worker, before), timeout_s=30, what=f"{worker} restarted")
+            if held[worker]:
+                break
+    sender.join(timeout=60)
+    assert all(held.values()), held  # the kill landed mid-task, in both workers
     counts = all_completed(stack, ids, timeout_s=90)
+    # results_log keeps one row per attempt of the final stage: work redone after the restart would
+    # show a second attempt, a result sent twice the same attempt.
     assert all(counts[i] == 1 for i in ids), {i: counts[i] for i in ids if counts[i] != 1}
     until(stack.all_healthy, timeout_s=60, what="workers healthy again")
 

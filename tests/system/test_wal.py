@@ -88,21 +88,26 @@ def test_no_idempotency_defect_redoes_work(tmp_path: Path) -> None:
 
 
 def _unfinished(wal: WAL, task_id: str, created_at: float) -> None:
-    wal.begin(task_id, "image_uploader", {"task_id": task_id}, now=created_at)
+    wal.begin(task_id, "image_uploader", {"task_id": task_id, "image_key": f"uploads/{task_id}.png"}, now=created_at)
 
 
 def test_recovery_republishes_unfinished_and_keeps_them_recoverable(tmp_path: Path) -> None:
     wal = make_wal(tmp_path)
     _unfinished(wal, "task-old", created_at=0.0)
     _unfinished(wal, "task-new", created_at=9_999.0)
-    published: list[tuple[str, str]] = []
-    report = recover_on_startup(wal, SAFE, QUEUES, lambda q, m: published.append((q, m["task_id"])), now=10_000.0)
+    published: list[tuple[str, dict[str, Any]]] = []
+    report = recover_on_startup(wal, SAFE, QUEUES, lambda q, m: published.append((q, m)), now=10_000.0)
     assert report.republished == 2 and report.timed_out == 0
+    # Each to its own stage's queue, with the input the WAL kept (what the next delivery works on).
+    assert sorted(published, key=lambda p: p[1]["task_id"]) == [
+        ("user_input_queue", {"task_id": "task-new", "image_key": "uploads/task-new.png"}),
+        ("user_input_queue", {"task_id": "task-old", "image_key": "uploads/task-old.png"})]
     row = wal.get("task-old", "image_uploader")
     assert row is not None and row.status == "republished" and row.error == RECOVERED_NOTE
     # A second restart republishes them again: a republished message lost again is not lost for good.
-    again = recover_on_startup(wal, SAFE, QUEUES, lambda q, m: published.append((q, m["task_id"])), now=10_001.0)
-    assert again.republished == 2
+    published.clear()
+    again = recover_on_startup(wal, SAFE, QUEUES, lambda q, m: published.append((q, m)), now=10_001.0)
+    assert again.republished == 2 and sorted(m["task_id"] for _, m in published) == ["task-new", "task-old"]
 
 
 def test_spec_as_written_drops_old_rows_and_forgets_republished(tmp_path: Path) -> None:
