@@ -54,7 +54,7 @@ class Op:
             return cls(
                 time=float(raw["time"]),
                 process=str(raw["process"]),
-                type=cast(OpType, op_type),
+                type=cast(OpType, op_type),  # equivalent mutant: cast(None, ...) (no runtime effect)
                 f=str(raw["f"]),
                 id=str(raw["id"]),
                 error=None if error is None else str(error),
@@ -73,6 +73,7 @@ class LedgerWriter:
         self.process = process
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        # equivalent mutants: no encoding or "UTF-8" (the same under a UTF-8 locale, as here)
         self._file = self.path.open("a", encoding="utf-8")
 
     def append(self, op: Op) -> None:
@@ -122,6 +123,7 @@ def read_ledger(path: Path | str) -> list[Op]:
     p = Path(path)
     if not p.exists():
         return []
+    # equivalent mutants: no encoding or "UTF-8" (the same under a UTF-8 locale, as here)
     with p.open(encoding="utf-8", errors="replace") as fh:
         return parse_lines(fh)
 
@@ -144,9 +146,11 @@ def outcomes(ops: Iterable[Op]) -> dict[tuple[str, str], Outcome]:
             continue
         completions[key] += 1
         current = best.get(key)
+        # equivalent mutant: >= (an equally strong completion rewrites the same value)
         if current is None or _STRENGTH[op.type] > _STRENGTH[current]:
             best[key] = op.type
     for key, n_invokes in invokes.items():
+        # equivalent mutant: <= _STRENGTH["info"] (info would be set to info)
         if completions[key] < n_invokes and _STRENGTH[best.get(key, "fail")] < _STRENGTH["info"]:
             best[key] = "info"
     return best
@@ -166,5 +170,5 @@ def summarise(ops: Iterable[Op]) -> dict[str, dict[str, int]]:
         if op.type == "invoke":
             counts["invoke"] += 1
     for (f, _), outcome in outcomes(op_list).items():
-        summary.setdefault(f, {"invoke": 0, "ok": 0, "fail": 0, "info": 0})[outcome] += 1
+        summary[f][outcome] += 1  # every kind got its counts in the loop above
     return summary

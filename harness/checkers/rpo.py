@@ -87,7 +87,7 @@ def analyse_rpo(
     done = frozenset(i for i, n in completed.items() if n > 0)
     acked = frozenset(i for i, o in outcomes.items() if o == "ok")
     maybe = frozenset(i for i, o in outcomes.items() if o == "info")
-    held = frozenset().union(*places.values()) if places else frozenset()
+    held: frozenset[str] = frozenset().union(*places.values())
     stuck_ids = (acked | maybe) & held - done
     dead_ids = frozenset(dead_lettered) & frozenset(outcomes) - done  # the DLQ outlives one history
     return RpoAudit(
@@ -120,7 +120,7 @@ def judge_rpo(
     not_delivered = set(audit.lost) | set(audit.stuck_acknowledged)
     if not accept_dead_lettered:
         not_delivered |= audit.dead_lettered_acknowledged
-    missing = frozenset().union(*audit.missing.values()) if audit.missing else frozenset()
+    missing: frozenset[str] = frozenset().union(*audit.missing.values())
     evidence = audit.evidence()
     evidence["drained"] = drained
     evidence["resolution"] = audit.resolution()

@@ -85,6 +85,8 @@ def measure_recovery(
             run = [*run, s.t] if s.ok else []
             if len(run) < RECOVERY_STREAK:
                 continue
+            # equivalent mutants: after[i - 1:] (adds successes, which reset a failure run); calling
+            # _falls_again without stable_s (it finds no relapse unless probes share a timestamp)
             fell = _falls_again(after[i + 1:], run[0] + stable_s) if stable_s else None
             if fell is None:
                 if stable_s and run[0] + stable_s > until:
@@ -105,7 +107,7 @@ def _falls_again(later: list[Sample], until: float) -> float | None:
             return None
         bad = [*bad, s.t] if not s.ok else []
         if len(bad) == RECOVERY_STREAK:
-            return bad[0] if bad[0] <= until else None
+            return bad[0]  # a run can only begin at or before `until` (returned None above otherwise)
     return None
 
 
@@ -159,10 +161,11 @@ def downtime_s(samples: Iterable[Sample], domain: str, start: float, end: float)
     """Seconds within [start, end] the capability was failing (each sample holds until the next)."""
     series = _series(samples, domain)
     total = 0.0
+    # equivalent mutant: strict=False or no strict (the two lists always have one length)
     for current, following in zip(series, [*series[1:], None], strict=True):
         seg_end = end if following is None else following.t
         lo, hi = max(current.t, start), min(seg_end, end)
-        if not current.ok and hi > lo:
+        if not current.ok and hi > lo:  # equivalent mutant: >= (an empty segment adds 0)
             total += hi - lo
     return total
 
