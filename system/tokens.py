@@ -31,10 +31,11 @@ def issue(secret: str, user_id: int, ttl_s: float, now: float | None = None) -> 
 def verify(secret: str, token: str, now: float | None = None) -> int:
     """The user id of a valid token, else InvalidToken with the reason."""
     parts = token.split(".")
-    if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²" and other scripts' digits, which int() refuses
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts[:2]) or not parts[2].isascii():
         raise InvalidToken("malformed token")
     payload = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(_sign(secret, payload), parts[2]):
+    if not hmac.compare_digest(_sign(secret, payload).encode(), parts[2].encode()):
         raise InvalidToken("bad token signature")
     if int(parts[1]) < (now if now is not None else time.time()):
         raise InvalidToken("token expired")

@@ -9,16 +9,16 @@ failure answers 503 and stores nothing: a message is acknowledged (201) only whe
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 import openai
-from fastapi import Depends, HTTPException
+from fastapi import Depends, HTTPException, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from system import metrics
 from system import settings as settings_mod
-from system.apis.common import create_app, current_user, serve
+from system.apis.common import NO_NUL, create_app, current_user, serve
 from system.db import Database
 from system.fakes.gpt import make_client
 
@@ -34,7 +34,7 @@ class ChatMessage(BaseModel):
 
     message_id: str = Field(pattern=ID)
     conversation_id: str = Field(pattern=ID)
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=4000, pattern=NO_NUL)
 
 
 @app.post("/chat/messages", status_code=201)
@@ -68,7 +68,8 @@ def post_message(body: ChatMessage, user_id: int = Depends(current_user)) -> JSO
 
 
 @app.get("/chat/conversations/{conversation_id}")
-def conversation(conversation_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]:
+def conversation(conversation_id: Annotated[str, Path(pattern=ID)],
+                 user_id: int = Depends(current_user)) -> dict[str, Any]:
     """The caller's messages in one conversation, oldest first."""
     with db.transaction() as cur:
         cur.execute("SELECT message_id, text, reply, created_at FROM messages WHERE conversation_id=%s "

@@ -6,11 +6,13 @@ import logging
 import time
 from collections.abc import Callable
 
+import psycopg2
 import uvicorn
-from fastapi import FastAPI, Header, HTTPException, Request, Response
+from fastapi import FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from system import metrics, tokens
@@ -20,6 +22,9 @@ from system.db import Database, DatabaseUnavailable
 from system.logs import quiet_per_request_loggers
 
 HealthCheck = Callable[[], dict[str, bool]]
+# A pattern for free-text fields: PostgreSQL text cannot hold NUL, and psycopg2 refuses it with a
+# ValueError (a 500) rather than a database error; refuse it at the edge as bad input.
+NO_NUL = r"^[^\x00]*$"
 
 
 def error(status: int, reason: str) -> JSONResponse:
@@ -61,9 +66,20 @@ def create_app(service: str, health: HealthCheck) -> FastAPI:
     """A FastAPI app with the shared error handlers, metrics and health endpoint."""
     app = FastAPI(title=service)
 
-    @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
+    # Starlette's class: its own 404 (no route), 405 and 400 (malformed multipart) are raised as it,
+    # and FastAPI's HTTPException is a subclass, so one handler gives every error the one shape.
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return error(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(psycopg2.DataError)
+    async def _data(_: Request, exc: psycopg2.DataError) -> JSONResponse:
+        return error(422, f"invalid value: {str(exc).splitlines()[0] if str(exc) else exc.__class__.__name__}")
+
+    @app.exception_handler(Exception)
+    async def _bug(_: Request, exc: Exception) -> JSONResponse:
+        # a bug, not bad input: still the one shape (Starlette logs the traceback)
+        return error(500, f"internal error: {exc.__class__.__name__}")
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

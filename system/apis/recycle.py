@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import HTTPException
@@ -14,6 +15,7 @@ settings = settings_mod.get()
 db = Database(settings.pg_dsn["waste"], "ecoeco_waste")
 replica = Database(settings.pg_dsn["analytics"], "ecoeco_analytics")
 app = create_app("recycle-api", lambda: {"ecoeco_waste": db.ping()})
+CATEGORY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @app.get("/categories")
@@ -27,6 +29,8 @@ def categories() -> dict[str, Any]:
 @app.get("/categories/{name}")
 def category(name: str) -> dict[str, Any]:
     """Disposal information for one category."""
+    if not CATEGORY.match(name):  # no category is named so (and a NUL must not reach psycopg2)
+        raise HTTPException(404, "unknown category")
     with db.transaction() as cur:
         cur.execute("SELECT name, description, disposal FROM recycling_categories WHERE name=%s", (name,))
         row = cur.fetchone()

@@ -8,7 +8,7 @@ from fastapi import Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from system import settings as settings_mod
-from system.apis.common import create_app, current_user, serve
+from system.apis.common import NO_NUL, create_app, current_user, serve
 from system.db import Database
 
 settings = settings_mod.get()
@@ -19,8 +19,8 @@ app = create_app("userinfo-api", lambda: {"ecoeco_auth": db.ping()})
 class ProfileUpdate(BaseModel):
     """Editable profile fields."""
 
-    display_name: str = Field(default="", max_length=100)
-    city: str = Field(default="", max_length=100)
+    display_name: str = Field(default="", max_length=100, pattern=NO_NUL)
+    city: str = Field(default="", max_length=100, pattern=NO_NUL)
 
 
 def _profile(user_id: int) -> dict[str, Any]:

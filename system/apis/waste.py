@@ -172,6 +172,8 @@ def submit(image: Annotated[UploadFile, File()], task_id: Annotated[str | None, 
 @app.get("/tasks/{task_id}")
 def status(task_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]:
     """Status and, once complete, the result of one task."""
+    if not TASK_ID.match(task_id):  # no task can have such an id (and a NUL must not reach psycopg2)
+        raise HTTPException(404, "unknown task_id")
     with db.transaction() as cur:
         cur.execute("SELECT user_id, created_at FROM tasks WHERE task_id=%s", (task_id,))
         task = cur.fetchone()
