@@ -17,8 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     b = sub.add_parser("build", help="write report.html, report.json and summary.md into the run folder")
     b.add_argument("run_dir", nargs="?", type=Path, help="runs/<run_id> (default: runs/latest)")
     b.add_argument("--gate", action="store_true",
-                   help="exit with the run's verdict code (0 holds, 1 violated, 2 inconclusive, 3 harness error)")
-    e = sub.add_parser("exit-code", help="print the run's verdict and exit with its code")
+                   help="exit with the gate's code (0 holds or accepted, 1 new violation, 2 inconclusive, "
+                        "3 harness error)")
+    e = sub.add_parser("exit-code",
+                       help="print the gate's verdict (accepted findings set aside) and exit with its code")
     e.add_argument("run_dir", nargs="?", type=Path, help="runs/<run_id> (default: runs/latest)")
     args = parser.parse_args(argv)
     run_dir: Path = args.run_dir or default_run_dir()
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"reports: {exc}", file=sys.stderr)
         return EXIT_CODES[Verdict.HARNESS_ERROR]  # nothing to report on is a harness failure, not a pass
-    print(f"{result.verdict.value.upper()} (exit {result.exit_code}): {result.html}")
+    print(f"{result.verdict.value.upper()} (gate exit {result.exit_code}, accepted findings set aside): {result.html}")
     print(f"  {result.json}\n  {result.summary}")
     if result.previous_run_id:
         print(f"  compared with {result.previous_run_id}")

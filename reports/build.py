@@ -54,15 +54,17 @@ def build(run_dir: Path) -> BuildResult:
     doc = _write(real_dir / "report.json", report_json.document(
         run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}))
     md = _write(real_dir / "summary.md", summary.markdown(run, rows, comparison, _shown(html)))
-    return BuildResult(real_dir, run.verdict, verdict_exit_code(run.verdict), html, doc, md,
+    return BuildResult(real_dir, run.verdict, verdict_exit_code(run.gate_verdict), html, doc, md,
                        comparison.previous_run_id if comparison else None)
 
 
 def exit_code(run_dir: Path) -> int:
-    """CI exit code of a run: 0 holds, 1 violated, 2 inconclusive, 3 harness error (or no readable run)."""
+    """CI exit code of a run, from its gate verdict: 0 every claim holds or is an accepted finding,
+    1 a new violation (or an accepted finding that held), 2 inconclusive, 3 harness error (or no
+    readable run)."""
     if not Path(run_dir).is_dir():
         return verdict_exit_code(Verdict.HARNESS_ERROR)
-    return verdict_exit_code(load_run(Path(run_dir)).verdict)
+    return verdict_exit_code(load_run(Path(run_dir)).gate_verdict)
 
 
 def _shown(path: Path) -> str:

@@ -7,9 +7,10 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from harness.verdict import Verdict, exit_code
-from reports import detection
+from harness.verdict import Verdict
+from reports import detection, lint_table
 from reports.compare import Comparison
+from reports.gate import gate
 from reports.runs import LoadedRun
 from reports.scorecard import Row
 
@@ -26,9 +27,11 @@ def document(run: LoadedRun, rows: list[Row], comparison: Comparison | None, fil
         "run": {"run_id": run.run_id, "dir": str(run.run_dir), "started_unix": run.started_unix,
                 "finished_unix": run.finished_unix, "git_commit": run.git_commit, "time_scale": run.time_scale},
         "verdict": run.verdict.value,
-        "exit_code": exit_code(run.verdict),
+        "exit_code": gate(run).exit_code,  # the gate's: accepted findings set aside
         "counts": counts(rows),
         "problems": list(run.problems),
+        "gate": gate(run).to_dict(),
+        "lint": lint_table.to_json(run.time_scale),
         "scenarios": [_scenario(r) for r in rows],
         "previous": _previous(comparison) if comparison else None,
         "detection": _detection(run),

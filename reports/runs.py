@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
+from harness import findings
+from harness.findings import Finding, FindingsError, Gated
+from harness.record import RecordError, ScenarioRecord, overall_verdict, read_run, read_scenario
 from harness.verdict import Judgement, Verdict, worst
 
 _FID = re.compile(r"^F(\d+)$")
@@ -50,6 +53,7 @@ class LoadedRun:
     scenarios: list[LoadedScenario]
     recorded_verdict: Verdict | None = None
     problems: list[str] = field(default_factory=list)
+    accepted: Mapping[tuple[str, str], Finding] = field(default_factory=dict)  # accepted-findings.toml
 
     @property
     def verdict(self) -> Verdict:
@@ -57,6 +61,24 @@ class LoadedRun:
         verdicts = [s.counts_as or s.verdict for s in self.scenarios]
         if self.recorded_verdict is not None:
             verdicts.append(self.recorded_verdict)
+        if self.problems:
+            verdicts.append(Verdict.HARNESS_ERROR)
+        return worst(verdicts)
+
+    def gated(self, s: LoadedScenario) -> Gated:
+        """One scenario as the gate counts it: its accepted findings set aside, nothing else."""
+        if s.counts_as is not None:
+            return Gated(s.counts_as)
+        rec = s.record
+        rest = None if rec is None else overall_verdict(
+            [j for j in rec.judgements if (s.fid, j.claim) not in self.accepted], rec.errors, rec.effect)
+        return findings.gate(s.fid, s.verdict, s.judgements, rest, self.accepted)
+
+    @property
+    def gate_verdict(self) -> Verdict:
+        """What a pipeline gates on: the run's verdict with accepted findings set aside (a stale
+        acceptance counts as violated); the scenarios decide it, and any reading problem is an error."""
+        verdicts = [self.gated(s).verdict for s in self.scenarios]
         if self.problems:
             verdicts.append(Verdict.HARNESS_ERROR)
         return worst(verdicts)
@@ -74,16 +96,22 @@ def load_run(run_dir: Path, *, full: bool = True) -> LoadedRun:
     """
     run_dir = run_dir.resolve()
     load = _load_scenario if full else _load_judgements
+    problems: list[str] = []
+    try:
+        accepted = findings.load()
+    except (OSError, FindingsError) as exc:
+        accepted, problems = {}, [f"accepted findings unreadable: {exc}"]
     try:
         run = read_run(run_dir)
     except (OSError, RecordError, UnicodeDecodeError) as exc:
         found = sorted((run_dir / "scenarios").glob("*.json"), key=lambda p: fid_order(p.stem))
         return LoadedRun(run_dir, run_dir.name, _started_unix(run_dir), None, None, None,
-                         [load(p.stem, p, None) for p in found], problems=[f"run.json unreadable: {exc}"])
+                         [load(p.stem, p, None) for p in found], problems=[*problems, f"run.json unreadable: {exc}"],
+                         accepted=accepted)
     scenarios = [replace(load(e.fid, run_dir / e.path, e.verdict), counts_as=e.counts_as) for e in run.scenarios]
     scenarios.sort(key=lambda s: fid_order(s.fid))
     return LoadedRun(run_dir, run.run_id, run.started_unix, run.finished_unix, run.git_commit, run.time_scale,
-                     scenarios, recorded_verdict=run.verdict)
+                     scenarios, recorded_verdict=run.verdict, problems=problems, accepted=accepted)
 
 
 def _load_scenario(fid: str, path: Path, listed: Verdict | None) -> LoadedScenario:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from harness.verdict import Verdict, exit_code
+from harness.verdict import Verdict
 from reports import detection
 from reports.compare import Comparison
+from reports.gate import GateReport, gate
 from reports.html_page import tally
 from reports.runs import LoadedRun
 from reports.scorecard import Row
@@ -18,8 +19,9 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
     verdict = run.verdict
     commit = f"`{run.git_commit[:12]}`" if run.git_commit else "unknown"
     scale = "?" if run.time_scale is None else f"{run.time_scale:g}"
-    lines = [f"## {ICONS[verdict]} Ecoeco resilience: **{verdict.value.upper().replace('_', ' ')}**"
-             f" (exit {exit_code(verdict)})", "",
+    gated = gate(run)
+    lines = [f"## {ICONS[verdict]} Ecoeco resilience: **{verdict.value.upper().replace('_', ' ')}**", "",
+             f"{ICONS[gated.verdict]} **{gated.headline()}**", *_findings(gated), "",
              f"Run `{run.run_id}` · commit {commit} · time scale {scale} (design timers × {scale}) · {tally(rows)}"]
     if comparison is not None:
         moved = ", ".join(f"{comparison.count(d)} {d}" for d in ("better", "worse", "new", "not run")
@@ -43,6 +45,15 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
     lines += _detection(run)
     lines += ["", f"Full report: `{html_path}` (report.json beside it for machines)."]
     return "\n".join(lines) + "\n"
+
+
+def _findings(g: GateReport) -> list[str]:
+    """The findings behind the gate, new first."""
+    out = [f"- 🔴 new: {fid} `{claim}`" for fid, claim in g.new]
+    out += [f"- ⚠ accepted but held: {fid} `{claim}` (delete it from accepted-findings.toml)"
+            for fid, claim, _ in g.stale]
+    out += [f"- accepted: {fid} `{claim}`: {_cell(f.reason[:100])}" for fid, claim, f in g.accepted]
+    return ["", *out] if out else []
 
 
 def _detection(run: LoadedRun) -> list[str]:

@@ -12,7 +12,10 @@ this plan, and the judgement that must say VIOLATED; the same plan on the safe b
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from faults.spec import FaultSpec, all_of
+from harness import findings
 from harness.counters import CounterSpec
 from harness.point import CHECKERS, FailurePoint
 
@@ -49,7 +52,7 @@ RELAYED = CounterSpec("waste-api", "outbox_relayed_total", what="uploads the out
 DURABILITY = tuple(c for c in CHECKERS if c not in ("rto", "detection"))
 
 # fmt: off
-POINTS: tuple[FailurePoint, ...] = (
+_RECORDS: tuple[FailurePoint, ...] = (
     # API crashes: the service is SIGKILLed under load (requests in flight), and again whenever it
     # comes back, for the outage; only its restart policy may repair it. RTO from the last kill.
     FailurePoint("F1", FaultSpec("crash_loop", {"service": "waste-api"}), CRASH_LOOP_S, ("waste",),
@@ -97,13 +100,7 @@ POINTS: tuple[FailurePoint, ...] = (
     # cut when there are none); the places watched for work in flight are all of them.
     FailurePoint("F9", FaultSpec("corrupt_wal", {"service": "worker-storage", "mode": "truncate"}), CRASH_OBSERVE_S,
                  ("pipeline",), audits=("wal_rows_kept",),
-                 checkers=tuple(c for c in CHECKERS if c != "rto"),
-                 known_false={"wal_rows_kept": "a damaged SQLite -wal silently drops committed WAL rows "
-                              "(integrity_check stays ok); the design has no detection or recovery for F9 "
-                              "(spec section 6)",
-                              "detection WALCorruption": "nothing can see the damage: SQLite reports none and "
-                              "the design names no check, so no alert fires",
-                              "detection_resolved WALCorruption": "follows from the alert that never fired"}),
+                 checkers=tuple(c for c in CHECKERS if c != "rto")),  # known false: accepted-findings.toml
     # Both workers cut from ecoeco_waste (the broker and S3 stay reachable): results wait in the WALs.
     FailurePoint("F10", FaultSpec("cut_link", {"sources": ("worker-storage", "worker-ai"),
                                                "destination": "pg-waste", "probe_port": 5432}),
@@ -159,6 +156,13 @@ POINTS: tuple[FailurePoint, ...] = (
                  exercises=(_retried("worker-storage"),)),
 )
 # fmt: on
+
+# The known-false judgements live in accepted-findings.toml, the one file a pipeline edits.
+ACCEPTED = findings.load()
+POINTS = tuple(replace(p, known_false=findings.known_false(p.id, ACCEPTED)) for p in _RECORDS)
+_unknown = {fid for fid, _ in ACCEPTED} - {p.id for p in POINTS}
+if _unknown:
+    raise findings.FindingsError(f"accepted findings name unknown failure points: {sorted(_unknown)}")
 
 _BY_ID = {p.id: p for p in POINTS}
 IDS = tuple(p.id for p in POINTS)

@@ -31,6 +31,16 @@ def explain(record: ScenarioRecord) -> str:
     return "\n".join(lines)
 
 
+def junit_properties(record: ScenarioRecord) -> list[tuple[str, object]]:
+    """Figures a CI dashboard can plot from the JUnit XML: the verdict, then per judgement its
+    verdict, measured and claimed value (RTO s, lost and duplicated ops, detection delay s, ...)."""
+    out: list[tuple[str, object]] = [("verdict", record.verdict.value)]
+    for j in record.judgements:
+        out += [(f"{j.claim}.verdict", j.verdict.value), (f"{j.claim}.measured", j.measured),
+                (f"{j.claim}.claimed", j.claimed), (f"{j.claim}.unit", j.unit)]
+    return out
+
+
 def settle(record: ScenarioRecord, known_false: Mapping[str, str]) -> None:
     """Raise the pytest outcome that matches the record's verdict."""
     text = explain(record)

@@ -7,6 +7,8 @@ runs/<run_id>/scenarios/<id>.json.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from harness.journal import RunJournal
@@ -14,7 +16,7 @@ from harness.point import FailurePoint
 from harness.scenario import Scenario
 from harness.stack import Stack
 from scenarios.catalogue import POINTS
-from scenarios.outcome import settle
+from scenarios.outcome import junit_properties, settle
 
 
 def _test_id(point_id: str) -> str:
@@ -24,7 +26,10 @@ def _test_id(point_id: str) -> str:
 
 @pytest.mark.chaos
 @pytest.mark.parametrize("point", POINTS, ids=[_test_id(p.id) for p in POINTS])
-def test_failure_point(point: FailurePoint, stack: Stack, journal: RunJournal) -> None:
+def test_failure_point(point: FailurePoint, stack: Stack, journal: RunJournal,
+                       record_property: Callable[[str, object], None]) -> None:
     record = Scenario(stack, point, journal.config.run_dir).run()
     journal.add(record)
+    for name, value in junit_properties(record):
+        record_property(name, value)
     settle(record, point.known_false)

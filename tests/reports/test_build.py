@@ -152,3 +152,13 @@ def test_aborted_scenario_is_inconclusive_without_plots(tmp_path: Path) -> None:
     assert result.verdict is Verdict.INCONCLUSIVE and result.exit_code == 2
     assert "Nothing was sampled" in html and "<svg" not in html and "NOT seen" in html
     assert "fault not shown to take effect" in result.summary.read_text()
+
+
+def test_the_report_carries_the_claims_lint_as_written_and_at_the_runs_scale(tmp_path: Path) -> None:
+    result = reports.build(write(tmp_path / "runs" / "lint", [scenario("F1")]))
+    lint = {(r["failure_point"], r["check"], r["source"]): r for r in json.loads(result.json.read_text())["lint"]}
+    f1 = lint[("F1", "alert vs RTO", "design")]
+    assert f1["as_written"]["verdict"] == "undecidable" and f1["as_written"]["needs_s"] == [60, 90]
+    assert f1["this_run"]["verdict"] == "ok"  # the run's time scale is 0.02: for 1m is 1.2 s
+    html = result.html.read_text()
+    assert "Claims lint" in html and "WasteAPIDown needs at least 60 s" in html

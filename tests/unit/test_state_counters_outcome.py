@@ -10,7 +10,7 @@ from harness.counters import CounterSpec, Snapshot, growth, growth_over, parse
 from harness.ledger import Op
 from harness.record import EffectCheck, ScenarioRecord, Timeline, overall_verdict
 from harness.verdict import Judgement, Verdict
-from scenarios.outcome import settle
+from scenarios.outcome import junit_properties, settle
 
 H, V, U = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE
 
@@ -128,3 +128,11 @@ def test_a_harness_error_fails_and_never_hides_a_violation() -> None:
 
 def test_all_holding_passes() -> None:
     settle(_record([_j("upload:rpo", H)]), {})
+
+
+def test_junit_properties_carry_each_judgements_figures() -> None:
+    props = dict(junit_properties(_record([Judgement("rto:waste", V, 41.5, 30, "s"), _j("upload:rpo", H)])))
+    assert props["verdict"] == "violated"
+    assert (props["rto:waste.verdict"], props["rto:waste.measured"], props["rto:waste.claimed"],
+            props["rto:waste.unit"]) == ("violated", 41.5, 30, "s")
+    assert props["upload:rpo.verdict"] == "holds"

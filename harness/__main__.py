@@ -1,0 +1,34 @@
+"""CLI: `python -m harness lint [--scale S] [--strict]`: the claims lint, no containers needed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from harness.lint_inputs import run_lint, table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    lint = sub.add_parser("lint", help="can each claim be decided as specified? (seconds, per claim)")
+    lint.add_argument("--scale", type=float, default=None,
+                      help="time scale (default $ECOECO_TIME_SCALE, else 1: the design as written)")
+    lint.add_argument("--strict", action="store_true",
+                      help="exit 1 when one of our rules cannot decide its claim (undecidable)")
+    args = parser.parse_args(argv)
+    scale = args.scale if args.scale is not None else float(os.environ.get("ECOECO_TIME_SCALE") or 1.0)
+    if not scale > 0:
+        parser.error(f"--scale must be positive, not {scale:g}")
+    started = time.perf_counter()
+    rows = run_lint(scale)
+    print(table(rows, scale))
+    print(f"({time.perf_counter() - started:.2f} s)")
+    ours_undecidable = [r for r in rows if r.source == "ours" and r.verdict == "undecidable"]
+    return 1 if args.strict and ours_undecidable else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

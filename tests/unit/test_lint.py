@@ -1,0 +1,87 @@
+"""The claims lint on hand-made claims and rules: sets that must pass and sets that must fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.claims import Claim, claim
+from harness.lint import (
+    AlertWindow,
+    Policy,
+    alert_row,
+    design_window,
+    lint,
+    policy_rows,
+    seconds,
+    spec_sync_give_up_s,
+    window,
+)
+from harness.lint_inputs import run_lint
+
+
+def crash(rto_s: float | None, detection: str | None = None, rto_from: str = "injection") -> Claim:
+    return Claim("F1", "x down", "api", "crash:x", rto_s, rto_from, frozenset({"waste"}), "XDown",  # type: ignore[arg-type]
+                 "spec", detection=detection)
+
+
+def test_durations() -> None:
+    assert [seconds(d) for d in ("1m30s", "90s", "500ms", "2h", "5m")] == [90, 90, 0.5, 7200, 300]
+    for bad in ("", "1x", "m", "1m 2s"):
+        with pytest.raises(ValueError, match="not a duration"):
+            seconds(bad)
+
+
+def test_a_window_reads_for_and_the_longest_range() -> None:
+    w = window("A", "ours", "rate(e[5m]) > 0.5 and increase(f[1m]) > 0", "2m", 15, 15)
+    assert (w.for_s, w.range_s, w.earliest_s, w.latest_s) == (120, 300, 120, 15 + 15 + 120 + 300)
+    assert window("B", "ours", "up == 0", "", 1, 2).latest_s == 3
+
+
+def test_the_design_expression_is_split_at_for_and_scaled() -> None:
+    w = design_window(crash(30, 'up{job="x"} == 0 for 1m'), 0.5, 1, 1)
+    assert w is not None and (w.expr, w.for_s, w.range_s) == ('up{job="x"} == 0', 30, 0)
+    assert design_window(crash(30), 1, 1, 1) is None
+    bare = design_window(crash(30, "rate(e[2m]) > 1"), 1, 1, 1)
+    assert bare is not None and (bare.for_s, bare.range_s) == (0, 120)
+
+
+@pytest.mark.parametrize("for_s, rto_s, verdict", [
+    (60, 30, "undecidable"),  # the design's F1: up == 0 for 1m against a 30 s RTO
+    (30.5, 30, "undecidable"),
+    (29, 30, "depends"),  # may fire, may not: scrape and evaluation push it past 30 s
+    (10, 30, "ok"),  # fires within 10 + 5 + 5 = 20 s
+    (10, 20, "ok"),  # exactly at the RTO
+])
+def test_alert_against_an_injection_rto(for_s: float, rto_s: float, verdict: str) -> None:
+    w = AlertWindow("XDown", "ours", "up == 0", for_s, 0, 5, 5)
+    assert alert_row(crash(rto_s), w).verdict == verdict
+
+
+def test_a_heal_measured_claim_never_makes_the_alert_undecidable() -> None:
+    w = AlertWindow("XDown", "ours", "up == 0", 600, 0, 5, 5)
+    row = alert_row(crash(None, rto_from="heal"), w)
+    assert row.verdict == "ok" and row.needed_s == (600, 610)
+
+
+def test_a_claim_without_a_rule_is_undecidable() -> None:
+    rows = lint([crash(30)], {}, 1.0, 15, 15)
+    assert [(r.source, r.verdict) for r in rows] == [("ours", "undecidable")]
+    assert "no rule named XDown" in rows[0].text
+
+
+def test_the_spec_sync_schedule_and_the_policies() -> None:
+    assert spec_sync_give_up_s(60, 5, 300, 10) == 3060  # 0, 60, 180, 420, 900, 1860, then every 300 s
+    assert spec_sync_give_up_s(60, 5, 300, 3) == 180
+    p = Policy("gives up", ("F1",), 3060, "stops")
+    assert [r.verdict for r in policy_rows([p], {"F1": crash(300)}, 1.0)] == ["latent"]
+    assert [r.verdict for r in policy_rows([p], {"F1": crash(300)}, 0.02)] == ["ok"]  # 61.2 s
+    assert [r.verdict for r in policy_rows([p], {"F1": crash(None, rto_from="heal")}, 1.0)] == ["ok"]
+
+
+def test_the_design_as_written_is_flagged_and_the_suite_scale_is_not() -> None:
+    as_written = {(r.fid, r.source): r.verdict for r in run_lint(1.0) if r.check == "alert vs RTO"}
+    assert as_written[("F1", "design")] == as_written[("F7", "design")] == "undecidable"
+    assert as_written[("F4", "design")] == "depends"
+    suite = run_lint(0.02)
+    assert not [r for r in suite if r.verdict in ("undecidable", "depends")], suite
+    assert claim("F1").rto_s == 30  # the lint's premise: RTO claims are not scaled
