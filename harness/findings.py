@@ -16,6 +16,10 @@ from harness.verdict import Judgement, Verdict, worst
 
 ACCEPTED_PATH = Path(__file__).resolve().parents[1] / "accepted-findings.toml"
 _FIELDS = ("failure_point", "judgement", "reason", "shown_by", "fix")
+_OPTIONAL = ("verdict",)
+# What a finding may accept: a violation, or an inconclusive judgement that follows from one (the
+# resolution of an alert that never fired). Never HOLDS (that is a stale entry) or a harness error.
+ACCEPTABLE = frozenset({Verdict.VIOLATED, Verdict.INCONCLUSIVE})
 
 
 class FindingsError(ValueError):
@@ -31,6 +35,7 @@ class Finding:
     reason: str
     shown_by: str
     fix: str
+    verdict: Verdict = Verdict.VIOLATED  # the verdict the run shows and the pipeline accepts
 
 
 @dataclass(frozen=True)
@@ -52,10 +57,14 @@ def parse(text: str, source: str = "accepted findings") -> dict[tuple[str, str],
     out: dict[tuple[str, str], Finding] = {}
     for n, entry in enumerate(data.get("finding", []), start=1):
         missing = [f for f in _FIELDS if not isinstance(entry.get(f), str) or not entry[f].strip()]
-        unknown = sorted(set(entry) - set(_FIELDS))
+        unknown = sorted(set(entry) - set(_FIELDS) - set(_OPTIONAL))
         if missing or unknown:
             raise FindingsError(f"{source}: finding {n}: missing {missing}, unknown {unknown}")
-        finding = Finding(**{f: entry[f] for f in _FIELDS})
+        verdict = entry.get("verdict", Verdict.VIOLATED.value)
+        if verdict not in {v.value for v in ACCEPTABLE}:
+            raise FindingsError(f"{source}: finding {n}: verdict {verdict!r} cannot be accepted "
+                                f"(one of {sorted(v.value for v in ACCEPTABLE)})")
+        finding = Finding(**{f: entry[f] for f in _FIELDS}, verdict=Verdict(verdict))
         key = (finding.failure_point, finding.judgement)
         if key in out:
             raise FindingsError(f"{source}: finding {n}: {key[0]} {key[1]} is listed twice")
@@ -68,6 +77,7 @@ def load(path: Path | None = None) -> dict[tuple[str, str], Finding]:
     p = path or Path(os.environ.get("ECOECO_ACCEPTED_FINDINGS") or ACCEPTED_PATH)
     if not p.is_file():
         return {}
+    # equivalent mutants: no encoding or "UTF-8" (the same under a UTF-8 locale, as here)
     return parse(p.read_text(encoding="utf-8"), str(p))
 
 
@@ -78,19 +88,21 @@ def known_false(point_id: str, accepted: Mapping[tuple[str, str], Finding]) -> d
 
 def gate(point_id: str, verdict: Verdict, judgements: Iterable[Judgement], rest: Verdict | None,
          accepted: Mapping[tuple[str, str], Finding]) -> Gated:
-    """What one scenario counts as for the gate.
+    """What one scenario counts as for the gate (pytest's outcome and the exit code both use it).
 
     `rest` is the scenario's verdict without its accepted judgements (errors and fault evidence
     included); None when the record could not be read, and then the recorded verdict stands.
-    An accepted judgement that held is stale and counts as VIOLATED: the file claims a defect the
-    run did not show, and a pipeline must not keep trusting it."""
+    An accepted judgement counts as accepted only with the verdict its finding names; one that
+    held is stale and counts as VIOLATED (the file claims a defect the run did not show, and a
+    pipeline must not keep trusting it); any other verdict counts as itself."""
     js = list(judgements)
-    ours = {j for (fid, j) in accepted if fid == point_id}
-    new = tuple(j.claim for j in js if j.verdict is Verdict.VIOLATED and j.claim not in ours)
-    hit = tuple(j.claim for j in js if j.verdict is Verdict.VIOLATED and j.claim in ours)
+    ours = {j: f for (fid, j), f in accepted.items() if fid == point_id}
+    new = tuple(j.claim for j in js if j.verdict is Verdict.VIOLATED
+                and (j.claim not in ours or ours[j.claim].verdict is not Verdict.VIOLATED))
+    hit = tuple(j.claim for j in js if j.claim in ours and j.verdict is ours[j.claim].verdict)
     stale = tuple(j.claim for j in js if j.verdict is Verdict.HOLDS and j.claim in ours)
     if rest is None or not ours:
         return Gated(verdict, new, hit, stale)
-    unsure = [j.verdict for j in js if j.claim in ours and j.verdict not in (Verdict.HOLDS, Verdict.VIOLATED)]
-    counted = worst([rest, *unsure, *([Verdict.VIOLATED] if stale else [])])
+    other = [j.verdict for j in js if j.claim in ours and j.verdict not in (Verdict.HOLDS, ours[j.claim].verdict)]
+    counted = worst([rest, *other, *([Verdict.VIOLATED] if stale else [])])
     return Gated(counted, new, hit, stale)

@@ -1,10 +1,11 @@
 """Turn a scenario record into a pytest outcome, without ever mixing verdicts up.
 
-Known-false claims are single judgements (the record's `known_false`): a scenario whose only
-violations are those judgements, with everything else holding, is an xfail; any other
+Known-false claims are single judgements, the accepted findings of accepted-findings.toml
+(harness/findings.py decides, for pytest and the exit code alike): a scenario whose only
+non-holding judgements are accepted ones, with everything else holding, is an xfail; any other
 violation, an inconclusive judgement, an unproven fault or a harness error fails the test, and
-a known-false judgement that holds fails it too (so the table is corrected). INCONCLUSIVE is
-never a pass: it fails with the reason.
+an accepted judgement that holds fails it too (so the file is corrected). INCONCLUSIVE is never
+a pass: it fails with the reason.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Mapping
 
 import pytest
 
+from harness import findings
+from harness.findings import Finding
 from harness.record import ScenarioRecord, overall_verdict
 from harness.verdict import Verdict
 
@@ -41,21 +44,22 @@ def junit_properties(record: ScenarioRecord) -> list[tuple[str, object]]:
     return out
 
 
-def settle(record: ScenarioRecord, known_false: Mapping[str, str]) -> None:
-    """Raise the pytest outcome that matches the record's verdict."""
+def settle(record: ScenarioRecord, accepted: Mapping[tuple[str, str], Finding]) -> None:
+    """Raise the pytest outcome that matches the record's verdict, with the accepted findings
+    (accepted-findings.toml) set aside exactly as the exit code sets them aside."""
     text = explain(record)
-    known = {j.claim: j.verdict for j in record.judgements if j.claim in known_false}
-    rest = overall_verdict([j for j in record.judgements if j.claim not in known_false], record.errors,
-                           record.effect)
-    if rest is Verdict.VIOLATED:
+    ours = {j for fid, j in accepted if fid == record.fid}
+    rest = overall_verdict([j for j in record.judgements if j.claim not in ours], record.errors, record.effect)
+    g = findings.gate(record.fid, record.verdict, record.judgements, rest, accepted)
+    if g.stale:
+        pytest.fail(f"{record.fid}: {', '.join(g.stale)} accepted as false but held; "
+                    f"delete it from accepted-findings.toml:\n{text}")
+    if g.verdict is Verdict.VIOLATED:
         pytest.fail(text)
-    if rest is Verdict.HARNESS_ERROR:
+    if g.verdict is Verdict.HARNESS_ERROR:
         pytest.fail(f"HARNESS ERROR: {text}")
-    if rest is Verdict.INCONCLUSIVE:
+    if g.verdict is Verdict.INCONCLUSIVE:
         pytest.fail(f"INCONCLUSIVE (not a pass): {text}")
-    held = [c for c, v in known.items() if v is Verdict.HOLDS]
-    if held:
-        pytest.fail(f"{record.fid}: {', '.join(held)} listed as known false but held; correct the catalogue:\n{text}")
-    if any(v is Verdict.VIOLATED for v in known.values()):
-        reasons = "; ".join(f"{c}: {known_false[c]}" for c, v in known.items() if v is Verdict.VIOLATED)
-        pytest.xfail(f"design claim known false: {reasons}\n{text}")
+    if g.accepted:
+        reasons = "; ".join(f"{c}: {accepted[(record.fid, c)].reason}" for c in g.accepted)
+        pytest.xfail(f"design claim known false (accepted finding): {reasons}\n{text}")

@@ -108,3 +108,18 @@ def test_an_unreadable_record_keeps_its_recorded_verdict_and_its_findings_sorted
     assert (g.verdict, g.new, g.accepted, g.stale) == (Verdict.VIOLATED, ("upload:rpo",), ("wal_rows_kept",), ())
     held = findings.gate("F9", Verdict.HOLDS, [j("wal_rows_kept", Verdict.HOLDS)], None, ACC)
     assert (held.verdict, held.accepted, held.stale) == (Verdict.HOLDS, (), ("wal_rows_kept",))
+
+
+def test_a_finding_names_the_verdict_it_accepts() -> None:
+    text = ONE.replace('fix = "detect it"', 'fix = "detect it"\nverdict = "inconclusive"')
+    acc = findings.parse(text)
+    assert acc[("F9", "wal_rows_kept")].verdict is Verdict.INCONCLUSIVE
+    assert findings.parse(ONE)[("F9", "wal_rows_kept")].verdict is Verdict.VIOLATED
+    for bad in ("holds", "harness_error", "nope"):
+        with pytest.raises(FindingsError, match=f"verdict '{bad}' cannot be accepted"):
+            findings.parse(ONE.replace('fix = "detect it"', f'fix = "detect it"\nverdict = "{bad}"'))
+    g = findings.gate("F9", Verdict.INCONCLUSIVE, [j("wal_rows_kept", Verdict.INCONCLUSIVE)], Verdict.HOLDS, acc)
+    assert g.verdict is Verdict.HOLDS and g.accepted == ("wal_rows_kept",)
+    # accepted as inconclusive, shown violated: a violation the file does not accept
+    g = findings.gate("F9", Verdict.VIOLATED, [j("wal_rows_kept", Verdict.VIOLATED)], Verdict.HOLDS, acc)
+    assert g.verdict is Verdict.VIOLATED and g.accepted == () and g.new == ("wal_rows_kept",)

@@ -3,8 +3,11 @@ each on a hand-made history that must fail as well as one that must pass."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from harness import findings
 from harness.checkers.state import judge_last_write
 from harness.counters import CounterSpec, Snapshot, growth, growth_over, parse
 from harness.ledger import Op
@@ -92,7 +95,22 @@ def _j(name: str, verdict: Verdict) -> Judgement:
     return Judgement(name, verdict, 0, 0, "ops")
 
 
-KNOWN = {"wal_rows_kept": "the design has no story for F9"}
+KNOWN = findings.parse("""
+[[finding]]
+failure_point = "F9"
+judgement = "wal_rows_kept"
+reason = "the design has no story for F9"
+shown_by = "runs/x"
+fix = "detect it"
+
+[[finding]]
+failure_point = "F9"
+judgement = "detection_resolved A"
+verdict = "inconclusive"
+reason = "follows from the alert that never fired"
+shown_by = "runs/x"
+fix = "fire it"
+""")
 
 
 def test_a_known_false_judgement_alone_is_an_xfail() -> None:
@@ -113,8 +131,23 @@ def test_inconclusive_is_never_a_pass_not_even_beside_a_known_false_one() -> Non
 
 
 def test_a_known_false_judgement_that_holds_fails_so_the_table_is_corrected() -> None:
-    with pytest.raises(pytest.fail.Exception, match="correct the catalogue"):
+    with pytest.raises(pytest.fail.Exception, match=r"delete it from accepted-findings\.toml"):
         settle(_record([_j("upload:rpo", H), _j("wal_rows_kept", H)]), KNOWN)
+
+
+def test_an_accepted_inconclusive_judgement_is_accepted_only_as_inconclusive() -> None:
+    with pytest.raises(pytest.xfail.Exception):
+        settle(_record([_j("upload:rpo", H), _j("wal_rows_kept", V), _j("detection_resolved A", U)]), KNOWN)
+    # with nothing else judged, nothing is proven: inconclusive
+    with pytest.raises(pytest.fail.Exception, match="INCONCLUSIVE"):
+        settle(_record([_j("wal_rows_kept", V)]), KNOWN)
+    # wal_rows_kept is accepted as violated, not as inconclusive: that one is not a pass
+    with pytest.raises(pytest.fail.Exception, match="INCONCLUSIVE"):
+        settle(_record([_j("upload:rpo", H), _j("wal_rows_kept", U), _j("detection_resolved A", U)]), KNOWN)
+    # the same judgement in another scenario is not accepted
+    other = replace(_record([_j("upload:rpo", H), _j("wal_rows_kept", V)]), fid="F8")
+    with pytest.raises(pytest.fail.Exception, match="wal_rows_kept"):
+        settle(other, KNOWN)
 
 
 def test_a_harness_error_fails_and_never_hides_a_violation() -> None:
