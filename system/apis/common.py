@@ -62,7 +62,65 @@ class RequestMetrics:
             metrics.HTTP_LATENCY.labels(self.service, path).observe(time.perf_counter() - started)
 
 
-def create_app(service: str, health: HealthCheck) -> FastAPI:
+JSON_BODY_LIMIT = 64 * 1024  # every JSON body of the design fits in a few KiB
+MULTIPART_OVERHEAD = 64 * 1024  # boundaries, part headers and the task_id field around an image
+
+
+class BodyGuard:
+    """Refuse a request before its body is read: a bearer token that does not verify (routes that
+    need one) and a body over `limit` bytes, by Content-Length or, without one, while it streams.
+    FastAPI would spool the whole multipart body, then parse it, before any dependency ran."""
+
+    def __init__(self, app: ASGIApp, limit: int, authenticated: tuple[tuple[str, str], ...] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.authenticated = authenticated  # (method, path) pairs whose body is read only for a valid token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS", "DELETE"):
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        if (scope["method"], scope["path"]) in self.authenticated:
+            try:
+                tokens.from_header(settings_mod.get().token_secret, headers.get("authorization"))
+            except tokens.InvalidToken as exc:
+                await error(401, str(exc))(scope, receive, send)
+                return
+        length = headers.get("content-length", "")
+        if length and (not length.isascii() or not length.isdigit()):
+            await error(400, "malformed Content-Length")(scope, receive, send)
+            return
+        if length and int(length) > self.limit:
+            await error(413, f"request body larger than {self.limit} bytes")(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:  # FastAPI re-raises an HTTPException met while reading the body
+                raise StarletteHTTPException(413, f"request body larger than {self.limit} bytes")
+            return message
+
+        started = False
+
+        async def noting(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, noting)
+        except StarletteHTTPException as exc:  # read outside a route's handlers: answer here
+            if started:
+                raise
+            await error(exc.status_code, str(exc.detail))(scope, receive, send)
+
+
+def create_app(service: str, health: HealthCheck, body_limit: int = JSON_BODY_LIMIT,
+               authenticated: tuple[tuple[str, str], ...] = ()) -> FastAPI:
     """A FastAPI app with the shared error handlers, metrics and health endpoint."""
     app = FastAPI(title=service)
 
@@ -99,7 +157,8 @@ def create_app(service: str, health: HealthCheck) -> FastAPI:
     async def _token(_: Request, exc: tokens.InvalidToken) -> JSONResponse:
         return error(401, str(exc))
 
-    app.add_middleware(RequestMetrics, service=service)
+    app.add_middleware(BodyGuard, limit=body_limit, authenticated=authenticated)
+    app.add_middleware(RequestMetrics, service=service)  # added last: outermost, so it counts refusals too
 
     @app.get("/health")
     def _health() -> JSONResponse:

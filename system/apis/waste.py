@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 
 from system import metrics
 from system import settings as settings_mod
-from system.apis.common import create_app, current_user, serve
+from system.apis.common import MULTIPART_OVERHEAD, create_app, current_user, serve
 from system.broker import BrokerUnavailable, Publisher
 from system.db import Database, DatabaseUnavailable
 
@@ -43,7 +43,8 @@ RELAY_BATCH = 50  # outbox rows published per scan (each body holds a whole imag
 RELAY_SCAN_IDS = 2000  # ids read per scan, most of them possibly still in the hand-over
 MARK_PERIOD_S = 0.1
 
-app = create_app("waste-api", lambda: {"ecoeco_waste": db.ping()})
+app = create_app("waste-api", lambda: {"ecoeco_waste": db.ping()},
+                 body_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD, authenticated=(("POST", "/tasks"),))
 
 
 class PublishedMarks:

@@ -6,7 +6,11 @@ NUL that reaches psycopg2 (ValueError), and Starlette's own 404/405/400 answerin
 
 from __future__ import annotations
 
+import json
+import socket
+import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -79,3 +83,53 @@ def test_starlettes_own_errors_have_the_project_shape(stack: Stack, user: ProbeU
     headers = {**user.headers, **kwargs.pop("headers", {})}
     r = httpx.request(method, f"{stack.config.url(service)}{path}", headers=headers, timeout=5, **kwargs)
     assert_clear_4xx(r, status, 422)
+
+
+def raw_request(port: int, head: str, body: bytes = b"", timeout_s: float = 5.0) -> tuple[int, dict[str, Any], float]:
+    """Send a request line and headers (and maybe part of a body), read the answer without sending
+    the rest: (status, JSON body, seconds until the answer). A server that waits for the whole body
+    before answering times out here."""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as s:
+        s.sendall(head.replace("\n", "\r\n").encode("latin-1") + b"\r\n" + body)
+        data = b""
+        while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < _length(data):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    took = time.monotonic() - started
+    status = int(data.split(b" ", 2)[1])
+    return status, json.loads(data.split(b"\r\n\r\n", 1)[1] or b"{}"), took
+
+
+def _length(data: bytes) -> int:
+    for line in data.split(b"\r\n\r\n", 1)[0].split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            return int(line.split(b":", 1)[1])
+    return 0
+
+
+def test_an_upload_is_refused_before_its_body_is_read(stack: Stack, user: ProbeUser) -> None:
+    port = stack.config.port("waste-api")
+    huge = 200 * 1024 * 1024  # claimed, never sent
+    head = (f"POST /tasks HTTP/1.1\nHost: x\nContent-Type: multipart/form-data; boundary=b\n"
+            f"Content-Length: {huge}\n")
+    # a bad token first: 401 without the body (FastAPI alone would wait for all 200 MiB, then parse)
+    status, body, took = raw_request(port, head + "Authorization: Bearer 1.1.forged\n")
+    assert (status, took < 3) == (401, True) and body["error"], (status, body, took)
+    # a good token and a body over the limit by its Content-Length: 413 at once
+    status, body, took = raw_request(port, head + f"Authorization: {user.headers['Authorization']}\n")
+    assert (status, took < 3) == (413, True) and "larger than" in body["error"], (status, body, took)
+
+
+def test_a_body_without_a_length_is_cut_off_at_the_limit(stack: Stack, user: ProbeUser) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"--b\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n\x89PNG\r\n\x1a\n"
+        for _ in range(40):  # 2.5 MiB, over waste-api's 1 MiB image + 64 KiB
+            yield b"0" * 65536
+    r = httpx.post(f"{stack.config.url('waste-api')}/tasks", headers={
+        **user.headers, "content-type": "multipart/form-data; boundary=b"}, content=chunks(), timeout=10)
+    assert_clear_4xx(r, 413)
+    big = {"username": "x" * 100_000, "password": "secret-password"}  # a JSON body over 64 KiB
+    assert_clear_4xx(httpx.post(f"{stack.config.url('auth-api')}/auth/login", json=big, timeout=5), 413)
