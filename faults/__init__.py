@@ -12,13 +12,13 @@ from faults.gpt_outage import GptOutage
 from faults.isolate import Isolate
 from faults.pause import Pause
 from faults.poison_messages import PoisonMessages
-from faults.registry import FaultSet, Nemesis, Record, heal_leftovers
+from faults.registry import Nemesis, Record, heal_leftovers
 from faults.s3_outage import S3Outage
 from faults.stop import Stop
 from faults.target import Stack
 
 __all__ = [
     "TAG", "BlockQueue", "CorruptWal", "Crash", "CrashLoop", "CutLink", "Evidence", "ExhaustPool", "Fault",
-    "FaultError", "FaultSet", "FillDisk", "GptOutage", "Isolate", "Nemesis", "Pause", "PoisonMessages", "Record",
+    "FaultError", "FillDisk", "GptOutage", "Isolate", "Nemesis", "Pause", "PoisonMessages", "Record",
     "S3Outage", "Stack", "Stop", "heal_leftovers", "took_effect",
 ]

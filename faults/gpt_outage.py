@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -15,11 +14,6 @@ from system.fakes.gpt import FAMILIES, MODES, write_control
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CONTROL_FILE = REPO_ROOT / ".runtime" / "control" / "gpt.json"
 ERROR_COUNTERS = {"gpt5": "gpt5_api_errors_total", "gpt4o-mini": "gpt4o_mini_api_errors_total"}
-
-
-def default_metrics_url() -> str:
-    """worker-ai's metrics endpoint on the loopback (contracts.md: port ${ECOECO_PORT_PREFIX}12)."""
-    return f"http://127.0.0.1:{os.environ.get('ECOECO_PORT_PREFIX', '170')}12/metrics"
 
 
 def counter_total(metrics_url: str, name: str) -> float | None:

@@ -128,6 +128,5 @@ class Nemesis:
         ]
 
 
-FaultSet = Nemesis
 
-__all__ = ["FaultSet", "Nemesis", "Record", "heal_leftovers"]
+__all__ = ["Nemesis", "Record", "heal_leftovers"]

@@ -97,15 +97,24 @@ def _client(url: str) -> Any:
     return PrometheusConnect(url=url, disable_ssl=True, timeout=10)
 
 
+def _api_get(client: Any, path: str, params: dict[str, str] | None = None) -> Any:
+    """GET one Prometheus HTTP API endpoint the client library has no method for (status/config,
+    alerts, rules: prometheus-api-client 0.7 covers queries, series, labels, targets and metadata
+    only), at the client's own URL; the JSON body, or requests' error."""
+    import requests
+
+    response = requests.get(f"{client.url}{path}", params=params, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
 def evaluation_interval_s(url: str | None = None, client: Any = None) -> float:
     """The running Prometheus' global evaluation_interval (from /api/v1/status/config)."""
     import yaml
 
     client = client or _client(url or default_url())
     try:
-        response = client._session.get(f"{client.url}/api/v1/status/config", timeout=10)
-        response.raise_for_status()
-        cfg = yaml.safe_load(response.json()["data"]["yaml"])
+        cfg = yaml.safe_load(_api_get(client, "/api/v1/status/config")["data"]["yaml"])
     except Exception as exc:  # the session raises requests' errors, the JSON may be odd
         raise PrometheusUnavailable(f"cannot read the config of {client.url}: {exc!r}") from exc
     from system.monitoring.render import parse_duration
@@ -152,9 +161,7 @@ def current_alerts(url: str | None = None, client: Any = None) -> list[dict[str,
     """Live snapshot from /api/v1/alerts (pending and firing), for polling during a run."""
     client = client or _client(url or default_url())
     try:
-        response = client._session.get(f"{client.url}/api/v1/alerts", timeout=10)
-        response.raise_for_status()
-        return list(response.json()["data"]["alerts"])
+        return list(_api_get(client, "/api/v1/alerts")["data"]["alerts"])
     except Exception as exc:
         raise PrometheusUnavailable(f"GET /api/v1/alerts on {client.url} failed: {exc!r}") from exc
 
@@ -163,9 +170,7 @@ def alert_rules(url: str | None = None, client: Any = None) -> dict[str, dict[st
     """Loaded alert rules from /api/v1/rules: name -> {"for_s", "labels", "query", "health"}."""
     client = client or _client(url or default_url())
     try:
-        response = client._session.get(f"{client.url}/api/v1/rules", params={"type": "alert"}, timeout=10)
-        response.raise_for_status()
-        groups = response.json()["data"]["groups"]
+        groups = _api_get(client, "/api/v1/rules", {"type": "alert"})["data"]["groups"]
     except Exception as exc:
         raise PrometheusUnavailable(f"GET /api/v1/rules on {client.url} failed: {exc!r}") from exc
     return {

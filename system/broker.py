@@ -13,8 +13,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
 from typing import Any
 
 import pika
@@ -208,14 +207,3 @@ class Publisher:
         if conn is not None:
             with contextlib.suppress(Exception):  # already broken: nothing to close cleanly
                 conn.close()
-
-
-@contextmanager
-def channel_for(settings: Settings) -> Iterator[BlockingChannel]:
-    """A short-lived channel, e.g. for ops scripts and the harness."""
-    conn = connect(settings)
-    try:
-        yield conn.channel()
-    finally:
-        with suppress(Exception):
-            conn.close()
