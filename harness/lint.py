@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from harness.claims import Claim
@@ -79,7 +79,7 @@ def design_window(c: Claim, scale: float, scrape_s: float, eval_s: float) -> Ale
     if not sep:
         expr, for_ = c.detection, ""
     w = window(c.alert, "design", expr, for_, scrape_s, eval_s)
-    return AlertWindow(w.alert, w.source, w.expr, w.for_s * scale, w.range_s * scale, scrape_s, eval_s)
+    return replace(w, for_s=w.for_s * scale, range_s=w.range_s * scale)
 
 
 @dataclass(frozen=True)
@@ -127,14 +127,12 @@ class Policy:
 def spec_sync_give_up_s(base_s: float, retries: int, period_s: float, attempts: int) -> float:
     """When the spec's sync makes its last attempt: `retries` retries at base x 2^n, then one
     every `period_s`, `attempts` in all counting the first (60, 5, 300, 10: 3060 s)."""
-    t, at = 0.0, [0.0]
+    at = [0.0]
     for n in range(retries):
-        t += base_s * 2**n
-        at.append(t)
-    while len(at) < attempts:
-        t += period_s
-        at.append(t)
-    return at[attempts - 1]
+        at.append(at[-1] + base_s * 2**n)
+    if attempts <= len(at):
+        return at[attempts - 1]
+    return at[-1] + (attempts - len(at)) * period_s
 
 
 def policy_rows(policies: Iterable[Policy], claims: Mapping[str, Claim], scale: float) -> list[LintRow]:

@@ -7,6 +7,7 @@ import pytest
 from harness.claims import Claim, claim
 from harness.lint import (
     AlertWindow,
+    LintRow,
     Policy,
     alert_row,
     design_window,
@@ -33,7 +34,7 @@ def test_durations() -> None:
 
 def test_a_window_reads_for_and_the_longest_range() -> None:
     w = window("A", "ours", "rate(e[5m]) > 0.5 and increase(f[1m]) > 0", "2m", 15, 15)
-    assert (w.for_s, w.range_s, w.earliest_s, w.latest_s) == (120, 300, 120, 15 + 15 + 120 + 300)
+    assert (w.alert, w.source, w.for_s, w.range_s, w.earliest_s, w.latest_s) == ("A", "ours", 120, 300, 120, 450)
     assert window("B", "ours", "up == 0", "", 1, 2).latest_s == 3
 
 
@@ -85,3 +86,56 @@ def test_the_design_as_written_is_flagged_and_the_suite_scale_is_not() -> None:
     suite = run_lint(0.02)
     assert not [r for r in suite if r.verdict in ("undecidable", "depends")], suite
     assert claim("F1").rto_s == 30  # the lint's premise: RTO claims are not scaled
+
+
+# Whole rows, texts included: what a reader of the lint table sees is the product.
+W = AlertWindow("XDown", "ours", "up == 0", 10.12345, 0, 5, 5)
+
+
+def test_each_alert_row_in_full() -> None:
+    assert alert_row(crash(30), W) == LintRow(
+        "F1", "alert vs RTO", "ours", 30, (10.123, 20.123), "ok", "XDown fires within 20.123 s, inside the 30 s RTO")
+    assert alert_row(crash(15), W) == LintRow(
+        "F1", "alert vs RTO", "ours", 15, (10.123, 20.123), "depends",
+        "XDown fires 10.123-20.123 s in: it may miss an outage that meets the 15 s RTO")
+    assert alert_row(crash(8), W) == LintRow(
+        "F1", "alert vs RTO", "ours", 8, (10.123, 20.123), "undecidable",
+        "XDown needs at least 10.123 s, the claim allows 8 s of outage: an outage that meets the RTO is never "
+        "alerted on, and an alert means the RTO was missed")
+    assert alert_row(crash(None, rto_from="heal"), W) == LintRow(
+        "F1", "alert vs RTO", "ours", 300, (10.123, 20.123), "ok",
+        "XDown fires 10.123-20.123 s into the outage; the RTO runs from heal")
+
+
+def test_each_policy_row_in_full() -> None:
+    p = Policy("gives up", ("F1",), 100.12345, "stops")
+    assert policy_rows([p], {"F1": crash(60)}, 1.0) == [LintRow(
+        "F1", "gives up", "design", 60, (100.123, 100.123), "latent",
+        "stops only after 100.123 s of outage; the claim allows 60 s, so a run that honours it cannot show the "
+        "loss: an outage over 100.123 s does")]
+    assert policy_rows([p], {"F1": crash(100.123)}, 1.0)[0].verdict == "ok"  # exactly the RTO: it can show
+    assert policy_rows([p], {"F1": crash(300)}, 0.5) == [LintRow(
+        "F1", "gives up", "design", 300, (50.062, 50.062), "ok",
+        "stops after 50.062 s, within the 300 s a claimed outage may last")]
+    assert policy_rows([p], {"F1": crash(None, rto_from="heal")}, 1.0) == [LintRow(
+        "F1", "gives up", "design", 300, (100.123, 100.123), "ok",
+        "stops once the outage outlasts 100.123 s; the RTO runs from heal, so only a fault held over 100.123 s "
+        "shows it")]
+
+
+def test_lint_puts_the_design_row_before_ours_and_names_a_missing_rule() -> None:
+    c = crash(30, 'rate(e{why="wait for it"}[2m]) > 0 for 1m')
+    rows = lint([c], {"XDown": W}, 0.5, 3, 4, [Policy("gives up", ("F1",), 10, "stops")])
+    design, ours, policy = rows
+    assert (design.source, design.needed_s, design.text.split(" ")[0]) == ("design", (30, 97), "XDown")
+    assert ours == alert_row(c, W) and policy.check == "gives up"
+    w = design_window(c, 0.5, 3, 4)
+    assert w is not None and (w.alert, w.expr) == ("XDown", 'rate(e{why="wait for it"}[2m]) > 0')
+    [missing] = lint([crash(30)], {}, 1.0, 15, 15)
+    assert missing == LintRow("F1", "alert vs RTO", "ours", 30, (0.0, 0.0), "undecidable",
+                              "no rule named XDown: the failure cannot be detected as claimed")
+
+
+def test_the_sync_schedule_at_its_edges() -> None:
+    assert [spec_sync_give_up_s(60, 5, 300, n) for n in (1, 2, 6, 7, 8)] == [0, 60, 1860, 2160, 2460]
+    assert spec_sync_give_up_s(10, 0, 7, 3) == 14
