@@ -50,9 +50,19 @@ class Snapshot:
 def snapshot(project: str) -> Snapshot:
     """Host and per-container CPU counters now (containers of `project` that docker lists)."""
     out = subprocess.run(
-        ["docker", "ps", "--no-trunc", "--filter", f"label=com.docker.compose.project={project}",
-         "--format", "{{.ID}} {{.Label \"com.docker.compose.service\"}}"],
-        capture_output=True, text=True, check=False).stdout
+        [
+            "docker",
+            "ps",
+            "--no-trunc",
+            "--filter",
+            f"label=com.docker.compose.project={project}",
+            "--format",
+            '{{.ID}} {{.Label "com.docker.compose.service"}}',
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
     containers: dict[str, float] = {}
     for line in out.splitlines():
         cid, _, service = line.partition(" ")
@@ -107,8 +117,12 @@ def busy_share(seconds: float) -> float:
 def per_item_ms(before: Snapshot, after: Snapshot, items: int) -> tuple[float, dict[str, float], dict[str, float]]:
     """(host CPU ms per item, container -> CPU ms per item, host process -> CPU ms per item)
     between two snapshots."""
+
     def delta(then: dict[str, float], now: dict[str, float]) -> dict[str, float]:
         return {name: (now[name] - used) * 1000 / items for name, used in then.items() if name in now}
 
-    return ((after.host_busy - before.host_busy) * 1000 / items, delta(before.containers, after.containers),
-            delta(before.host_processes, after.host_processes))
+    return (
+        (after.host_busy - before.host_busy) * 1000 / items,
+        delta(before.containers, after.containers),
+        delta(before.host_processes, after.host_processes),
+    )

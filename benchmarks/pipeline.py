@@ -49,8 +49,12 @@ def latency_once(user: ProbeUser, url: str) -> float:
         task_id = submit(c, url, user.headers, 0)
     # the figure is the stored_at of the result, so polling slower (each poll is a new PostgreSQL
     # connection) does not change it, only how soon we notice
-    done = until(lambda: observe.completion_times(user.config, [task_id]).get(task_id), timeout_s=30,
-                 what="benchmark upload completed", interval_s=0.1)
+    done = until(
+        lambda: observe.completion_times(user.config, [task_id]).get(task_id),
+        timeout_s=30,
+        what="benchmark upload completed",
+        interval_s=0.1,
+    )
     return float(done) - started
 
 
@@ -73,8 +77,10 @@ def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> Th
     before = cpu.snapshot(user.config.project)
     client_before = time.process_time()
     started = time.time()
-    with ThreadPoolExecutor(threads) as pool, httpx.Client(timeout=10,
-                                                           limits=httpx.Limits(max_connections=threads)) as c:
+    with (
+        ThreadPoolExecutor(threads) as pool,
+        httpx.Client(timeout=10, limits=httpx.Limits(max_connections=threads)) as c,
+    ):
         ids = list(pool.map(lambda n: submit(c, url, user.headers, n), range(uploads)))
     accepted = time.time()
 
@@ -85,8 +91,14 @@ def throughput_once(user: ProbeUser, url: str, uploads: int, threads: int) -> Th
     last = until(all_done, timeout_s=300, what=f"{uploads} benchmark uploads completed", interval_s=1.0)
     client_ms = (time.process_time() - client_before) * 1000 / uploads
     host_ms, containers_ms, processes_ms = cpu.per_item_ms(before, cpu.snapshot(user.config.project), uploads)
-    return Throughput(uploads / (accepted - started), uploads / (float(last) - started), host_ms, containers_ms,
-                      processes_ms, client_ms)
+    return Throughput(
+        uploads / (accepted - started),
+        uploads / (float(last) - started),
+        host_ms,
+        containers_ms,
+        processes_ms,
+        client_ms,
+    )
 
 
 def _series(values: list[float]) -> str:
@@ -116,21 +128,27 @@ def main() -> None:
         write_control(control, family, "healthy", None if args.workload == "design" else 0.0)
     if args.workload == "design":
         PHOTOS.extend(photo_pool(48))
-        print(f"workload: design GPT latencies, {len(PHOTOS)} photos of "
-              f"{statistics.mean(len(p[1]) for p in PHOTOS) / 1024:.0f} KiB on average")
+        print(
+            f"workload: design GPT latencies, {len(PHOTOS)} photos of "
+            f"{statistics.mean(len(p[1]) for p in PHOTOS) / 1024:.0f} KiB on average"
+        )
     user = ProbeUser(config)
     url = f"{config.url('waste-api')}/tasks"
     latencies = [latency_once(user, url) for _ in range(max(args.runs, 5) * 2)]
-    print(f"end-to-end latency of one upload: median {statistics.median(latencies) * 1000:.0f} ms "
-          f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, n={len(latencies)})")
+    print(
+        f"end-to-end latency of one upload: median {statistics.median(latencies) * 1000:.0f} ms "
+        f"(min {min(latencies) * 1000:.0f}, max {max(latencies) * 1000:.0f}, n={len(latencies)})"
+    )
     runs = [throughput_once(user, url, args.uploads, args.threads) for _ in range(args.runs)]
     print(f"uploads accepted per second: {_series([r.accepted_per_s for r in runs])}")
     print(f"uploads completed per second (all four stages): {_series([r.completed_per_s for r in runs])}")
     print(f"host CPU per upload ({os.cpu_count()} cores, client included): {_series([r.host_ms for r in runs])} ms")
     print(f"  of which this benchmark client: {statistics.median(r.client_ms for r in runs):.1f} ms")
     _print_breakdown("containers:", [r.containers_ms for r in runs])
-    _print_breakdown("host processes outside the containers (live ones; exited ones only in the total):",
-                     [r.host_processes_ms for r in runs])
+    _print_breakdown(
+        "host processes outside the containers (live ones; exited ones only in the total):",
+        [r.host_processes_ms for r in runs],
+    )
 
 
 if __name__ == "__main__":

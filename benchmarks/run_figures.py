@@ -25,10 +25,14 @@ def main(run_dir: Path) -> None:
         rto_text = ", ".join(
             f"{j.claim[4:]} {j.measured if isinstance(j.measured, str) else f'{j.measured:.1f}s'}/{j.claimed:.0f}s"
             f"{' ok' if isinstance(j.measured, (int, float)) and j.measured <= float(j.claimed or 0) / 10 else ''}"
-            for j in rtos)
+            for j in rtos
+        )
         det = next((j for j in rec.judgements if j.claim.startswith("detection ")), None)
-        det_text = f"{det.verdict.value} {det.measured:.1f}s" if det and isinstance(det.measured, (int, float)) else (
-            det.verdict.value if det else "-")
+        det_text = (
+            f"{det.verdict.value} {det.measured:.1f}s"
+            if det and isinstance(det.measured, (int, float))
+            else (det.verdict.value if det else "-")
+        )
         title = claim(rec.fid).title if rec.fid.startswith("F") else rec.title
         print(f"{rec.fid:6} {rec.verdict.value:13} {rec.timeline.end_s:7.1f}  {rto_text:38} {det_text}  ({title})")
     wall = (run.finished_unix or run.started_unix) - run.started_unix

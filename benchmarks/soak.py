@@ -72,8 +72,10 @@ def main() -> None:
             else:
                 failed += 1
 
-    print(f"photos {min(len(p[1]) for p in photos) // 1024}-{max(len(p[1]) for p in photos) // 1024} KiB, "
-          f"{args.rate}/s for {args.minutes} min; disks (MiB used): {', '.join(disks.DISKS)}")
+    print(
+        f"photos {min(len(p[1]) for p in photos) // 1024}-{max(len(p[1]) for p in photos) // 1024} KiB, "
+        f"{args.rate}/s for {args.minutes} min; disks (MiB used): {', '.join(disks.DISKS)}"
+    )
     start = time.monotonic()
     end = start + args.minutes * 60
     next_sample = start
@@ -82,8 +84,11 @@ def main() -> None:
         while time.monotonic() < end:
             if time.monotonic() >= next_sample:
                 used = used_mib()
-                print(f"  t={time.monotonic() - start:5.0f}s accepted={len(accepted):5d} " +
-                      " ".join(f"{k}={v:6.1f}" for k, v in used.items()), flush=True)
+                print(
+                    f"  t={time.monotonic() - start:5.0f}s accepted={len(accepted):5d} "
+                    + " ".join(f"{k}={v:6.1f}" for k, v in used.items()),
+                    flush=True,
+                )
                 next_sample += SAMPLE_S
             pool.submit(upload, client)
             n += 1
@@ -98,8 +103,10 @@ def main() -> None:
     took = time.monotonic() - start
     dead = [t for t in observe.dead_lettered_ids(config) if t.startswith("soak-")]
     used = used_mib()
-    print(f"accepted {len(accepted)} ({sent_bytes / 2**20:.0f} MiB of images), refused {failed}, all completed "
-          f"after {took:.0f} s ({len(accepted) / took:.1f}/s); dead-lettered: {len(dead)}")
+    print(
+        f"accepted {len(accepted)} ({sent_bytes / 2**20:.0f} MiB of images), refused {failed}, all completed "
+        f"after {took:.0f} s ({len(accepted) / took:.1f}/s); dead-lettered: {len(dead)}"
+    )
     print("disks at the end (MiB used): " + ", ".join(f"{k} {v:.1f}" for k, v in used.items()))
 
 

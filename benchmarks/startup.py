@@ -32,8 +32,9 @@ def ready_at(stack: Stack, since: float) -> dict[str, float]:
     ready: dict[str, float] = {}
     for c in stack.containers():
         c.reload()
-        passed = [_ts(entry["End"]) for entry in c.attrs["State"].get("Health", {}).get("Log", [])
-                  if entry["ExitCode"] == 0]
+        passed = [
+            _ts(entry["End"]) for entry in c.attrs["State"].get("Health", {}).get("Log", []) if entry["ExitCode"] == 0
+        ]
         if passed:  # Docker keeps the last five checks: right after `up` the first pass is among them
             ready[c.labels.get("com.docker.compose.service", c.name)] = min(passed) - since
     return ready
@@ -64,8 +65,10 @@ def main() -> None:
             idles.append(idle_share(args.idle_s))
         finally:
             stack.down()
-        print(f"run {n}: up to all healthy {ups[-1]:.1f} s (last ready: "
-              f"{', '.join(f'{name} {at:.1f} s' for name, at in last)}); idle host CPU {idles[-1]:.1%}")
+        print(
+            f"run {n}: up to all healthy {ups[-1]:.1f} s (last ready: "
+            f"{', '.join(f'{name} {at:.1f} s' for name, at in last)}); idle host CPU {idles[-1]:.1%}"
+        )
     print(f"up to all healthy: median {statistics.median(ups):.1f} s ({', '.join(f'{u:.1f}' for u in ups)})")
     print(f"idle host CPU with the stack up: median {statistics.median(idles):.1%} of all cores")
 

@@ -59,8 +59,10 @@ def main(directory: str, n: int = 2000, runs: int = 5) -> None:
         f, w = bare_fsync(directory, n), wal_commits(directory, n)
         rows.append((percentile(f, 0.5), percentile(f, 0.99), percentile(w, 0.5), percentile(w, 0.99)))
     med = [statistics.median(r[i] for r in rows) * 1000 for i in range(4)]
-    print(f"{directory}: bare fsync p50 {med[0]:.3f} ms p99 {med[1]:.3f} ms | WAL commit p50 {med[2]:.3f} ms "
-          f"p99 {med[3]:.3f} ms | ratio p50 {med[2] / med[0]:.2f}x (median of {runs} runs x {n})")
+    print(
+        f"{directory}: bare fsync p50 {med[0]:.3f} ms p99 {med[1]:.3f} ms | WAL commit p50 {med[2]:.3f} ms "
+        f"p99 {med[3]:.3f} ms | ratio p50 {med[2] / med[0]:.2f}x (median of {runs} runs x {n})"
+    )
 
 
 if __name__ == "__main__":

@@ -19,8 +19,14 @@ DEAD_LETTER_QUEUE = "dead_letter_queue"
 def amqp_connection(stack: Stack, node: str, user: str = "ecoeco", password: str = "ecoeco") -> pika.BlockingConnection:
     """A blocking AMQP connection to a node's published 127.0.0.1 port."""
     params = pika.ConnectionParameters(
-        host="127.0.0.1", port=stack.host_port(node, 5672), credentials=pika.PlainCredentials(user, password),
-        connection_attempts=1, socket_timeout=5, blocked_connection_timeout=5, stack_timeout=10)
+        host="127.0.0.1",
+        port=stack.host_port(node, 5672),
+        credentials=pika.PlainCredentials(user, password),
+        connection_attempts=1,
+        socket_timeout=5,
+        blocked_connection_timeout=5,
+        stack_timeout=10,
+    )
     try:
         return pika.BlockingConnection(params)
     except pika.exceptions.AMQPError as exc:

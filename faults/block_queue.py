@@ -20,8 +20,9 @@ class BlockQueue(Fault):
 
     name = "block_queue"
 
-    def __init__(self, stack: Stack, queue: str = "vision_analysis_queue", nodes: Sequence[str] = NODES,
-                 priority: int = 1000) -> None:
+    def __init__(
+        self, stack: Stack, queue: str = "vision_analysis_queue", nodes: Sequence[str] = NODES, priority: int = 1000
+    ) -> None:
         self.stack, self.queue, self.nodes, self.priority = stack, queue, list(nodes), priority
         self.policy = f"{TAG}-block-{queue}"
         self._set = False
@@ -34,12 +35,27 @@ class BlockQueue(Fault):
         _node, container = self._node()
         definition = json.dumps({"max-length": 0, "overflow": "reject-publish"})
         self._set = True  # heal clears it even if the command half-succeeded
-        result = container.exec_run(["rabbitmqctl", "set_policy", "--apply-to", "queues", "--priority",
-                                     str(self.priority), self.policy, f"^{self.queue}$", definition])
+        result = container.exec_run(
+            [
+                "rabbitmqctl",
+                "set_policy",
+                "--apply-to",
+                "queues",
+                "--priority",
+                str(self.priority),
+                self.policy,
+                f"^{self.queue}$",
+                definition,
+            ]
+        )
         if result.exit_code != 0:
             raise FaultError(f"set_policy failed: {result.output.decode(errors='replace').strip()}")
-        wait_for(lambda: self._effective_policy(container) == self.policy, timeout_s=15,
-                 what=f"policy {self.policy} in effect on {self.queue}", interval_s=0.5)
+        wait_for(
+            lambda: self._effective_policy(container) == self.policy,
+            timeout_s=15,
+            what=f"policy {self.policy} in effect on {self.queue}",
+            interval_s=0.5,
+        )
 
     def _effective_policy(self, container: Container) -> str:
         result = container.exec_run(["rabbitmqctl", "-q", "list_queues", "--no-table-headers", "name", "policy"])
@@ -76,8 +92,9 @@ class BlockQueue(Fault):
             for attempt in range(1, 4):
                 props = pika.BasicProperties(delivery_mode=2, headers={"x-ecoeco-fault": "probe"})
                 try:
-                    channel.basic_publish("", self.queue, json.dumps({"ecoeco_fault": "probe"}).encode(), props,
-                                          mandatory=True)
+                    channel.basic_publish(
+                        "", self.queue, json.dumps({"ecoeco_fault": "probe"}).encode(), props, mandatory=True
+                    )
                 except pika.exceptions.NackError:
                     out.append(Evidence("publish-nacked", True, f"probe {attempt} nacked ({attempt - 1} accepted)"))
                     return out

@@ -27,8 +27,16 @@ class CorruptWal(Fault):
 
     name = "corrupt_wal"
 
-    def __init__(self, stack: Stack, service: str, mode: str = "truncate", wal_dir: str = "/var/lib/ecoeco/wal",
-                 db_name: str = "task_queue.db", halt: str = "kill", page: int = 2) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        service: str,
+        mode: str = "truncate",
+        wal_dir: str = "/var/lib/ecoeco/wal",
+        db_name: str = "task_queue.db",
+        halt: str = "kill",
+        page: int = 2,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         if halt not in ("kill", "stop"):
@@ -68,8 +76,12 @@ class CorruptWal(Fault):
         if self.mode == "truncate":
             # halt while commits wait in the WAL for a checkpoint: right after one, a cut loses nothing
             with contextlib.suppress(FaultError):
-                wait_for(lambda: sqlite_damage.unsaved_frames(files["shm"]) >= UNSAVED_FRAMES, timeout_s=10,
-                         what="commits in the WAL not yet checkpointed", interval_s=0.01)
+                wait_for(
+                    lambda: sqlite_damage.unsaved_frames(files["shm"]) >= UNSAVED_FRAMES,
+                    timeout_s=10,
+                    what="commits in the WAL not yet checkpointed",
+                    interval_s=0.01,
+                )
         # Docker counts both as a manual stop: the restart policy stays out of the way.
         if self.halt == "kill":
             container.kill()
@@ -130,8 +142,11 @@ class CorruptWal(Fault):
         try:
             if not state(self._container)["Running"]:
                 self._container.start()
-            wait_for(lambda: self._container is not None and is_running(self._container), timeout_s=30,
-                     what=f"{self._container.name} running after WAL damage")
+            wait_for(
+                lambda: self._container is not None and is_running(self._container),
+                timeout_s=30,
+                what=f"{self._container.name} running after WAL damage",
+            )
         except docker.errors.NotFound:
             return
 
@@ -155,5 +170,12 @@ class CorruptWal(Fault):
 
     def describe(self) -> dict[str, Any]:
         """Service, mode, files, halt method."""
-        return {"fault": self.name, "service": self.service, "mode": self.mode, "wal_dir": self.wal_dir,
-                "db_name": self.db_name, "halt": self.halt, "page": self.page}
+        return {
+            "fault": self.name,
+            "service": self.service,
+            "mode": self.mode,
+            "wal_dir": self.wal_dir,
+            "db_name": self.db_name,
+            "halt": self.halt,
+            "page": self.page,
+        }

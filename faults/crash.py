@@ -32,8 +32,9 @@ class Crash(Fault):
 
     name = "crash"
 
-    def __init__(self, stack: Stack, services: str | Sequence[str], grace_s: float = 10.0,
-                 observe_s: float = 5.0) -> None:
+    def __init__(
+        self, stack: Stack, services: str | Sequence[str], grace_s: float = 10.0, observe_s: float = 5.0
+    ) -> None:
         self.stack = stack
         self.services = [services] if isinstance(services, str) else list(services)
         self.grace_s = grace_s  # how long heal lets the restart policy act before starting by hand
@@ -69,8 +70,12 @@ class Crash(Fault):
 
         # not seeing it within observe_s is for evidence() to report: the kill itself happened
         with contextlib.suppress(FaultError):
-            wait_for(all_observed, timeout_s=self.observe_s, what="crashed containers seen down or restarted",
-                     interval_s=0.05)
+            wait_for(
+                all_observed,
+                timeout_s=self.observe_s,
+                what="crashed containers seen down or restarted",
+                interval_s=0.05,
+            )
 
     def heal(self) -> None:
         """Give the restart policy `grace_s`; start any target still not running."""
@@ -98,8 +103,14 @@ class Crash(Fault):
             before = self._before.get(c.id)
             changed = before is not None and after != before
             ok = changed or self._seen_down.get(c.id, False)
-            out.append(Evidence(f"crashed:{c.name}", ok, f"seen down={self._seen_down.get(c.id, False)}, "
-                                f"(RestartCount, StartedAt) before={before} after={after}"))
+            out.append(
+                Evidence(
+                    f"crashed:{c.name}",
+                    ok,
+                    f"seen down={self._seen_down.get(c.id, False)}, "
+                    f"(RestartCount, StartedAt) before={before} after={after}",
+                )
+            )
         return out or [Evidence("crashed", False, "nothing was killed")]
 
     def describe(self) -> dict[str, Any]:
@@ -159,8 +170,7 @@ class CrashAtHeal(Fault):
 
     def describe(self) -> dict[str, Any]:
         """Services, and the crash that ran."""
-        return {"fault": self.name, "services": self.services,
-                "crash": self._crash.describe() if self._crash else None}
+        return {"fault": self.name, "services": self.services, "crash": self._crash.describe() if self._crash else None}
 
     def released_at(self) -> float | None:
         """The kill."""

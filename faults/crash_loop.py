@@ -37,9 +37,17 @@ class CrashLoop(Fault):
 
     name = "crash_loop"
 
-    def __init__(self, stack: Stack, service: str, poll_s: float = 0.05, busy_url: str | None = None,
-                 busy_s: float = 1.0, ready: Callable[[], bool] | None = None, loop: bool = True,
-                 busy_kills: int = 1) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        service: str,
+        poll_s: float = 0.05,
+        busy_url: str | None = None,
+        busy_s: float = 1.0,
+        ready: Callable[[], bool] | None = None,
+        loop: bool = True,
+        busy_kills: int = 1,
+    ) -> None:
         self.stack, self.service, self.poll_s = stack, service, poll_s
         self.busy_url, self.busy_s = busy_url, busy_s
         self._ready = ready or (self._answers if busy_url else None)
@@ -112,8 +120,12 @@ class CrashLoop(Fault):
             return
         for _ in range(self.busy_kills):
             try:
-                wait_for(ready, timeout_s=READY_TIMEOUT_S, what=f"{self.service} serving before the last kill",
-                         interval_s=0.1)
+                wait_for(
+                    ready,
+                    timeout_s=READY_TIMEOUT_S,
+                    what=f"{self.service} serving before the last kill",
+                    interval_s=0.1,
+                )
             except FaultError as exc:
                 self._last_error = str(exc)
                 return
@@ -123,8 +135,12 @@ class CrashLoop(Fault):
             if self.busy_killed:  # the kill must be seen before waiting for the repair, or a process
                 # still dying would count as restarted already
                 with contextlib.suppress(FaultError):
-                    wait_for(functools.partial(self._gone_since, started),
-                             timeout_s=10, what=f"{self.service} down after the last kill", interval_s=0.05)
+                    wait_for(
+                        functools.partial(self._gone_since, started),
+                        timeout_s=10,
+                        what=f"{self.service} down after the last kill",
+                        interval_s=0.05,
+                    )
             self._restarted()
 
     def _gone_since(self, started: str) -> bool:
@@ -149,16 +165,29 @@ class CrashLoop(Fault):
         again, or back as a new process (one kill without the loop: the restart policy was quick)."""
         down = self._container is not None and not _running(self._container)
         restarted = not down and self._container is not None and self._gone_since(self._first_started)
-        return [Evidence(f"crash-loop:{self.service}", self.kills >= 1 and (down or self.kills >= 2 or restarted),
-                         f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted} "
-                         f"{self._last_error}".strip())]
+        return [
+            Evidence(
+                f"crash-loop:{self.service}",
+                self.kills >= 1 and (down or self.kills >= 2 or restarted),
+                f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted} "
+                f"{self._last_error}".strip(),
+            )
+        ]
 
     def describe(self) -> dict[str, Any]:
         """Service, poll period, and the last kill of a busy service."""
-        return {"fault": self.name, "service": self.service, "poll_s": self.poll_s, "busy_url": self.busy_url,
-                "busy_s": self.busy_s, "busy": self._ready is not None, "loop": self.loop,
-                "busy_kills": self.busy_kills, "kills": self.kills,
-                "busy_killed": self.busy_killed}
+        return {
+            "fault": self.name,
+            "service": self.service,
+            "poll_s": self.poll_s,
+            "busy_url": self.busy_url,
+            "busy_s": self.busy_s,
+            "busy": self._ready is not None,
+            "loop": self.loop,
+            "busy_kills": self.busy_kills,
+            "kills": self.kills,
+            "busy_killed": self.busy_killed,
+        }
 
 
 def _running(container: Container) -> bool:

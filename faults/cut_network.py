@@ -18,8 +18,9 @@ _PROBE = "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv
 
 def in_netns(pid: int, *argv: str, timeout_s: float = 10.0) -> subprocess.CompletedProcess[str]:
     """Run a host program inside the network namespace of process `pid`."""
-    return subprocess.run(["nsenter", "-t", str(pid), "-n", *argv], capture_output=True, text=True,
-                          timeout=timeout_s, check=False)
+    return subprocess.run(
+        ["nsenter", "-t", str(pid), "-n", *argv], capture_output=True, text=True, timeout=timeout_s, check=False
+    )
 
 
 def tcp_reachable(pid: int, ip: str, port: int) -> bool:
@@ -32,8 +33,9 @@ class CutLink(Fault):
 
     name = "cut_link"
 
-    def __init__(self, stack: Stack, source: str, destination: str, action: str = "REJECT",
-                 probe_port: int | None = None) -> None:
+    def __init__(
+        self, stack: Stack, source: str, destination: str, action: str = "REJECT", probe_port: int | None = None
+    ) -> None:
         if action not in ("REJECT", "DROP"):
             raise ValueError(f"action must be REJECT or DROP, not {action!r}")
         self.stack = stack
@@ -96,11 +98,21 @@ class CutLink(Fault):
             if self.probe_port is not None:
                 for ip in self._dest_ips:
                     reachable = tcp_reachable(pid, ip, self.probe_port)
-                    out.append(Evidence(f"unreachable:{src.name}->{ip}:{self.probe_port}", not reachable,
-                                        "connect succeeded" if reachable else "connect refused or timed out"))
+                    out.append(
+                        Evidence(
+                            f"unreachable:{src.name}->{ip}:{self.probe_port}",
+                            not reachable,
+                            "connect succeeded" if reachable else "connect refused or timed out",
+                        )
+                    )
         return out or [Evidence("rules", False, "no rule was added")]
 
     def describe(self) -> dict[str, Any]:
         """Source, destination, action."""
-        return {"fault": self.name, "source": self.source, "destination": self.destination, "action": self.action,
-                "probe_port": self.probe_port}
+        return {
+            "fault": self.name,
+            "source": self.source,
+            "destination": self.destination,
+            "action": self.action,
+            "probe_port": self.probe_port,
+        }

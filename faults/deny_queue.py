@@ -43,12 +43,12 @@ class DenyQueue(Fault):
         _node, container = self._node()
         self._denied = True  # heal restores the permission even if the rest fails
         set_permissions(container, self.user, f"^(?!{self.queue}$).*")
-        result = container.exec_run(["rabbitmqctl", "close_all_connections", "--vhost", "/",
-                                     f"{TAG}: {self.queue} blocked"])
+        result = container.exec_run(
+            ["rabbitmqctl", "close_all_connections", "--vhost", "/", f"{TAG}: {self.queue} blocked"]
+        )
         if result.exit_code != 0:
             raise FaultError(f"close_all_connections failed: {result.output.decode(errors='replace').strip()}")
-        wait_for(lambda: self._consumers() == 0, timeout_s=15, what=f"no consumer left on {self.queue}",
-                 interval_s=0.5)
+        wait_for(lambda: self._consumers() == 0, timeout_s=15, what=f"no consumer left on {self.queue}", interval_s=0.5)
 
     def _consumers(self) -> int | None:
         node, _ = self._node()

@@ -26,9 +26,17 @@ class ExhaustPool(Fault):
 
     name = "exhaust_pool"
 
-    def __init__(self, stack: Stack, service: str = "pg-waste", dbname: str = "postgres", user: str = "ecoeco",
-                 password: str = "ecoeco", max_connections: int = 1000, connect_timeout_s: int = 5,
-                 reset_clients: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        service: str = "pg-waste",
+        dbname: str = "postgres",
+        user: str = "ecoeco",
+        password: str = "ecoeco",
+        max_connections: int = 1000,
+        connect_timeout_s: int = 5,
+        reset_clients: tuple[str, ...] = (),
+    ) -> None:
         self.stack = stack
         # also end the connections these services already hold, again and again while injected (as
         # a server restart or a network blip would): only then must they ask for a slot and be
@@ -48,9 +56,15 @@ class ExhaustPool(Fault):
         self._grabber: threading.Thread | None = None
 
     def _connect(self) -> psycopg2.extensions.connection:
-        return psycopg2.connect(host="127.0.0.1", port=self._port, dbname=self.dbname, user=self.user,
-                                password=self.password, connect_timeout=self.connect_timeout_s,
-                                application_name=_APP)
+        return psycopg2.connect(
+            host="127.0.0.1",
+            port=self._port,
+            dbname=self.dbname,
+            user=self.user,
+            password=self.password,
+            connect_timeout=self.connect_timeout_s,
+            application_name=_APP,
+        )
 
     def inject(self) -> None:
         """Connect until the server refuses with 'too many clients'; keep every connection open."""
@@ -85,13 +99,16 @@ class ExhaustPool(Fault):
         if conn is None:
             return
         if not self._client_ips:  # resolved once: the services are not restarted by this fault
-            self._client_ips = sorted({ip for s in self.reset_clients for c in self.stack.containers(s)
-                                       for ip in container_ips(c).values()})
+            self._client_ips = sorted(
+                {ip for s in self.reset_clients for c in self.stack.containers(s) for ip in container_ips(c).values()}
+            )
         try:
             with conn.cursor() as cur:
-                cur.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                            "WHERE backend_type = 'client backend' AND host(client_addr) = ANY(%s)",
-                            (self._client_ips,))
+                cur.execute(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE backend_type = 'client backend' AND host(client_addr) = ANY(%s)",
+                    (self._client_ips,),
+                )
                 row = cur.fetchone()
             conn.commit()
             self.resets += int(row[0]) if row else 0
@@ -113,8 +130,13 @@ class ExhaustPool(Fault):
 
     def evidence(self) -> list[Evidence]:
         """The refusal seen at inject; a fresh connection is refused now too."""
-        out = [Evidence("refused-at-inject", bool(self._refusal),
-                        f"holding {len(self._held)} connections; server said: {self._refusal or 'nothing'}")]
+        out = [
+            Evidence(
+                "refused-at-inject",
+                bool(self._refusal),
+                f"holding {len(self._held)} connections; server said: {self._refusal or 'nothing'}",
+            )
+        ]
         if not self._port:
             return out
         for _ in range(20):  # a slot another client just freed is taken and held, then try again
@@ -130,6 +152,12 @@ class ExhaustPool(Fault):
 
     def describe(self) -> dict[str, Any]:
         """Service, database, user, cap."""
-        return {"fault": self.name, "service": self.service, "dbname": self.dbname, "user": self.user,
-                "max_connections": self.max_connections, "reset_clients": list(self.reset_clients),
-                "clients_reset": self.resets}
+        return {
+            "fault": self.name,
+            "service": self.service,
+            "dbname": self.dbname,
+            "user": self.user,
+            "max_connections": self.max_connections,
+            "reset_clients": list(self.reset_clients),
+            "clients_reset": self.resets,
+        }

@@ -87,8 +87,10 @@ class FillDisk(Fault):
         docker_root = str(self.stack.client.info().get("DockerRootDir", "/var/lib/docker"))
         for protected in ("/", docker_root):
             if os.path.exists(protected) and os.stat(protected).st_dev == dev:
-                raise FaultError(f"refusing to fill {directory}: it is on the same filesystem as {protected}; "
-                                 "put the volume on its own small filesystem (e.g. a loop-mounted ext4 image)")
+                raise FaultError(
+                    f"refusing to fill {directory}: it is on the same filesystem as {protected}; "
+                    "put the volume on its own small filesystem (e.g. a loop-mounted ext4 image)"
+                )
         st = os.statvfs(directory)
         free = st.f_bfree * st.f_frsize  # we write as root, so reserved blocks count too
         if free > self.max_fill_bytes:
@@ -99,8 +101,10 @@ class FillDisk(Fault):
             host = os.statvfs(backing.parent)
             host_free = host.f_bavail * host.f_frsize
             if host_free < free + HOST_MARGIN_BYTES:
-                raise FaultError(f"refusing to fill {directory}: its image {backing} would take {free} bytes of the "
-                                 f"host filesystem, which has only {host_free} free (keeping {HOST_MARGIN_BYTES})")
+                raise FaultError(
+                    f"refusing to fill {directory}: its image {backing} would take {free} bytes of the "
+                    f"host filesystem, which has only {host_free} free (keeping {HOST_MARGIN_BYTES})"
+                )
         return free
 
     def inject(self) -> None:

@@ -25,7 +25,7 @@ def counter_total(metrics_url: str, name: str) -> float | None:
         return None
     total = 0.0
     for line in text.splitlines():
-        if line.startswith(name) and line[len(name):len(name) + 1] in ("{", " "):
+        if line.startswith(name) and line[len(name) : len(name) + 1] in ("{", " "):
             total += float(line.rsplit(" ", 1)[-1])
     return total
 
@@ -42,8 +42,14 @@ class GptOutage(Fault):
 
     name = "gpt_outage"
 
-    def __init__(self, family: str = "gpt5", mode: str = "error", latency_ms: float = 0.0,
-                 control_file: Path = CONTROL_FILE, metrics_url: str | None = None) -> None:
+    def __init__(
+        self,
+        family: str = "gpt5",
+        mode: str = "error",
+        latency_ms: float = 0.0,
+        control_file: Path = CONTROL_FILE,
+        metrics_url: str | None = None,
+    ) -> None:
         if family not in ERROR_COUNTERS:
             raise ValueError(f"family must be one of {sorted(ERROR_COUNTERS)}, not {family!r}")
         if mode not in MODES or mode == "healthy":
@@ -90,5 +96,10 @@ class GptOutage(Fault):
 
     def describe(self) -> dict[str, Any]:
         """Family, mode, latency, control file."""
-        return {"fault": self.name, "family": self.family, "mode": self.mode, "latency_ms": self.latency_ms,
-                "control_file": str(self.control_file)}
+        return {
+            "fault": self.name,
+            "family": self.family,
+            "mode": self.mode,
+            "latency_ms": self.latency_ms,
+            "control_file": str(self.control_file),
+        }

@@ -60,16 +60,26 @@ class Isolate(Fault):
             try:
                 c.reload()
                 attached = self._net_name in (c.attrs["NetworkSettings"]["Networks"] or {})
-                out.append(Evidence(f"disconnected:{c.name}", not attached,
-                                    f"networks={sorted(c.attrs['NetworkSettings']['Networks'] or {})}"))
+                out.append(
+                    Evidence(
+                        f"disconnected:{c.name}",
+                        not attached,
+                        f"networks={sorted(c.attrs['NetworkSettings']['Networks'] or {})}",
+                    )
+                )
             except docker.errors.NotFound:
                 out.append(Evidence(f"disconnected:{c.name}", False, "container removed"))
         if self.dns_probe_from and self._saved:
             peer = self.stack.container(self.dns_probe_from)
             result = peer.exec_run(["getent", "hosts", self.service])
-            out.append(Evidence(f"unresolvable-from:{self.dns_probe_from}", result.exit_code != 0,
-                                f"getent hosts {self.service} -> exit {result.exit_code} "
-                                f"{result.output.decode(errors='replace').strip()!r}"))
+            out.append(
+                Evidence(
+                    f"unresolvable-from:{self.dns_probe_from}",
+                    result.exit_code != 0,
+                    f"getent hosts {self.service} -> exit {result.exit_code} "
+                    f"{result.output.decode(errors='replace').strip()!r}",
+                )
+            )
         return out or [Evidence("disconnected", False, "nothing was disconnected")]
 
     def describe(self) -> dict[str, Any]:

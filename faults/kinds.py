@@ -133,29 +133,42 @@ KINDS: dict[str, Factory] = {
     # SIGKILL of every listed service at once; the restart policy repairs
     "crash": lambda ctx, p: Crash(ctx.targets, list(p["services"])),
     # nothing until heal, then a SIGKILL while the faults injected with it still act
-    "crash_at_heal": lambda ctx, p: CrashAtHeal(ctx.targets, p.get("services") or p["service"],
-                                                await_restart=bool(p.get("await_restart", True))),
+    "crash_at_heal": lambda ctx, p: CrashAtHeal(
+        ctx.targets, p.get("services") or p["service"], await_restart=bool(p.get("await_restart", True))
+    ),
     # killed whenever it runs until heal; `busy`: then once more while it serves again
-    "crash_loop": lambda ctx, p: CrashLoop(ctx.targets, p["service"],
-                                           ready=ctx.ready_check(p["service"]) if p.get("busy") else None,
-                                           loop=bool(p.get("loop", True)), busy_kills=int(p.get("busy_kills", 1)),
-                                           busy_s=float(p.get("busy_s", 1.0))),
+    "crash_loop": lambda ctx, p: CrashLoop(
+        ctx.targets,
+        p["service"],
+        ready=ctx.ready_check(p["service"]) if p.get("busy") else None,
+        loop=bool(p.get("loop", True)),
+        busy_kills=int(p.get("busy_kills", 1)),
+        busy_s=float(p.get("busy_s", 1.0)),
+    ),
     "stop": _each(lambda ctx, s: Stop(ctx.targets, s), together=True),
     "pause": _each(lambda ctx, s: Pause(ctx.targets, s), together=True),
-    "cut_link": lambda ctx, p: _each(lambda c, src: CutLink(c.targets, src, p["destination"],
-                                                            probe_port=p.get("probe_port")), "sources")(ctx, p),
-    "exhaust_pool": lambda ctx, p: ExhaustPool(ctx.targets, p["service"],
-                                               reset_clients=tuple(p.get("reset_clients", ()))),
-    "fill_disk": lambda ctx, p: _each(lambda c, v: FillDisk(c.targets, v, max_fill_bytes=int(p["volumes"][v])),
-                                      "volumes")(ctx, p),
+    "cut_link": lambda ctx, p: _each(
+        lambda c, src: CutLink(c.targets, src, p["destination"], probe_port=p.get("probe_port")), "sources"
+    )(ctx, p),
+    "exhaust_pool": lambda ctx, p: ExhaustPool(
+        ctx.targets, p["service"], reset_clients=tuple(p.get("reset_clients", ()))
+    ),
+    "fill_disk": lambda ctx, p: _each(
+        lambda c, v: FillDisk(c.targets, v, max_fill_bytes=int(p["volumes"][v])), "volumes"
+    )(ctx, p),
     "corrupt_wal": lambda ctx, p: CorruptWal(ctx.targets, p["service"], mode=p.get("mode", "truncate")),
-    "poison": lambda ctx, p: _each(lambda c, q: PoisonMessages(c.targets, q, count=int(p.get("count", 3))),
-                                   "queues")(ctx, p),
+    "poison": lambda ctx, p: _each(lambda c, q: PoisonMessages(c.targets, q, count=int(p.get("count", 3))), "queues")(
+        ctx, p
+    ),
     "block_queue": lambda ctx, p: BlockQueue(ctx.targets, p["queue"]),
     # nobody may consume from the queue (read denied, consumers disconnected); publishers still fill it
     "deny_queue": lambda ctx, p: DenyQueue(ctx.targets, p["queue"]),
-    "gpt_outage": lambda ctx, p: GptOutage(p["family"], p.get("mode", "error"), control_file=ctx.gpt_control_file,
-                                           metrics_url=f"{ctx.url('worker-ai')}/metrics"),
+    "gpt_outage": lambda ctx, p: GptOutage(
+        p["family"],
+        p.get("mode", "error"),
+        control_file=ctx.gpt_control_file,
+        metrics_url=f"{ctx.url('worker-ai')}/metrics",
+    ),
     "s3_outage": lambda ctx, p: S3Outage(ctx.targets, p.get("how", "pause")),
 }
 

@@ -22,8 +22,14 @@ class PoisonMessages(Fault):
 
     name = "poison_messages"
 
-    def __init__(self, stack: Stack, queue: str = "user_input_queue", count: int = 2, node: str = "rabbitmq-1",
-                 dead_letter_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        queue: str = "user_input_queue",
+        count: int = 2,
+        node: str = "rabbitmq-1",
+        dead_letter_timeout_s: float = 30.0,
+    ) -> None:
         self.stack, self.queue, self.count, self.node = stack, queue, count, node
         self.dead_letter_timeout_s = dead_letter_timeout_s  # how long evidence waits for the DLQ to grow
         self._baseline: int | None = None
@@ -37,8 +43,12 @@ class PoisonMessages(Fault):
             self._baseline = queue_depth(channel, DEAD_LETTER_QUEUE)
             channel.confirm_delivery()
             for i in range(self.count):
-                props = pika.BasicProperties(delivery_mode=2, content_type="application/json",
-                                             message_id=f"{TAG}-poison-{i}", headers={"x-ecoeco-fault": "poison"})
+                props = pika.BasicProperties(
+                    delivery_mode=2,
+                    content_type="application/json",
+                    message_id=f"{TAG}-poison-{i}",
+                    headers={"x-ecoeco-fault": "poison"},
+                )
                 try:
                     channel.basic_publish("", self.queue, POISON_BODIES[i % len(POISON_BODIES)], props, mandatory=True)
                 except pika.exceptions.AMQPError as exc:
@@ -60,8 +70,13 @@ class PoisonMessages(Fault):
 
     def evidence(self) -> list[Evidence]:
         """Every poison message confirmed; the dead-letter queue grew by at least as many (waits a while)."""
-        out = [Evidence("published", self._published == self.count and self.count > 0,
-                        f"{self._published} of {self.count} confirmed into {self.queue}")]
+        out = [
+            Evidence(
+                "published",
+                self._published == self.count and self.count > 0,
+                f"{self._published} of {self.count} confirmed into {self.queue}",
+            )
+        ]
         if self._baseline is None:
             return out
         last = [0]
@@ -71,8 +86,7 @@ class PoisonMessages(Fault):
             return last[0] >= self._published
 
         with contextlib.suppress(FaultError):  # the deadline passing is itself the evidence
-            wait_for(enough, timeout_s=self.dead_letter_timeout_s, what="poison messages dead-lettered",
-                     interval_s=0.5)
+            wait_for(enough, timeout_s=self.dead_letter_timeout_s, what="poison messages dead-lettered", interval_s=0.5)
         grown = last[0]
         detail = f"{DEAD_LETTER_QUEUE} grew by {grown} (baseline {self._baseline}; other traffic counts too)"
         out.append(Evidence("dead-lettered", grown >= self._published, detail))

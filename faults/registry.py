@@ -122,11 +122,17 @@ class Nemesis:
     def journal(self) -> list[dict[str, Any]]:
         """Plain data of every record, for the run's journal."""
         return [
-            {"name": r.fault.name, "params": r.params, "injected_at": r.injected_at, "inject_error": r.inject_error,
-             "evidence": [asdict(e) for e in r.evidence], "healed_at": r.healed_at, "heal_error": r.heal_error}
+            {
+                "name": r.fault.name,
+                "params": r.params,
+                "injected_at": r.injected_at,
+                "inject_error": r.inject_error,
+                "evidence": [asdict(e) for e in r.evidence],
+                "healed_at": r.healed_at,
+                "heal_error": r.heal_error,
+            }
             for r in self.records
         ]
-
 
 
 __all__ = ["Nemesis", "Record", "heal_leftovers"]

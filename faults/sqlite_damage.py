@@ -34,8 +34,8 @@ def live_commits(data: bytes) -> tuple[int, list[int]]:
     frame_bytes = FRAME_HEADER_BYTES + page_size
     ends: list[int] = []
     offset = WAL_HEADER_BYTES
-    while page_size and offset + frame_bytes <= len(data) and data[offset + 8:offset + 16] == salts:
-        if int.from_bytes(data[offset + 4:offset + 8], "big"):  # commit frame: db size after commit
+    while page_size and offset + frame_bytes <= len(data) and data[offset + 8 : offset + 16] == salts:
+        if int.from_bytes(data[offset + 4 : offset + 8], "big"):  # commit frame: db size after commit
             ends.append(offset + frame_bytes)
         offset += frame_bytes
     return page_size, ends
@@ -73,13 +73,16 @@ def truncate_half(wal: Path, shm: Path | None = None) -> str:
     frame_bytes = FRAME_HEADER_BYTES + page_size
     unsaved = [e for e in ends if (e - WAL_HEADER_BYTES) // frame_bytes > saved] if page_size else []
     if not unsaved:
-        raise ValueError(f"{wal.name}: all {len(ends)} live commits are checkpointed ({saved} frames): "
-                         "nothing a cut could lose")
+        raise ValueError(
+            f"{wal.name}: all {len(ends)} live commits are checkpointed ({saved} frames): nothing a cut could lose"
+        )
     keep = len(unsaved) // 2  # of the unsaved commits, keep the older half
     cut = unsaved[keep - 1] if keep else WAL_HEADER_BYTES + saved * frame_bytes
     os.truncate(wal, cut)
-    return (f"truncated {wal.name} from {len(data)} to {cut} bytes: cut {len(unsaved) - keep} of the {len(unsaved)} "
-            f"commits not yet checkpointed ({len(ends)} live, {saved} frames checkpointed)")
+    return (
+        f"truncated {wal.name} from {len(data)} to {cut} bytes: cut {len(unsaved) - keep} of the {len(unsaved)} "
+        f"commits not yet checkpointed ({len(ends)} live, {saved} frames checkpointed)"
+    )
 
 
 def delete(wal: Path) -> str:
@@ -112,7 +115,7 @@ def damage_page(db: Path, page: int = 2) -> str:
     start = (page - 1) * page_size
     if page < 1 or page_size == 0 or start + page_size > len(data):
         raise ValueError(f"{db.name} has no page {page} ({len(data)} bytes, page size {page_size})")
-    data[start:start + page_size] = b"\xa5" * page_size
+    data[start : start + page_size] = b"\xa5" * page_size
     db.write_bytes(bytes(data))
     return f"overwrote page {page} of {db.name} ({page_size} bytes)"
 
@@ -133,8 +136,9 @@ def rows_of_copy(db: Path, wal: Path) -> dict[str, set[tuple[object, ...]]]:
             conn.close()
 
 
-def rows_dropped(before: dict[str, set[tuple[object, ...]]],
-                 after: dict[str, set[tuple[object, ...]]]) -> dict[str, list[tuple[object, ...]]]:
+def rows_dropped(
+    before: dict[str, set[tuple[object, ...]]], after: dict[str, set[tuple[object, ...]]]
+) -> dict[str, list[tuple[object, ...]]]:
     """Per table, the rows committed before that the damaged files no longer hold as they were
     (gone, or back to an earlier version)."""
     return {t: sorted(rows - after.get(t, set()), key=repr) for t, rows in before.items() if rows - after.get(t, set())}

@@ -14,10 +14,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     lint = sub.add_parser("lint", help="can each claim be decided as specified? (seconds, per claim)")
-    lint.add_argument("--scale", type=float, default=None,
-                      help="time scale (default $ECOECO_TIME_SCALE, else 1: the design as written)")
-    lint.add_argument("--strict", action="store_true",
-                      help="exit 1 when one of our rules cannot decide its claim (undecidable)")
+    lint.add_argument(
+        "--scale",
+        type=float,
+        default=None,
+        help="time scale (default $ECOECO_TIME_SCALE, else 1: the design as written)",
+    )
+    lint.add_argument(
+        "--strict", action="store_true", help="exit 1 when one of our rules cannot decide its claim (undecidable)"
+    )
     args = parser.parse_args(argv)
     scale = args.scale if args.scale is not None else float(os.environ.get("ECOECO_TIME_SCALE") or 1.0)
     if not scale > 0:

@@ -11,15 +11,36 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # host port suffix per service (docs/contracts.md)
 PORTS = {
-    "waste-api": "01", "auth-api": "02", "userinfo-api": "03", "location-api": "04",
-    "recycle-api": "05", "chat-llm-api": "06", "worker-storage": "11", "worker-ai": "12",
-    "pg-auth": "21", "pg-waste": "22", "pg-chat": "23", "pg-location": "24", "pg-analytics": "25",
-    "rabbitmq-1": "31", "rabbitmq-2": "32", "rabbitmq-3": "33", "s3": "50", "prometheus": "90",
+    "waste-api": "01",
+    "auth-api": "02",
+    "userinfo-api": "03",
+    "location-api": "04",
+    "recycle-api": "05",
+    "chat-llm-api": "06",
+    "worker-storage": "11",
+    "worker-ai": "12",
+    "pg-auth": "21",
+    "pg-waste": "22",
+    "pg-chat": "23",
+    "pg-location": "24",
+    "pg-analytics": "25",
+    "rabbitmq-1": "31",
+    "rabbitmq-2": "32",
+    "rabbitmq-3": "33",
+    "s3": "50",
+    "prometheus": "90",
     # RabbitMQ's Prometheus endpoint (15692) of each node
-    "rabbitmq-1-metrics": "41", "rabbitmq-2-metrics": "42", "rabbitmq-3-metrics": "43",
+    "rabbitmq-1-metrics": "41",
+    "rabbitmq-2-metrics": "42",
+    "rabbitmq-3-metrics": "43",
 }
-DATABASES = {"pg-auth": "ecoeco_auth", "pg-waste": "ecoeco_waste", "pg-chat": "ecoeco_chat",
-             "pg-location": "ecoeco_location", "pg-analytics": "ecoeco_waste"}
+DATABASES = {
+    "pg-auth": "ecoeco_auth",
+    "pg-waste": "ecoeco_waste",
+    "pg-chat": "ecoeco_chat",
+    "pg-location": "ecoeco_location",
+    "pg-analytics": "ecoeco_waste",
+}
 
 
 @dataclass(frozen=True)
@@ -43,8 +64,10 @@ class HarnessConfig:
 
     def dsn(self, service: str) -> str:
         """libpq DSN of a database server from the host."""
-        return (f"host=127.0.0.1 port={self.port(service)} dbname={DATABASES[service]} user=ecoeco "
-                "password=ecoeco connect_timeout=2")
+        return (
+            f"host=127.0.0.1 port={self.port(service)} dbname={DATABASES[service]} user=ecoeco "
+            "password=ecoeco connect_timeout=2"
+        )
 
     @property
     def run_dir(self) -> Path:
@@ -58,8 +81,12 @@ class HarnessConfig:
 
     def compose_env(self) -> dict[str, str]:
         """Environment for docker compose: project, ports, time scale, planted defects."""
-        return {"ECOECO_PROJECT": self.project, "ECOECO_PORT_PREFIX": self.port_prefix,
-                "ECOECO_TIME_SCALE": str(self.time_scale), "ECOECO_UNSAFE": self.unsafe}
+        return {
+            "ECOECO_PROJECT": self.project,
+            "ECOECO_PORT_PREFIX": self.port_prefix,
+            "ECOECO_TIME_SCALE": str(self.time_scale),
+            "ECOECO_UNSAFE": self.unsafe,
+        }
 
 
 def from_env() -> HarnessConfig:

@@ -56,8 +56,9 @@ def prepare(project: str) -> dict[str, str]:
             backing[name] = f"ext4 {size_mib} MiB loop"
         except (OSError, subprocess.SubprocessError) as exc:
             image.unlink(missing_ok=True)
-            log.warning("no loop filesystem for %s (%s): plain directory, disk-full faults will be inconclusive",
-                        name, exc)
+            log.warning(
+                "no loop filesystem for %s (%s): plain directory, disk-full faults will be inconclusive", name, exc
+            )
             backing[name] = "host directory"
         data = mnt / "data"  # a subdirectory: PostgreSQL wants an empty directory (no lost+found)
         if data.exists() and not _mounted(mnt):

@@ -62,8 +62,10 @@ def parse(text: str, source: str = "accepted findings") -> dict[tuple[str, str],
             raise FindingsError(f"{source}: finding {n}: missing {missing}, unknown {unknown}")
         verdict = entry.get("verdict", Verdict.VIOLATED.value)
         if verdict not in {v.value for v in ACCEPTABLE}:
-            raise FindingsError(f"{source}: finding {n}: verdict {verdict!r} cannot be accepted "
-                                f"(one of {sorted(v.value for v in ACCEPTABLE)})")
+            raise FindingsError(
+                f"{source}: finding {n}: verdict {verdict!r} cannot be accepted "
+                f"(one of {sorted(v.value for v in ACCEPTABLE)})"
+            )
         finding = Finding(**{f: entry[f] for f in _FIELDS}, verdict=Verdict(verdict))
         key = (finding.failure_point, finding.judgement)
         if key in out:
@@ -86,8 +88,13 @@ def known_false(point_id: str, accepted: Mapping[tuple[str, str], Finding]) -> d
     return {j: f.reason for (fid, j), f in accepted.items() if fid == point_id}
 
 
-def gate(point_id: str, verdict: Verdict, judgements: Iterable[Judgement], rest: Verdict | None,
-         accepted: Mapping[tuple[str, str], Finding]) -> Gated:
+def gate(
+    point_id: str,
+    verdict: Verdict,
+    judgements: Iterable[Judgement],
+    rest: Verdict | None,
+    accepted: Mapping[tuple[str, str], Finding],
+) -> Gated:
     """What one scenario counts as for the gate (pytest's outcome and the exit code both use it).
 
     `rest` is the scenario's verdict without its accepted judgements (errors and fault evidence
@@ -97,8 +104,11 @@ def gate(point_id: str, verdict: Verdict, judgements: Iterable[Judgement], rest:
     pipeline must not keep trusting it); any other verdict counts as itself."""
     js = list(judgements)
     ours = {j: f for (fid, j), f in accepted.items() if fid == point_id}
-    new = tuple(j.claim for j in js if j.verdict is Verdict.VIOLATED
-                and (j.claim not in ours or ours[j.claim].verdict is not Verdict.VIOLATED))
+    new = tuple(
+        j.claim
+        for j in js
+        if j.verdict is Verdict.VIOLATED and (j.claim not in ours or ours[j.claim].verdict is not Verdict.VIOLATED)
+    )
     hit = tuple(j.claim for j in js if j.claim in ours and j.verdict is ours[j.claim].verdict)
     stale = tuple(j.claim for j in js if j.verdict is Verdict.HOLDS and j.claim in ours)
     if rest is None or not ours:

@@ -27,10 +27,18 @@ class RunJournal:
     def write(self) -> None:
         """run.json for what has run so far."""
         entries = [ScenarioEntry(r.fid, r.verdict, f"scenarios/{r.fid}.json", control_outcome(r)) for r in self.records]
-        write_run(self.config.run_dir, RunRecord(
-            run_id=self.config.run_id, started_unix=self.started, time_scale=self.config.time_scale,
-            verdict=worst(e.counted for e in entries), scenarios=entries, finished_unix=time.time(),
-            git_commit=self.commit))
+        write_run(
+            self.config.run_dir,
+            RunRecord(
+                run_id=self.config.run_id,
+                started_unix=self.started,
+                time_scale=self.config.time_scale,
+                verdict=worst(e.counted for e in entries),
+                scenarios=entries,
+                finished_unix=time.time(),
+                git_commit=self.commit,
+            ),
+        )
         latest = self.config.runs_dir / "latest"
         if latest.is_symlink() or not latest.exists():
             latest.unlink(missing_ok=True)
@@ -39,7 +47,11 @@ class RunJournal:
 
 def _git_commit() -> str | None:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              timeout=5).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=5
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None

@@ -67,8 +67,7 @@ class AlertWindow:
 def window(alert: str, source: str, expr: str, for_: str, scrape_s: float, eval_s: float) -> AlertWindow:
     """An AlertWindow from a rule's text."""
     ranges = [seconds(r) for r in _RANGE.findall(expr)]
-    return AlertWindow(alert, source, expr, seconds(for_) if for_ else 0.0, max(ranges, default=0.0), scrape_s,
-                       eval_s)
+    return AlertWindow(alert, source, expr, seconds(for_) if for_ else 0.0, max(ranges, default=0.0), scrape_s, eval_s)
 
 
 def design_window(c: Claim, scale: float, scrape_s: float, eval_s: float) -> AlertWindow | None:
@@ -100,18 +99,40 @@ def alert_row(c: Claim, w: AlertWindow) -> LintRow:
     needed = (round(w.earliest_s, 3), round(w.latest_s, 3))
     rto = c.rto_limit_s
     if c.rto_from == "heal":
-        return LintRow(c.fid, "alert vs RTO", w.source, rto, needed, "ok",
-                       f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s into the outage; the RTO runs from heal")
+        return LintRow(
+            c.fid,
+            "alert vs RTO",
+            w.source,
+            rto,
+            needed,
+            "ok",
+            f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s into the outage; the RTO runs from heal",
+        )
     if w.earliest_s > rto:
-        text = (f"{w.alert} needs at least {needed[0]:g} s, the claim allows {rto:g} s of outage: "
-                "an outage that meets the RTO is never alerted on, and an alert means the RTO was missed")
+        text = (
+            f"{w.alert} needs at least {needed[0]:g} s, the claim allows {rto:g} s of outage: "
+            "an outage that meets the RTO is never alerted on, and an alert means the RTO was missed"
+        )
         return LintRow(c.fid, "alert vs RTO", w.source, rto, needed, "undecidable", text)
     if w.latest_s > rto:
-        return LintRow(c.fid, "alert vs RTO", w.source, rto, needed, "depends",
-                       f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s in: it may miss an outage that meets "
-                       f"the {rto:g} s RTO")
-    return LintRow(c.fid, "alert vs RTO", w.source, rto, needed, "ok",
-                   f"{w.alert} fires within {needed[1]:g} s, inside the {rto:g} s RTO")
+        return LintRow(
+            c.fid,
+            "alert vs RTO",
+            w.source,
+            rto,
+            needed,
+            "depends",
+            f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s in: it may miss an outage that meets the {rto:g} s RTO",
+        )
+    return LintRow(
+        c.fid,
+        "alert vs RTO",
+        w.source,
+        rto,
+        needed,
+        "ok",
+        f"{w.alert} fires within {needed[1]:g} s, inside the {rto:g} s RTO",
+    )
 
 
 @dataclass(frozen=True)
@@ -143,21 +164,54 @@ def policy_rows(policies: Iterable[Policy], claims: Mapping[str, Claim], scale: 
         for fid in p.fids:
             rto = claims[fid].rto_limit_s
             if claims[fid].rto_from == "heal":  # the outage lasts as long as the fault: any length
-                out.append(LintRow(fid, p.name, "design", rto, (delay, delay), "ok",
-                                   f"{p.effect} once the outage outlasts {delay:g} s; the RTO runs from heal, so "
-                                   f"only a fault held over {delay:g} s shows it"))
+                out.append(
+                    LintRow(
+                        fid,
+                        p.name,
+                        "design",
+                        rto,
+                        (delay, delay),
+                        "ok",
+                        f"{p.effect} once the outage outlasts {delay:g} s; the RTO runs from heal, so "
+                        f"only a fault held over {delay:g} s shows it",
+                    )
+                )
             elif delay > rto:
-                out.append(LintRow(fid, p.name, "design", rto, (delay, delay), "latent",
-                                   f"{p.effect} only after {delay:g} s of outage; the claim allows {rto:g} s, so a "
-                                   f"run that honours it cannot show the loss: an outage over {delay:g} s does"))
+                out.append(
+                    LintRow(
+                        fid,
+                        p.name,
+                        "design",
+                        rto,
+                        (delay, delay),
+                        "latent",
+                        f"{p.effect} only after {delay:g} s of outage; the claim allows {rto:g} s, so a "
+                        f"run that honours it cannot show the loss: an outage over {delay:g} s does",
+                    )
+                )
             else:
-                out.append(LintRow(fid, p.name, "design", rto, (delay, delay), "ok",
-                                   f"{p.effect} after {delay:g} s, within the {rto:g} s a claimed outage may last"))
+                out.append(
+                    LintRow(
+                        fid,
+                        p.name,
+                        "design",
+                        rto,
+                        (delay, delay),
+                        "ok",
+                        f"{p.effect} after {delay:g} s, within the {rto:g} s a claimed outage may last",
+                    )
+                )
     return out
 
 
-def lint(claims: Iterable[Claim], ours: Mapping[str, AlertWindow], scale: float, scrape_s: float, eval_s: float,
-         policies: Iterable[Policy] = ()) -> list[LintRow]:
+def lint(
+    claims: Iterable[Claim],
+    ours: Mapping[str, AlertWindow],
+    scale: float,
+    scrape_s: float,
+    eval_s: float,
+    policies: Iterable[Policy] = (),
+) -> list[LintRow]:
     """Every row: the design's alert expression and ours per claim, then the policies."""
     cs = list(claims)
     rows: list[LintRow] = []
@@ -168,6 +222,15 @@ def lint(claims: Iterable[Claim], ours: Mapping[str, AlertWindow], scale: float,
         if c.alert in ours:
             rows.append(alert_row(c, ours[c.alert]))
         else:
-            rows.append(LintRow(c.fid, "alert vs RTO", "ours", c.rto_limit_s, (0.0, 0.0), "undecidable",
-                                f"no rule named {c.alert}: the failure cannot be detected as claimed"))
+            rows.append(
+                LintRow(
+                    c.fid,
+                    "alert vs RTO",
+                    "ours",
+                    c.rto_limit_s,
+                    (0.0, 0.0),
+                    "undecidable",
+                    f"no rule named {c.alert}: the failure cannot be detected as claimed",
+                )
+            )
     return rows + policy_rows(policies, {c.fid: c for c in cs}, scale)

@@ -27,8 +27,9 @@ def our_windows(scale: float, src: Path | None = None) -> dict[str, AlertWindow]
                 if "alert" in rule:
                     expr = str(rule["expr"])
                     scrape = timing.pg_scrape_interval_s if "pg_" in expr else timing.scrape_interval_s
-                    out[rule["alert"]] = window(rule["alert"], "ours", expr, str(rule.get("for", "")), scrape,
-                                                timing.evaluation_interval_s)
+                    out[rule["alert"]] = window(
+                        rule["alert"], "ours", expr, str(rule.get("for", "")), scrape, timing.evaluation_interval_s
+                    )
     return out
 
 
@@ -36,24 +37,40 @@ def design_policies() -> tuple[Policy, ...]:
     """The design's policies that lose work once an outage outlasts their delay (design seconds)."""
     give_up = spec_sync_give_up_s(SYNC_BACKOFF_BASE_S, SPEC_RETRIES, SYNC_PERIOD_S, GIVE_UP_AFTER)
     return (
-        Policy("sync gives up", ("F10", "F11"), give_up,
-               f"the background sync stops retrying (attempt {GIVE_UP_AFTER}) and leaves results unsynced"),
-        Policy("timeout drop", ("F7", "F8"), TASK_TIMEOUT_S,
-               "recovery marks unfinished rows older than one hour `timeout` instead of republishing them"),
+        Policy(
+            "sync gives up",
+            ("F10", "F11"),
+            give_up,
+            f"the background sync stops retrying (attempt {GIVE_UP_AFTER}) and leaves results unsynced",
+        ),
+        Policy(
+            "timeout drop",
+            ("F7", "F8"),
+            TASK_TIMEOUT_S,
+            "recovery marks unfinished rows older than one hour `timeout` instead of republishing them",
+        ),
     )
 
 
 def run_lint(scale: float) -> list[LintRow]:
     """The whole lint for one time scale."""
     timing = render.Timing.for_scale(scale)
-    return lint(all_claims(), our_windows(scale), scale, timing.scrape_interval_s, timing.evaluation_interval_s,
-                design_policies())
+    return lint(
+        all_claims(),
+        our_windows(scale),
+        scale,
+        timing.scrape_interval_s,
+        timing.evaluation_interval_s,
+        design_policies(),
+    )
 
 
 def table(rows: list[LintRow], scale: float) -> str:
     """The lint as a plain-text table for a terminal or a CI log."""
-    lines = [f"claims lint at time scale {scale:g} (alert windows and timers x {scale:g}; RTO claims are wall-clock)",
-             f"{'FP':<4} {'check':<14} {'source':<7} {'claimed s':>9} {'needs s':>15}  verdict      why"]
+    lines = [
+        f"claims lint at time scale {scale:g} (alert windows and timers x {scale:g}; RTO claims are wall-clock)",
+        f"{'FP':<4} {'check':<14} {'source':<7} {'claimed s':>9} {'needs s':>15}  verdict      why",
+    ]
     for r in rows:
         need = f"{r.needed_s[0]:g}" if r.needed_s[0] == r.needed_s[1] else f"{r.needed_s[0]:g}-{r.needed_s[1]:g}"
         lines.append(f"{r.fid:<4} {r.check:<14} {r.source:<7} {r.claimed_s:>9g} {need:>15}  {r.verdict:<12} {r.text}")

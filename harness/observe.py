@@ -33,10 +33,18 @@ WORKERS = ("worker-storage", "worker-ai")
 def amqp_channel(config: HarnessConfig) -> Iterator[BlockingChannel]:
     """A channel to the first broker node that answers on the loopback."""
     creds = pika.PlainCredentials("ecoeco", "ecoeco")
-    params = [pika.ConnectionParameters("127.0.0.1", config.port(f"rabbitmq-{n}"), credentials=creds,
-                                        socket_timeout=2, blocked_connection_timeout=3, connection_attempts=1,
-                                        stack_timeout=3)
-              for n in (1, 2, 3)]
+    params = [
+        pika.ConnectionParameters(
+            "127.0.0.1",
+            config.port(f"rabbitmq-{n}"),
+            credentials=creds,
+            socket_timeout=2,
+            blocked_connection_timeout=3,
+            connection_attempts=1,
+            stack_timeout=3,
+        )
+        for n in (1, 2, 3)
+    ]
     conn = pika.BlockingConnection(params)
     try:
         yield conn.channel()
@@ -87,11 +95,13 @@ def results_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, 
     without synchronous commit) leaves orphan results behind, and they belong to its audit, not to
     every scenario after it on the same stack."""
     with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT r.task_id, count(DISTINCT r.attempt) FROM results_log r LEFT JOIN tasks t USING (task_id) "
-                    "GROUP BY r.task_id, t.created_at "
-                    "HAVING t.created_at >= to_timestamp(%s) "
-                    "OR (t.created_at IS NULL AND max(r.stored_at) >= to_timestamp(%s))",
-                    (since_unix, since_unix))
+        cur.execute(
+            "SELECT r.task_id, count(DISTINCT r.attempt) FROM results_log r LEFT JOIN tasks t USING (task_id) "
+            "GROUP BY r.task_id, t.created_at "
+            "HAVING t.created_at >= to_timestamp(%s) "
+            "OR (t.created_at IS NULL AND max(r.stored_at) >= to_timestamp(%s))",
+            (since_unix, since_unix),
+        )
         return {str(t): int(n) for t, n in cur.fetchall()}
 
 
@@ -115,8 +125,9 @@ def wal_outputs(wal_path: str, task_name: str) -> dict[str, tuple[str, str]]:
     """task_id -> (attempt, answer) of the completed rows of one stage in a worker's WAL."""
     conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
     try:
-        rows = conn.execute("SELECT task_id, output FROM task_wal WHERE task_name=? AND status='completed'",
-                            (task_name,)).fetchall()
+        rows = conn.execute(
+            "SELECT task_id, output FROM task_wal WHERE task_name=? AND status='completed'", (task_name,)
+        ).fetchall()
     finally:
         conn.close()
     out: dict[str, tuple[str, str]] = {}
@@ -148,11 +159,16 @@ def queued_ids(config: HarnessConfig, limit: int = 5_000) -> dict[str, set[str]]
 
 def s3_keys(config: HarnessConfig, prefix: str = "uploads/") -> set[str]:
     """Object keys (without the prefix) in the images bucket, read from the S3 stand-in."""
-    client = boto3.client("s3", endpoint_url=config.url("s3"), region_name="us-east-1",
-                          aws_access_key_id="fake", aws_secret_access_key="fake")
+    client = boto3.client(
+        "s3",
+        endpoint_url=config.url("s3"),
+        region_name="us-east-1",
+        aws_access_key_id="fake",
+        aws_secret_access_key="fake",
+    )
     keys: set[str] = set()
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=S3_BUCKET, Prefix=prefix):
-        keys |= {str(o["Key"])[len(prefix):] for o in page.get("Contents", [])}
+        keys |= {str(o["Key"])[len(prefix) :] for o in page.get("Contents", [])}
     return keys
 
 
@@ -170,8 +186,7 @@ def completion_times(config: HarnessConfig, task_ids: list[str]) -> dict[str, fl
     if not task_ids:
         return {}
     with contextlib.closing(pg(config, "pg-waste")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT task_id, extract(epoch FROM stored_at) FROM results WHERE task_id = ANY(%s)",
-                    (task_ids,))
+        cur.execute("SELECT task_id, extract(epoch FROM stored_at) FROM results WHERE task_id = ANY(%s)", (task_ids,))
         return {str(t): float(s) for t, s in cur.fetchall()}
 
 
@@ -179,9 +194,12 @@ def chat_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, int
     """message_id -> replies written for it (chat_log: one per GPT answer stored or tried), for
     messages stored since `since_unix`; 0 for a reply logged but no message stored."""
     with contextlib.closing(pg(config, "pg-chat")) as conn, conn.cursor() as cur:
-        cur.execute("SELECT l.message_id, CASE WHEN m.message_id IS NULL THEN 0 ELSE count(DISTINCT l.reply_id) END "
-                    "FROM chat_log l LEFT JOIN messages m USING (message_id) "
-                    "WHERE l.logged_at >= to_timestamp(%s) GROUP BY l.message_id, m.message_id", (since_unix,))
+        cur.execute(
+            "SELECT l.message_id, CASE WHEN m.message_id IS NULL THEN 0 ELSE count(DISTINCT l.reply_id) END "
+            "FROM chat_log l LEFT JOIN messages m USING (message_id) "
+            "WHERE l.logged_at >= to_timestamp(%s) GROUP BY l.message_id, m.message_id",
+            (since_unix,),
+        )
         return {str(m): int(n) for m, n in cur.fetchall()}
 
 
@@ -205,15 +223,19 @@ def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:
     answered = False
     for n in (1, 2, 3):
         try:
-            text = httpx.get(f"{config.url(f'rabbitmq-{n}-metrics')}/metrics/detailed",
-                             params={"family": "queue_coarse_metrics"}, timeout=2.0).text
+            text = httpx.get(
+                f"{config.url(f'rabbitmq-{n}-metrics')}/metrics/detailed",
+                params={"family": "queue_coarse_metrics"},
+                timeout=2.0,
+            ).text
         except httpx.HTTPError:
             continue
         answered = True
         for family in text_string_to_metric_families(text):
             for s in family.samples:
-                kind = {"rabbitmq_detailed_queue_messages_ready": 0,
-                        "rabbitmq_detailed_queue_messages_unacked": 1}.get(s.name)
+                kind = {"rabbitmq_detailed_queue_messages_ready": 0, "rabbitmq_detailed_queue_messages_unacked": 1}.get(
+                    s.name
+                )
                 if kind is not None and s.labels.get("queue"):
                     pair = counts.setdefault(s.labels["queue"], [0, 0])
                     pair[kind] = max(pair[kind], int(s.value))

@@ -44,7 +44,7 @@ class FailurePoint:
 
     @property
     def id(self) -> str:
-        """"F7", or "F11-kill" for a harsher mode: the scenario's name in records and reports."""
+        """ "F7", or "F11-kill" for a harsher mode: the scenario's name in records and reports."""
         return f"{self.fid}-{self.mode}" if self.mode else self.fid
 
     @property
@@ -55,9 +55,18 @@ class FailurePoint:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for the scenario record (what was planned; the fault's describe() is what ran)."""
         return {
-            "fid": self.fid, "mode": self.mode, "fault": self.fault.to_dict(), "hold_s": self.hold_s,
-            "watch": list(self.watch), "strikes": list(self.strikes),
-            "symptoms": [c.key for c in self.symptoms], "exercises": [c.key for c in self.exercises],
-            "self_repair": self.self_repair, "known_false": dict(self.known_false), "defects": dict(self.defects),
-            "audits": list(self.audits), "checkers": list(self.checkers), "notes": self.notes,
+            "fid": self.fid,
+            "mode": self.mode,
+            "fault": self.fault.to_dict(),
+            "hold_s": self.hold_s,
+            "watch": list(self.watch),
+            "strikes": list(self.strikes),
+            "symptoms": [c.key for c in self.symptoms],
+            "exercises": [c.key for c in self.exercises],
+            "self_repair": self.self_repair,
+            "known_false": dict(self.known_false),
+            "defects": dict(self.defects),
+            "audits": list(self.audits),
+            "checkers": list(self.checkers),
+            "notes": self.notes,
         }

@@ -31,15 +31,22 @@ CANARY_PERIOD_S = 1.0 / DESIGN.canary_uploads_per_s
 
 def tiny_png(seed: int = 0) -> bytes:
     """A valid 1x1 PNG whose pixel varies with `seed`."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     raw = b"\x00" + bytes([seed % 256, (seed // 256) % 256, 7])
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
-def ledgered_write(ledger: LedgerWriter, f: str, op_id: str, expected_status: int,
-                   send: Callable[[], httpx.Response]) -> bool:
+def ledgered_write(
+    ledger: LedgerWriter, f: str, op_id: str, expected_status: int, send: Callable[[], httpx.Response]
+) -> bool:
     """Send one write, recording invoke then ok / fail / info exactly as the load does."""
     ledger.record("invoke", f, op_id)
     try:
@@ -70,24 +77,38 @@ class ProbeUser:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def domain_checks(config: HarnessConfig, user: ProbeUser,
-                  ledger: LedgerWriter) -> dict[str, Callable[[httpx.Client], bool]]:
+def domain_checks(
+    config: HarnessConfig, user: ProbeUser, ledger: LedgerWriter
+) -> dict[str, Callable[[httpx.Client], bool]]:
     """One real operation per domain; True when it succeeded. Chat probes are writes: ledgered too."""
     h = user.headers
     conv = f"probe-{uuid.uuid4().hex[:8]}"
 
     def chat(c: httpx.Client) -> bool:
         message_id = f"probe-{uuid.uuid4().hex}"
-        return ledgered_write(ledger, "chat", message_id, 201, lambda: c.post(
-            f"{config.url('chat-llm-api')}/chat/messages", headers=h,
-            json={"message_id": message_id, "conversation_id": conv, "text": "probe"}))
+        return ledgered_write(
+            ledger,
+            "chat",
+            message_id,
+            201,
+            lambda: c.post(
+                f"{config.url('chat-llm-api')}/chat/messages",
+                headers=h,
+                json={"message_id": message_id, "conversation_id": conv, "text": "probe"},
+            ),
+        )
 
     return {
-        "auth": lambda c: c.post(f"{config.url('auth-api')}/auth/login",
-                                 json={"username": user.username, "password": "probe-pass"}).status_code == 200,
+        "auth": lambda c: (
+            c.post(
+                f"{config.url('auth-api')}/auth/login", json={"username": user.username, "password": "probe-pass"}
+            ).status_code
+            == 200
+        ),
         "userinfo": lambda c: c.get(f"{config.url('userinfo-api')}/users/me", headers=h).status_code == 200,
-        "location": lambda c: c.get(f"{config.url('location-api')}/sites",
-                                    params={"lat": 37.55, "lon": 126.95}).status_code == 200,
+        "location": lambda c: (
+            c.get(f"{config.url('location-api')}/sites", params={"lat": 37.55, "lon": 126.95}).status_code == 200
+        ),
         "recycle": lambda c: c.get(f"{config.url('recycle-api')}/categories").status_code == 200,
         "chat": chat,
     }
@@ -129,8 +150,9 @@ class Prober:
         with self._lock:
             self.samples.append(Sample(started, domain, ok, latency if ok else None))
             if not ok:
-                self.samples.extend(Sample(started + k * period, domain, False)
-                                    for k in range(1, int(latency / period) + 1))
+                self.samples.extend(
+                    Sample(started + k * period, domain, False) for k in range(1, int(latency / period) + 1)
+                )
 
     def _loop(self, domain: str, check: Callable[[httpx.Client], bool]) -> None:
         period = 1.0 / PROBE_HZ
@@ -154,8 +176,13 @@ class Prober:
                 task_id = f"canary-{uuid.uuid4().hex}"
                 submitted = time.time()
                 form, image = {"task_id": task_id}, {"image": ("c.png", tiny_png(n), "image/png")}
-                ok = ledgered_write(self.ledger, "upload", task_id, 202, functools.partial(
-                    client.post, url, headers=self.user.headers, data=form, files=image))
+                ok = ledgered_write(
+                    self.ledger,
+                    "upload",
+                    task_id,
+                    202,
+                    functools.partial(client.post, url, headers=self.user.headers, data=form, files=image),
+                )
                 self._record("waste", submitted, ok, time.time() - submitted, CANARY_PERIOD_S)
                 if ok:
                     with self._lock:

@@ -40,8 +40,10 @@ def acquire(project: str) -> IO[str] | None:
         handle.seek(0)
         holder = handle.read().strip() or "unknown"
         handle.close()
-        raise RunLocked(f"another run of project {project!r} is going on ({holder}); wait for it, or use "
-                        f"another ECOECO_PROJECT and ECOECO_PORT_PREFIX") from None
+        raise RunLocked(
+            f"another run of project {project!r} is going on ({holder}); wait for it, or use "
+            f"another ECOECO_PROJECT and ECOECO_PORT_PREFIX"
+        ) from None
     handle.seek(0)
     handle.truncate()
     handle.write(f"pid {os.getpid()}\n")

@@ -120,9 +120,18 @@ def steady(stack: Stack) -> bool:
 class Scenario:
     """Runs one failure point's plan against the stack and returns its record."""
 
-    def __init__(self, stack: Stack, point: FailurePoint, run_dir: Path, *, name: str | None = None,
-                 title: str | None = None, parameters: dict[str, Any] | None = None,
-                 workload: Workload = DESIGN, recovery_cap_s: float | None = None) -> None:
+    def __init__(
+        self,
+        stack: Stack,
+        point: FailurePoint,
+        run_dir: Path,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        workload: Workload = DESIGN,
+        recovery_cap_s: float | None = None,
+    ) -> None:
         self.stack, self.point, self.workload = stack, point, workload
         self.recovery_cap_s = recovery_cap_s  # watch for recovery at most this long (controls)
         self.name = name or point.id
@@ -161,8 +170,13 @@ class Scenario:
     def _run(self) -> ScenarioRecord:
         scenario_started()
         t0 = self.t0 = time.time()
-        marks: dict[str, float | None] = {"injected": None, "healed": None, "released": None, "recovered": None,
-                                          "drained": None}
+        marks: dict[str, float | None] = {
+            "injected": None,
+            "healed": None,
+            "released": None,
+            "recovered": None,
+            "drained": None,
+        }
         prober: Prober | None = None
         sampler = Sampler(self.stack, t0)
         load = LoadRun(self.dir / f"{self.name}-locust")
@@ -179,9 +193,15 @@ class Scenario:
                 prober.start()
                 sampler.start()
                 users = w.upload_users + w.other_users
-                load.start(users=users, spawn_rate=users, run_time_s=1800, ledger_path=self.ledger_path,
-                           timeline_path=self.timeline_path, port_prefix=self.stack.config.port_prefix,
-                           upload_plan=(w.photo_uploads_per_s, w.upload_users))
+                load.start(
+                    users=users,
+                    spawn_rate=users,
+                    run_time_s=1800,
+                    ledger_path=self.ledger_path,
+                    timeline_path=self.timeline_path,
+                    port_prefix=self.stack.config.port_prefix,
+                    upload_plan=(w.photo_uploads_per_s, w.upload_users),
+                )
                 self._phase("load warm-up", w.warmup_s)
                 time.sleep(w.warmup_s)  # a duration of load, not a wait for a state
                 fault = self.fault = make(self.point.fault, self.stack)
@@ -257,8 +277,9 @@ class Scenario:
         assert injected is not None and released is not None
         reference = "last SIGKILL" if self.fault is not None and self.fault.released_at() else "heal"
         # recovered = back, and still up `relapse_s` later (a run of luck in a backlog's drain is not)
-        return measure_recovery(samples, domain, released, until_t, reference=reference, injected=injected,
-                                stable_s=self.workload.relapse_s)
+        return measure_recovery(
+            samples, domain, released, until_t, reference=reference, injected=injected, stable_s=self.workload.relapse_s
+        )
 
     def _await_recovery(self, prober: Prober, marks: dict[str, float | None], budget_s: float) -> float | None:
         def recovered() -> float | None:
@@ -274,8 +295,12 @@ class Scenario:
         released = marks["released"] or time.time()
         try:
             # the budget is the claim, counted from the reference instant: never back by then is VIOLATED
-            return until(recovered, timeout_s=max(1.0, released + budget_s - time.time()),
-                         what="watched capabilities back", interval_s=0.5)
+            return until(
+                recovered,
+                timeout_s=max(1.0, released + budget_s - time.time()),
+                what="watched capabilities back",
+                interval_s=0.5,
+            )
         except WaitTimeout as exc:  # the RTO judgement reports it as not recovered
             log.warning("%s: %s", self.name, exc)
             return None
@@ -315,14 +340,16 @@ class Scenario:
             return "still" if time.monotonic() - still_since[0] >= STILL_S else False
 
         try:
-            outcome = until(drained, timeout_s=DRAIN_TIMEOUT_S, what="drain (every acknowledged upload completed)",
-                            interval_s=0.5)
+            outcome = until(
+                drained, timeout_s=DRAIN_TIMEOUT_S, what="drain (every acknowledged upload completed)", interval_s=0.5
+            )
         except WaitTimeout as exc:
             log.warning("%s: %s", self.name, exc)
             return None
         if outcome == "still":
-            log.warning("%s: nothing held anywhere for %.0f s, yet acknowledged uploads are missing", self.name,
-                        STILL_S)
+            log.warning(
+                "%s: nothing held anywhere for %.0f s, yet acknowledged uploads are missing", self.name, STILL_S
+            )
             return None
         if outcome == "stalled":
             log.warning("%s: no acknowledged upload completed for %.0f s: the drain is over", self.name, stall_s)
@@ -358,9 +385,16 @@ class Scenario:
             self.judgements += self._judge_detection(injected, marks["recovered"])
         if "healthy_after" in checkers:
             unhealthy = self.stack.unhealthy()
-            self.judgements.append(Judgement(
-                "healthy_after", Verdict.VIOLATED if unhealthy else Verdict.HOLDS, len(unhealthy), 0, "services",
-                {"unhealthy": unhealthy} if unhealthy else "every service healthy after the drain"))
+            self.judgements.append(
+                Judgement(
+                    "healthy_after",
+                    Verdict.VIOLATED if unhealthy else Verdict.HOLDS,
+                    len(unhealthy),
+                    0,
+                    "services",
+                    {"unhealthy": unhealthy} if unhealthy else "every service healthy after the drain",
+                )
+            )
         if "in_flight" in checkers:
             self.judgements.append(self._judge_in_flight())
         self._judge_counters()
@@ -389,8 +423,16 @@ class Scenario:
         except Exception as exc:
             completed, dlq, records, mismatched = None, set(), {}, set()
             self.errors.append(f"audit read failed: {exc!r}")
-        return check_rpo(outcomes_for(ops, "upload"), completed, held, dlq, records=records, mismatched=mismatched,
-                         drained=drained, prefix="upload:")
+        return check_rpo(
+            outcomes_for(ops, "upload"),
+            completed,
+            held,
+            dlq,
+            records=records,
+            mismatched=mismatched,
+            drained=drained,
+            prefix="upload:",
+        )
 
     def _mismatched_results(self, completed: dict[str, int]) -> set[str]:
         """Tasks whose stored result is not the output the final stage recorded in its WAL."""
@@ -424,9 +466,17 @@ class Scenario:
         """The claim's repair is the platform's (a restart policy): the harness must not have had to."""
         by_hand = self.fault.started_by_hand() if self.fault is not None else []
         if by_hand:
-            return Judgement("self_repair", Verdict.VIOLATED, len(by_hand), 0, "containers",
-                             {"started_by_the_harness": by_hand,
-                              "reason": "nothing restarted them: the harness started them after its grace period"})
+            return Judgement(
+                "self_repair",
+                Verdict.VIOLATED,
+                len(by_hand),
+                0,
+                "containers",
+                {
+                    "started_by_the_harness": by_hand,
+                    "reason": "nothing restarted them: the harness started them after its grace period",
+                },
+            )
         return Judgement("self_repair", Verdict.HOLDS, 0, 0, "containers", "the restart policy repaired every crash")
 
     def _judge_in_flight(self) -> Judgement:
@@ -439,8 +489,14 @@ class Scenario:
         evidence = {"at_injection": seen, "at_heal": at_heal, "where_it_strikes": list(places)}
         if held > 0:
             return Judgement("in_flight", Verdict.HOLDS, held, 1, "tasks", evidence)
-        return Judgement("in_flight", Verdict.INCONCLUSIVE, held, 1, "tasks",
-                         {**evidence, "reason": "the fault hit an idle system: nothing was in flight where it struck"})
+        return Judgement(
+            "in_flight",
+            Verdict.INCONCLUSIVE,
+            held,
+            1,
+            "tasks",
+            {**evidence, "reason": "the fault hit an idle system: nothing was in flight where it struck"},
+        )
 
     def _judge_counters(self) -> None:
         """Symptoms prove the fault bit (effect evidence); exercises prove the recovery path ran."""
@@ -455,8 +511,9 @@ class Scenario:
                 self.judgements.append(Judgement(f"exercised:{spec.key}", Verdict.HOLDS, g, 1, "events", evidence))
             else:
                 evidence["reason"] = "the recovery path this claim relies on did not run"
-                self.judgements.append(Judgement(f"exercised:{spec.key}", Verdict.INCONCLUSIVE, g, 1, "events",
-                                                 evidence))
+                self.judgements.append(
+                    Judgement(f"exercised:{spec.key}", Verdict.INCONCLUSIVE, g, 1, "events", evidence)
+                )
 
     def _judge_detection(self, injected: float, recovered: float | None) -> list[Judgement]:
         """Detection judged on Prometheus' alert history; an alert still firing after recovery gets a
@@ -464,18 +521,21 @@ class Scenario:
         claim, url = self.point.claim, self.stack.config.url("prometheus")
         deadline = time.monotonic() + RESOLVE_WAIT_S
         while True:
-            detection, _ = judge_from_prometheus(claim.alert, injected, recovered, time.time(),
-                                                 claim.impact, url=url, min_detectable_s=MIN_DETECTABLE_S)
-            unresolved = any(j.claim.startswith("detection_resolved") and j.verdict is Verdict.VIOLATED
-                             for j in detection)
+            detection, _ = judge_from_prometheus(
+                claim.alert, injected, recovered, time.time(), claim.impact, url=url, min_detectable_s=MIN_DETECTABLE_S
+            )
+            unresolved = any(
+                j.claim.startswith("detection_resolved") and j.verdict is Verdict.VIOLATED for j in detection
+            )
             if not unresolved or time.monotonic() >= deadline:
                 return detection
             time.sleep(1.0)  # one evaluation interval: the alert history is re-read, not a blind wait
 
     # ---- the record -----------------------------------------------------------------------------
 
-    def _record(self, t0: float, marks: dict[str, float | None], prober: Prober | None,
-                sampler: Sampler) -> ScenarioRecord:
+    def _record(
+        self, t0: float, marks: dict[str, float | None], prober: Prober | None, sampler: Sampler
+    ) -> ScenarioRecord:
         def rel(x: float | None) -> float | None:
             return None if x is None else round(x - t0, 3)
 
@@ -488,24 +548,45 @@ class Scenario:
         verdict = overall_verdict(self.judgements, self.errors, self.effect)
         fault_ran = self.fault.describe() if self.fault is not None else None
         record = ScenarioRecord(
-            fid=self.name, title=self.title, time_scale=self.stack.config.time_scale,
-            timeline=Timeline(t0_unix=t0, end_s=round(time.time() - t0, 3), injected_s=rel(marks["injected"]),
-                              healed_s=rel(marks["healed"]), recovered_s=rel(marks["recovered"]),
-                              drained_s=rel(marks["drained"])),
-            verdict=verdict, judgements=self.judgements, effect=self.effect,
-            parameters={"point": self.point.to_dict(), "fault_ran": fault_ran,
-                        "rto_from": self._rto_from(), "released_s": rel(marks["released"]),
-                        "in_flight_at_injection": self.context.get("in_flight"),
-                        "in_flight_at_heal": self.context.get("in_flight_at_heal"),
-                        "counter_growth": self.context.get("growth"), "phases_s": self.phases,
-                        "workload": {"photo_uploads_per_s": self.workload.photo_uploads_per_s,
-                                     "canary_uploads_per_s": self.workload.canary_uploads_per_s,
-                                     "users": self.workload.upload_users + self.workload.other_users},
-                        "known_false": dict(self.point.known_false), **self.extra_parameters},
-            load=LoadSummary(per_second=per_second,
-                             op_counts={f: c.get("invoke", 0) for f, c in summarise(ops).items()}),
-            probes=probes, queue_depth=sampler.series.queue_depth, wal_pending=sampler.series.wal_pending,
-            ledger=summarise(ops), errors=[e for e in self.errors if e],
+            fid=self.name,
+            title=self.title,
+            time_scale=self.stack.config.time_scale,
+            timeline=Timeline(
+                t0_unix=t0,
+                end_s=round(time.time() - t0, 3),
+                injected_s=rel(marks["injected"]),
+                healed_s=rel(marks["healed"]),
+                recovered_s=rel(marks["recovered"]),
+                drained_s=rel(marks["drained"]),
+            ),
+            verdict=verdict,
+            judgements=self.judgements,
+            effect=self.effect,
+            parameters={
+                "point": self.point.to_dict(),
+                "fault_ran": fault_ran,
+                "rto_from": self._rto_from(),
+                "released_s": rel(marks["released"]),
+                "in_flight_at_injection": self.context.get("in_flight"),
+                "in_flight_at_heal": self.context.get("in_flight_at_heal"),
+                "counter_growth": self.context.get("growth"),
+                "phases_s": self.phases,
+                "workload": {
+                    "photo_uploads_per_s": self.workload.photo_uploads_per_s,
+                    "canary_uploads_per_s": self.workload.canary_uploads_per_s,
+                    "users": self.workload.upload_users + self.workload.other_users,
+                },
+                "known_false": dict(self.point.known_false),
+                **self.extra_parameters,
+            },
+            load=LoadSummary(
+                per_second=per_second, op_counts={f: c.get("invoke", 0) for f, c in summarise(ops).items()}
+            ),
+            probes=probes,
+            queue_depth=sampler.series.queue_depth,
+            wal_pending=sampler.series.wal_pending,
+            ledger=summarise(ops),
+            errors=[e for e in self.errors if e],
         )
         write_scenario(self.dir.parent, record)
         return record
@@ -539,19 +620,44 @@ def _audit_wal_rows_kept(scenario: Scenario) -> list[Judgement]:
     dropped = getattr(scenario.fault, "rows_dropped", None)
     if dropped is not None:
         rows = dropped.get("task_wal", [])
-        return [Judgement("wal_rows_kept", Verdict.VIOLATED if rows else Verdict.HOLDS, len(rows), 0, "rows",
-                          {"compared": "the WAL as SQLite reads it when halted vs after the damage",
-                           "dropped_per_table": {t: len(r) for t, r in dropped.items()},
-                           "sample": [f"{r[0]}/{r[1]} ({r[4]})" for r in rows[:10]]})]
+        return [
+            Judgement(
+                "wal_rows_kept",
+                Verdict.VIOLATED if rows else Verdict.HOLDS,
+                len(rows),
+                0,
+                "rows",
+                {
+                    "compared": "the WAL as SQLite reads it when halted vs after the damage",
+                    "dropped_per_table": {t: len(r) for t, r in dropped.items()},
+                    "sample": [f"{r[0]}/{r[1]} ({r[4]})" for r in rows[:10]],
+                },
+            )
+        ]
     before: set[tuple[str, str]] = scenario.context.get("wal_before", set())
     if not before:
-        return [Judgement("wal_rows_kept", Verdict.INCONCLUSIVE, None, 0, "rows",
-                          {"reason": "the WAL could not be read before the damage"})]
+        return [
+            Judgement(
+                "wal_rows_kept",
+                Verdict.INCONCLUSIVE,
+                None,
+                0,
+                "rows",
+                {"reason": "the WAL could not be read before the damage"},
+            )
+        ]
     lost = sorted(before - _wal_keys(scenario.stack, "worker-storage"))
     verdict = Verdict.VIOLATED if lost else Verdict.HOLDS
-    return [Judgement("wal_rows_kept", verdict, len(lost), 0, "rows",
-                      {"committed_before": len(before), "vanished": len(lost),
-                       "sample": [f"{t}/{n}" for t, n in lost[:10]]})]
+    return [
+        Judgement(
+            "wal_rows_kept",
+            verdict,
+            len(lost),
+            0,
+            "rows",
+            {"committed_before": len(before), "vanished": len(lost), "sample": [f"{t}/{n}" for t, n in lost[:10]]},
+        )
+    ]
 
 
 def _remember_wal_rows(scenario: Scenario) -> None:

@@ -45,8 +45,9 @@ class Stack:
         self.config = config
         self.client = docker.from_env()
         self.targets = Targets(self.client, config.project)  # the one container resolver (faults/target.py)
-        self.compose = DockerCompose(str(REPO_ROOT), compose_file_name="docker-compose.yml", wait=True,
-                                     keep_volumes=False)
+        self.compose = DockerCompose(
+            str(REPO_ROOT), compose_file_name="docker-compose.yml", wait=True, keep_volumes=False
+        )
 
     def _environ(self) -> None:
         os.environ.update(self.config.compose_env())
@@ -126,6 +127,7 @@ class Stack:
         """True while the service does its real work: a database answers a query, anything else
         its /health with 200 (faults.kinds.Context)."""
         if service in DATABASES:
+
             def database() -> bool:
                 try:
                     with contextlib.closing(psycopg2.connect(self.config.dsn(service))) as conn, conn.cursor() as cur:
@@ -133,6 +135,7 @@ class Stack:
                     return True
                 except psycopg2.Error:
                     return False
+
             return database
 
         def http() -> bool:
@@ -140,6 +143,7 @@ class Stack:
                 return httpx.get(f"{self.url(service)}/health", timeout=1.0).status_code == 200
             except httpx.HTTPError:
                 return False
+
         return http
 
     @property

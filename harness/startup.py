@@ -41,9 +41,15 @@ class StartWatch:
         return [s for s, t in self.since.items() if now - t >= self.second_chance_s and s not in self.restarted]
 
 
-def await_healthy(health: Callable[[], dict[str, str]], restart: Callable[[str], None],
-                  logs: Callable[[str], str], *, timeout_s: float = START_TIMEOUT_S,
-                  second_chance_s: float = SECOND_CHANCE_S, poll_s: float = 1.0) -> float:
+def await_healthy(
+    health: Callable[[], dict[str, str]],
+    restart: Callable[[str], None],
+    logs: Callable[[str], str],
+    *,
+    timeout_s: float = START_TIMEOUT_S,
+    second_chance_s: float = SECOND_CHANCE_S,
+    poll_s: float = 1.0,
+) -> float:
     """Poll until every service is healthy; returns the seconds it took. A service unhealthy for
     `second_chance_s` is restarted once; past `timeout_s`, StackStartError names what is still
     not healthy with its last log lines."""
@@ -68,6 +74,8 @@ def await_healthy(health: Callable[[], dict[str, str]], restart: Callable[[str],
         again = " (restarted once, still not healthy)" if service in watch.restarted else ""
         lines.append(f"  {service}: {status}{again}; its last log lines:")
         lines += [f"    | {line}" for line in logs(service).splitlines()[-LOG_LINES:]]
-    lines.append("What to do: a busy machine slows the RabbitMQ cluster most; run again when the machine is "
-                 "quieter, or look at `docker compose logs <service>` (ECOECO_KEEP_STACK=1 keeps it up).")
+    lines.append(
+        "What to do: a busy machine slows the RabbitMQ cluster most; run again when the machine is "
+        "quieter, or look at `docker compose logs <service>` (ECOECO_KEEP_STACK=1 keeps it up)."
+    )
     raise StackStartError("\n".join(lines))

@@ -37,9 +37,7 @@ def photo_png(size_bytes: int, seed: int) -> bytes:
     side = max(8, int(math.sqrt(size_bytes / 3)))
     rows = b"".join(b"\x00" + rng.randbytes(3 * side) for _ in range(side))
     header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return (
-        PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, 1)) + _chunk(b"IEND", b"")
-    )
+    return PNG_SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows, 1)) + _chunk(b"IEND", b"")
 
 
 def photo_jpeg(size_bytes: int, seed: int) -> bytes:

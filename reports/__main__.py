@@ -16,11 +16,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     b = sub.add_parser("build", help="write report.html, report.json and summary.md into the run folder")
     b.add_argument("run_dir", nargs="?", type=Path, help="runs/<run_id> (default: runs/latest)")
-    b.add_argument("--gate", action="store_true",
-                   help="exit with the gate's code (0 holds or accepted, 1 new violation, 2 inconclusive, "
-                        "3 harness error)")
-    e = sub.add_parser("exit-code",
-                       help="print the gate's verdict (accepted findings set aside) and exit with its code")
+    b.add_argument(
+        "--gate",
+        action="store_true",
+        help="exit with the gate's code (0 holds or accepted, 1 new violation, 2 inconclusive, 3 harness error)",
+    )
+    e = sub.add_parser(
+        "exit-code", help="print the gate's verdict (accepted findings set aside) and exit with its code"
+    )
     e.add_argument("run_dir", nargs="?", type=Path, help="runs/<run_id> (default: runs/latest)")
     args = parser.parse_args(argv)
     run_dir: Path = args.run_dir or default_run_dir()

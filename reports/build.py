@@ -51,11 +51,20 @@ def build(run_dir: Path) -> BuildResult:
     junit = JUNIT if (real_dir / JUNIT).exists() else None
     links = {"report.json": "report.json", "summary.md": "summary.md"} | ({"JUnit XML": JUNIT} if junit else {})
     html = _write(real_dir / "report.html", html_page.render(run, rows, comparison, links))
-    doc = _write(real_dir / "report.json", report_json.document(
-        run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}))
+    doc = _write(
+        real_dir / "report.json",
+        report_json.document(run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}),
+    )
     md = _write(real_dir / "summary.md", summary.markdown(run, rows, comparison, _shown(html)))
-    return BuildResult(real_dir, run.verdict, verdict_exit_code(run.gate_verdict), html, doc, md,
-                       comparison.previous_run_id if comparison else None)
+    return BuildResult(
+        real_dir,
+        run.verdict,
+        verdict_exit_code(run.gate_verdict),
+        html,
+        doc,
+        md,
+        comparison.previous_run_id if comparison else None,
+    )
 
 
 def exit_code(run_dir: Path) -> int:

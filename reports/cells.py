@@ -74,8 +74,11 @@ def detection(js: list[Judgement], claim: Claim) -> Cell:
         return Cell(None, "not measured", f"expected alert {claim.alert}; no detection judgement in the record")
     primary = next((j for j in js if not re.search(r"resolved|scope", j.claim)), js[0])
     value = _num(primary.measured)
-    text = f"after {fmt(value)} s" if value is not None else ("never fired" if primary.verdict is Verdict.VIOLATED
-                                                            else measured_text(primary))
+    text = (
+        f"after {fmt(value)} s"
+        if value is not None
+        else ("never fired" if primary.verdict is Verdict.VIOLATED else measured_text(primary))
+    )
     return Cell(worst(j.verdict for j in js), text, _detail(js))
 
 
@@ -96,16 +99,21 @@ def rto(js: list[Judgement], claim: Claim) -> Cell:
     unrecovered = [j for j in js if _num(j.measured) is None]
     if unrecovered:
         j = unrecovered[0]
-        shown = (j.measured if j.measured == "not exercised" else "not recovered") if isinstance(j.measured, str) \
+        shown = (
+            (j.measured if j.measured == "not exercised" else "not recovered")
+            if isinstance(j.measured, str)
             else "no data"
+        )
     else:
         j = max(js, key=lambda j: _num(j.measured) or 0.0)
         shown = measured_text(j)
     bound = claimed_text(j) if _num(j.claimed) is not None else claimed
-    refs = sorted({str(x.evidence["reference"]) for x in js
-                   if isinstance(x.evidence, dict) and x.evidence.get("reference")})
+    refs = sorted(
+        {str(x.evidence["reference"]) for x in js if isinstance(x.evidence, dict) and x.evidence.get("reference")}
+    )
     since = f"measured from {', '.join(refs) or claim.rto_from}" + (
-        "" if claim.rto_s is not None else " (general 5 min bound)")
+        "" if claim.rto_s is not None else " (general 5 min bound)"
+    )
     # a capability that never failed has no RTO: say which, or the cell reads as an instant recovery
     untouched = [x.claim for x in js if x.measured == "not exercised"]
     note = f"never failed (not exercised): {', '.join(untouched)}" if untouched else ""
@@ -129,8 +137,9 @@ def rpo_breakdown(j: Judgement) -> str:
     evidence = j.evidence if isinstance(j.evidence, dict) else {}
     counts = evidence.get("counts", {})
     keys = ("lost", "stuck_acknowledged", "dead_lettered_acknowledged", "unexpected")
-    parts = [f"{k.replace('_acknowledged', '')} {counts[k]}" for k in keys
-             if isinstance(counts.get(k), int) and counts[k]]
+    parts = [
+        f"{k.replace('_acknowledged', '')} {counts[k]}" for k in keys if isinstance(counts.get(k), int) and counts[k]
+    ]
     parts += [f"no {record} {m['count']}" for record, m in (evidence.get("missing") or {}).items()]
     kind = j.claim.removesuffix(":rpo")
     if parts:
@@ -150,13 +159,22 @@ def other(js: list[Judgement], scenario: LoadedScenario) -> Cell:
         findings.append((Verdict.HARNESS_ERROR, f"harness error: {rec.errors[0][:50]}", "; ".join(rec.errors)))
     unseen = [e.check for e in rec.effect if not e.ok]
     if unseen or not rec.effect:
-        findings.append((Verdict.INCONCLUSIVE, "fault effect not seen",
-                         f"effect checks not seen: {', '.join(unseen)}" if unseen else "no effect evidence"))
-    findings += [(j.verdict, f"{j.claim} {measured_text(j)}", _detail([j])) for j in js if j.verdict is not
-                 Verdict.HOLDS]
+        findings.append(
+            (
+                Verdict.INCONCLUSIVE,
+                "fault effect not seen",
+                f"effect checks not seen: {', '.join(unseen)}" if unseen else "no effect evidence",
+            )
+        )
+    findings += [
+        (j.verdict, f"{j.claim} {measured_text(j)}", _detail([j])) for j in js if j.verdict is not Verdict.HOLDS
+    ]
     if not findings:
-        return Cell(Verdict.HOLDS, ", ".join(f"{j.claim} {measured_text(j)}" for j in js[:2]), _detail(js)) if js \
+        return (
+            Cell(Verdict.HOLDS, ", ".join(f"{j.claim} {measured_text(j)}" for j in js[:2]), _detail(js))
+            if js
             else Cell(None, "—")
+        )
     findings.sort(key=lambda f: -severity(f[0]))
     note = "; ".join(text for _, text, _ in findings[1:])[:80]
     return Cell(findings[0][0], findings[0][1], "; ".join(d for _, _, d in findings), note)

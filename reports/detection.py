@@ -59,7 +59,7 @@ def score(run: LoadedRun) -> DetectionScore | None:
             continue
         name, must = str(rec.parameters.get("planted_defect")), str(rec.parameters.get("must_violate"))
         verdict = next((j.verdict for j in rec.judgements if j.claim == must), Verdict.INCONCLUSIVE)
-        point = (rec.parameters.get("point") or {})
+        point = rec.parameters.get("point") or {}
         point_id = f"{point.get('fid')}" + (f"-{point['mode']}" if point.get("mode") else "")
         ran[name] = DefectResult(name, "", s.fid, point_id, must, verdict)
     if not ran:
@@ -70,6 +70,16 @@ def score(run: LoadedRun) -> DetectionScore | None:
         if via is None:
             results.append(DefectResult(d.name, d.what, None, None, None, None, d.covered_by, d.why_equivalent))
         else:
-            results.append(DefectResult(d.name, d.what, via.control, via.point, via.must_violate, via.verdict,
-                                        d.covered_by, d.why_equivalent))
+            results.append(
+                DefectResult(
+                    d.name,
+                    d.what,
+                    via.control,
+                    via.point,
+                    via.must_violate,
+                    via.verdict,
+                    d.covered_by,
+                    d.why_equivalent,
+                )
+            )
     return DetectionScore(results)

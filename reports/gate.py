@@ -27,20 +27,24 @@ class GateReport:
 
     def headline(self) -> str:
         """One line: the exit code and what decided it."""
-        parts = [f"{len(self.new)} new finding{'s' if len(self.new) != 1 else ''}",
-                 f"{len(self.accepted)} accepted"]
+        parts = [f"{len(self.new)} new finding{'s' if len(self.new) != 1 else ''}", f"{len(self.accepted)} accepted"]
         if self.stale:
             parts.append(f"{len(self.stale)} accepted but held (correct accepted-findings.toml)")
         return f"gate: {self.verdict.value.upper().replace('_', ' ')} (exit {self.exit_code}): {', '.join(parts)}"
 
     def to_dict(self) -> dict[str, Any]:
         """report.json's `gate`."""
+
         def finding(fid: str, claim: str, f: Finding) -> dict[str, str]:
-            return {"failure_point": fid, "judgement": claim, "reason": f.reason, "shown_by": f.shown_by,
-                    "fix": f.fix}
-        return {"verdict": self.verdict.value, "exit_code": self.exit_code,
-                "new": [{"failure_point": fid, "judgement": c} for fid, c in self.new],
-                "accepted": [finding(*a) for a in self.accepted], "stale": [finding(*s) for s in self.stale]}
+            return {"failure_point": fid, "judgement": claim, "reason": f.reason, "shown_by": f.shown_by, "fix": f.fix}
+
+        return {
+            "verdict": self.verdict.value,
+            "exit_code": self.exit_code,
+            "new": [{"failure_point": fid, "judgement": c} for fid, c in self.new],
+            "accepted": [finding(*a) for a in self.accepted],
+            "stale": [finding(*s) for s in self.stale],
+        }
 
 
 def gate(run: LoadedRun) -> GateReport:

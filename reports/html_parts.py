@@ -49,8 +49,10 @@ ul.effect{margin:4px 0;padding-left:18px}.ok{color:#1a7f37;font-weight:700}.bad{
 footer{color:#57606a;font-size:12px;margin-top:30px}
 """
 for _v in ("holds", "violated", "inconclusive", "harness_error", "none"):
-    CSS += (f".v-{_v}{{background:var(--{_v}-bg)}} .b-{_v}{{background:var(--{_v})}} "
-            f".top.v-{_v},.callout.v-{_v}{{border-color:var(--{_v});background:#fff}}\n")
+    CSS += (
+        f".v-{_v}{{background:var(--{_v}-bg)}} .b-{_v}{{background:var(--{_v})}} "
+        f".top.v-{_v},.callout.v-{_v}{{border-color:var(--{_v});background:#fff}}\n"
+    )
 
 
 def esc(x: object) -> str:
@@ -91,8 +93,10 @@ def evidence_html(evidence: Evidence, t0_unix: float) -> str:
     if not evidence:
         return "—"
     text = json.dumps(evidence, indent=2, sort_keys=True, default=str)
-    return (f"{esc(gist(evidence, t0_unix))}<details><summary>full evidence ({len(text):,} chars)</summary>"
-            f"<pre>{esc(text)}</pre></details>")
+    return (
+        f"{esc(gist(evidence, t0_unix))}<details><summary>full evidence ({len(text):,} chars)</summary>"
+        f"<pre>{esc(text)}</pre></details>"
+    )
 
 
 def gist(ev: dict[str, Any], t0_unix: float) -> str:
@@ -106,14 +110,24 @@ def gist(ev: dict[str, Any], t0_unix: float) -> str:
         parts.append(", ".join(f"{k} {v}" for k, v in counts.items() if v) or "all counts 0")
     domains = ev.get("domains")
     if isinstance(domains, dict):  # isolation
-        parts.append(", ".join(f"{d} {fmt(100 * v['availability'])} % (n={v.get('samples', '?')})"
-                               for d, v in sorted(domains.items())
-                               if isinstance(v, dict) and isinstance(v.get("availability"), int | float)))
+        parts.append(
+            ", ".join(
+                f"{d} {fmt(100 * v['availability'])} % (n={v.get('samples', '?')})"
+                for d, v in sorted(domains.items())
+                if isinstance(v, dict) and isinstance(v.get("availability"), int | float)
+            )
+        )
     if "failed_at" in ev or "recovered_at" in ev:  # rto: unix times, shown relative to the scenario start
         rel = {k: ev.get(k) for k in ("failed_at", "recovered_at")}
-        parts.append(", ".join(f"{k.replace('_at', '')} at {fmt(v - t0_unix)} s" if isinstance(v, int | float)
-                               else f"{k.replace('_at', '')}: never" for k, v in rel.items())
-                     + f" (from {ev.get('reference', '?')}, {ev.get('samples', '?')} samples)")
+        parts.append(
+            ", ".join(
+                f"{k.replace('_at', '')} at {fmt(v - t0_unix)} s"
+                if isinstance(v, int | float)
+                else f"{k.replace('_at', '')}: never"
+                for k, v in rel.items()
+            )
+            + f" (from {ev.get('reference', '?')}, {ev.get('samples', '?')} samples)"
+        )
     if "duplicated" in ev and not isinstance(counts, dict):
         parts.append(f"duplicated {ev['duplicated']}")
     if not parts:

@@ -19,8 +19,11 @@ PALETTE = ("#0969da", "#e16f24", "#bf3989", "#0a7e8c", "#9c755f", "#1f3a93", "#7
 DOMAIN_ORDER = ("waste", "pipeline", "auth", "userinfo", "location", "recycle", "chat")
 TIME_AXIS = "time since scenario start (s)"
 
-PHASE_LEGEND = (LegendItem("fault window (injected → healed)", FAULT, "box", 0.35),
-                LegendItem("recovered", RECOVERED, "dash"), LegendItem("drained", DRAINED, "dot"))
+PHASE_LEGEND = (
+    LegendItem("fault window (injected → healed)", FAULT, "box", 0.35),
+    LegendItem("recovered", RECOVERED, "dash"),
+    LegendItem("drained", DRAINED, "dot"),
+)
 _DASH = {RECOVERED: "6 4", DRAINED: "2 3"}
 
 
@@ -39,8 +42,11 @@ def _window(frame: Frame, tl: Timeline, *, outline: bool = False) -> None:
 def _phases(frame: Frame, tl: Timeline, *, over_data: bool = False) -> None:
     """Shade the fault window and mark recovery and drain, the same way on every time plot."""
     _window(frame, tl, outline=over_data)
-    marks = [(t, c, label) for t, c, label in ((tl.recovered_s, RECOVERED, "recovered"), (tl.drained_s, DRAINED,
-                                                                                          "drained")) if t is not None]
+    marks = [
+        (t, c, label)
+        for t, c, label in ((tl.recovered_s, RECOVERED, "recovered"), (tl.drained_s, DRAINED, "drained"))
+        if t is not None
+    ]
     for row, (t, color, label) in enumerate(marks):
         frame.vline(t, color, f"{label} {fmt(t)} s", dash=_DASH[color], row=row)
 
@@ -49,9 +55,14 @@ def load_plot(rec: ScenarioRecord) -> str:
     """(a) Requests and failures per second, fault window shaded, recovery and drain marked."""
     points = rec.load.per_second
     top = max((max(p[1], p[2]) for p in points), default=0.0)
-    frame = Frame("Offered load: requests and failures per second", TIME_AXIS, "requests per second (req/s)",
-                  _x_range(rec, points), (0.0, nice_ticks(0, max(top, 1), 5)[-1]),
-                  (LegendItem("requests/s", PALETTE[0]), LegendItem("failures/s", FAILED), *PHASE_LEGEND))
+    frame = Frame(
+        "Offered load: requests and failures per second",
+        TIME_AXIS,
+        "requests per second (req/s)",
+        _x_range(rec, points),
+        (0.0, nice_ticks(0, max(top, 1), 5)[-1]),
+        (LegendItem("requests/s", PALETTE[0]), LegendItem("failures/s", FAILED), *PHASE_LEGEND),
+    )
     _phases(frame, rec.timeline)
     if not points:
         frame.note("no load recorded")
@@ -65,10 +76,16 @@ def probe_plot(rec: ScenarioRecord, impact: frozenset[str]) -> str:
     domains = sorted(rec.probes, key=lambda d: (DOMAIN_ORDER.index(d) if d in DOMAIN_ORDER else 99, d))
     all_points = [p for d in domains for p in rec.probes[d]]
     rows = max(len(domains), 1)
-    frame = Frame("Probe status per domain (* = allowed to fail by the claim)", TIME_AXIS,
-                  "domain", _x_range(rec, all_points), (0.0, float(rows)),
-                  (LegendItem("probe ok", OK, "box"), LegendItem("probe failed", FAILED, "box"), *PHASE_LEGEND),
-                  plot_h=26 * rows + 8, left=110)
+    frame = Frame(
+        "Probe status per domain (* = allowed to fail by the claim)",
+        TIME_AXIS,
+        "domain",
+        _x_range(rec, all_points),
+        (0.0, float(rows)),
+        (LegendItem("probe ok", OK, "box"), LegendItem("probe failed", FAILED, "box"), *PHASE_LEGEND),
+        plot_h=26 * rows + 8,
+        left=110,
+    )
     _window(frame, rec.timeline)  # visible in the gaps between strips; outlined again on top below
     if not domains:
         frame.note("no probes recorded")
@@ -76,8 +93,10 @@ def probe_plot(rec: ScenarioRecord, impact: frozenset[str]) -> str:
         y_top, y_bottom = frame.y(rows - i - 0.1), frame.y(rows - i - 0.9)
         for start, end, ok in _runs(rec.probes[domain], frame.x_range[1]):
             x0, x1 = frame.x(start), frame.x(end)
-            frame.body.append(f'<rect x="{x0:.1f}" y="{y_top:.1f}" width="{max(x1 - x0, 1.5):.1f}" '
-                              f'height="{y_bottom - y_top:.1f}" fill="{OK if ok else FAILED}"/>')
+            frame.body.append(
+                f'<rect x="{x0:.1f}" y="{y_top:.1f}" width="{max(x1 - x0, 1.5):.1f}" '
+                f'height="{y_bottom - y_top:.1f}" fill="{OK if ok else FAILED}"/>'
+            )
     _phases(frame, rec.timeline, over_data=True)  # strips hide the shading: outline the window on top
     labels = [(rows - i - 0.5, f"{d}{' *' if d in impact else ''}") for i, d in enumerate(domains)]
     return frame.render(y_tick_labels=labels)
@@ -106,13 +125,21 @@ def backlog_plot(rec: ScenarioRecord) -> str:
     series += [(f"WAL {w}", pts, "6 3") for w, pts in sorted(rec.wal_pending.items())]
     shown = [s for s in series if any(p[1] for p in s[1])]
     flat = len(series) - len(shown)
-    legend = [LegendItem(name, PALETTE[i % len(PALETTE)], "dash" if dash else "line")
-              for i, (name, _, dash) in enumerate(shown)]
+    legend = [
+        LegendItem(name, PALETTE[i % len(PALETTE)], "dash" if dash else "line")
+        for i, (name, _, dash) in enumerate(shown)
+    ]
     top = max((p[1] for _, pts, _ in shown for p in pts), default=0.0)
     subtitle = f"{flat} of {len(series)} queues/WALs stayed at 0 throughout and are not drawn" if flat else ""
-    frame = Frame("Backlog: queue depth and WAL pending rows", TIME_AXIS, "messages / pending rows (count)",
-                  _x_range(rec, [p for _, pts, _ in series for p in pts]), (0.0, nice_ticks(0, max(top, 1), 5)[-1]),
-                  (*legend, *PHASE_LEGEND), subtitle=subtitle)
+    frame = Frame(
+        "Backlog: queue depth and WAL pending rows",
+        TIME_AXIS,
+        "messages / pending rows (count)",
+        _x_range(rec, [p for _, pts, _ in series for p in pts]),
+        (0.0, nice_ticks(0, max(top, 1), 5)[-1]),
+        (*legend, *PHASE_LEGEND),
+        subtitle=subtitle,
+    )
     _phases(frame, rec.timeline)
     for i, (_, pts, dash) in enumerate(shown):
         frame.polyline([(p[0], p[1]) for p in pts], PALETTE[i % len(PALETTE)], step=True, dash=dash)
@@ -127,10 +154,16 @@ def ledger_plot(rec: ScenarioRecord) -> str:
     colors = {"ok": OK, "fail": FAILED, "info": FAULT, "no outcome": "#8c959f"}
     rows = max(len(kinds), 1)
     top = max((c.get("invoke", 0) for c in rec.ledger.values()), default=0)
-    frame = Frame("Client ledger: outcome of every operation", "operations (count)", "operation",
-                  (0.0, nice_ticks(0, max(top * 1.15, 5), 6)[-1]), (0.0, float(rows)),
-                  [LegendItem(f"{k}{' (outcome unknown)' if k == 'info' else ''}", c, "box")
-                   for k, c in colors.items()], plot_h=30 * rows + 8, left=110)
+    frame = Frame(
+        "Client ledger: outcome of every operation",
+        "operations (count)",
+        "operation",
+        (0.0, nice_ticks(0, max(top * 1.15, 5), 6)[-1]),
+        (0.0, float(rows)),
+        [LegendItem(f"{k}{' (outcome unknown)' if k == 'info' else ''}", c, "box") for k, c in colors.items()],
+        plot_h=30 * rows + 8,
+        left=110,
+    )
     if not kinds:
         frame.note("no ledger recorded")
     for i, kind in enumerate(kinds):
@@ -142,10 +175,14 @@ def ledger_plot(rec: ScenarioRecord) -> str:
         for name, n in parts:
             if n:
                 x0, x1 = frame.x(x), frame.x(x + n)
-                frame.body.append(f'<rect x="{x0:.1f}" y="{y_top:.1f}" width="{x1 - x0:.1f}" '
-                                  f'height="{y_bottom - y_top:.1f}" fill="{colors[name]}">'
-                                  f"<title>{escape(kind)} {name}: {n}</title></rect>")
+                frame.body.append(
+                    f'<rect x="{x0:.1f}" y="{y_top:.1f}" width="{x1 - x0:.1f}" '
+                    f'height="{y_bottom - y_top:.1f}" fill="{colors[name]}">'
+                    f"<title>{escape(kind)} {name}: {n}</title></rect>"
+                )
                 x += n
-        frame.body.append(f'<text x="{frame.x(x) + 4:.1f}" y="{(y_top + y_bottom) / 2 + 4:.1f}" font-size="11">'
-                          f'{counts.get("invoke", 0)} invoked</text>')
+        frame.body.append(
+            f'<text x="{frame.x(x) + 4:.1f}" y="{(y_top + y_bottom) / 2 + 4:.1f}" font-size="11">'
+            f"{counts.get('invoke', 0)} invoked</text>"
+        )
     return frame.render(y_tick_labels=[(rows - i - 0.5, k) for i, k in enumerate(kinds)])

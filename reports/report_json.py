@@ -24,8 +24,14 @@ def document(run: LoadedRun, rows: list[Row], comparison: Comparison | None, fil
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "generated_unix": round(time.time(), 3),
-        "run": {"run_id": run.run_id, "dir": str(run.run_dir), "started_unix": run.started_unix,
-                "finished_unix": run.finished_unix, "git_commit": run.git_commit, "time_scale": run.time_scale},
+        "run": {
+            "run_id": run.run_id,
+            "dir": str(run.run_dir),
+            "started_unix": run.started_unix,
+            "finished_unix": run.finished_unix,
+            "git_commit": run.git_commit,
+            "time_scale": run.time_scale,
+        },
         "verdict": run.verdict.value,
         "exit_code": gate(run).exit_code,  # the gate's: accepted findings set aside
         "counts": counts(rows),
@@ -61,15 +67,32 @@ def _scenario(r: Row) -> dict[str, Any]:
         "known_false": r.known_false,
         "problem": r.scenario.problem if r.scenario else None,
         "catalogued": r.catalogued,
-        "claimed": {"rto_s": c.rto_s, "rto_limit_s": c.rto_limit_s, "rto_from": c.rto_from, "rpo_ops": c.rpo_ops,
-                    "impact": sorted(c.impact), "alert": c.alert} if r.catalogued else None,
+        "claimed": {
+            "rto_s": c.rto_s,
+            "rto_limit_s": c.rto_limit_s,
+            "rto_from": c.rto_from,
+            "rpo_ops": c.rpo_ops,
+            "impact": sorted(c.impact),
+            "alert": c.alert,
+        }
+        if r.catalogued
+        else None,
         "timeline": asdict(rec.timeline) if rec else None,
-        "scorecard": {name: {"verdict": cell.verdict.value if cell.verdict else None, "text": cell.text,
-                             "note": cell.note}
-                      for name, cell in (("detected", r.detected), ("isolated", r.isolated), ("rto", r.rto),
-                                         ("rpo", r.rpo), ("exactly_once", r.exactly_once), ("other", r.other))},
-        "claims": [{"claim": j.claim, "verdict": j.verdict.value, "measured": j.measured, "claimed": j.claimed,
-                    "unit": j.unit} for j in (rec.judgements if rec else [])],
+        "scorecard": {
+            name: {"verdict": cell.verdict.value if cell.verdict else None, "text": cell.text, "note": cell.note}
+            for name, cell in (
+                ("detected", r.detected),
+                ("isolated", r.isolated),
+                ("rto", r.rto),
+                ("rpo", r.rpo),
+                ("exactly_once", r.exactly_once),
+                ("other", r.other),
+            )
+        },
+        "claims": [
+            {"claim": j.claim, "verdict": j.verdict.value, "measured": j.measured, "claimed": j.claimed, "unit": j.unit}
+            for j in (rec.judgements if rec else [])
+        ],
     }
 
 
@@ -78,12 +101,27 @@ def _previous(c: Comparison) -> dict[str, Any]:
         "run_id": c.previous_run_id,
         "verdict": c.previous_verdict.value,
         "moves": {d: c.count(d) for d in ("better", "worse", "same", "new", "not run")},
-        "changes": [{"fid": ch.fid, "before": ch.before.value if ch.before else None,
-                     "after": ch.after.value if ch.after else None, "direction": ch.direction,
-                     "deltas": [{"claim": d.claim, "unit": d.unit, "before": d.before, "after": d.after,
-                                 "change": d.change, "verdict_before": d.verdict_before.value,
-                                 "verdict_after": d.verdict_after.value} for d in ch.deltas]}
-                    for ch in c.changes],
+        "changes": [
+            {
+                "fid": ch.fid,
+                "before": ch.before.value if ch.before else None,
+                "after": ch.after.value if ch.after else None,
+                "direction": ch.direction,
+                "deltas": [
+                    {
+                        "claim": d.claim,
+                        "unit": d.unit,
+                        "before": d.before,
+                        "after": d.after,
+                        "change": d.change,
+                        "verdict_before": d.verdict_before.value,
+                        "verdict_after": d.verdict_after.value,
+                    }
+                    for d in ch.deltas
+                ],
+            }
+            for ch in c.changes
+        ],
     }
 
 
@@ -91,9 +129,22 @@ def _detection(run: LoadedRun) -> dict[str, Any] | None:
     found = detection.score(run)
     if found is None:
         return None
-    return {"caught": found.caught, "defects": len(found.results), "planted": found.planted,
-            "complete": found.complete,
-            "results": [{"defect": r.defect, "control": r.control, "point": r.point, "judgement": r.must_violate,
-                         "verdict": r.verdict.value if r.verdict else None, "caught": r.caught,
-                         "covered_by": r.covered_by or None, "why_equivalent": r.why_equivalent or None}
-                        for r in found.results]}
+    return {
+        "caught": found.caught,
+        "defects": len(found.results),
+        "planted": found.planted,
+        "complete": found.complete,
+        "results": [
+            {
+                "defect": r.defect,
+                "control": r.control,
+                "point": r.point,
+                "judgement": r.must_violate,
+                "verdict": r.verdict.value if r.verdict else None,
+                "caught": r.caught,
+                "covered_by": r.covered_by or None,
+                "why_equivalent": r.why_equivalent or None,
+            }
+            for r in found.results
+        ],
+    }

@@ -70,8 +70,13 @@ class LoadedRun:
         if s.counts_as is not None:
             return Gated(s.counts_as)
         rec = s.record
-        rest = None if rec is None else overall_verdict(
-            [j for j in rec.judgements if (s.fid, j.claim) not in self.accepted], rec.errors, rec.effect)
+        rest = (
+            None
+            if rec is None
+            else overall_verdict(
+                [j for j in rec.judgements if (s.fid, j.claim) not in self.accepted], rec.errors, rec.effect
+            )
+        )
         return findings.gate(s.fid, s.verdict, s.judgements, rest, self.accepted)
 
     @property
@@ -105,13 +110,31 @@ def load_run(run_dir: Path, *, full: bool = True) -> LoadedRun:
         run = read_run(run_dir)
     except (OSError, RecordError, UnicodeDecodeError) as exc:
         found = sorted((run_dir / "scenarios").glob("*.json"), key=lambda p: fid_order(p.stem))
-        return LoadedRun(run_dir, run_dir.name, _started_unix(run_dir), None, None, None,
-                         [load(p.stem, p, None) for p in found], problems=[*problems, f"run.json unreadable: {exc}"],
-                         accepted=accepted)
+        return LoadedRun(
+            run_dir,
+            run_dir.name,
+            _started_unix(run_dir),
+            None,
+            None,
+            None,
+            [load(p.stem, p, None) for p in found],
+            problems=[*problems, f"run.json unreadable: {exc}"],
+            accepted=accepted,
+        )
     scenarios = [replace(load(e.fid, run_dir / e.path, e.verdict), counts_as=e.counts_as) for e in run.scenarios]
     scenarios.sort(key=lambda s: fid_order(s.fid))
-    return LoadedRun(run_dir, run.run_id, run.started_unix, run.finished_unix, run.git_commit, run.time_scale,
-                     scenarios, recorded_verdict=run.verdict, problems=problems, accepted=accepted)
+    return LoadedRun(
+        run_dir,
+        run.run_id,
+        run.started_unix,
+        run.finished_unix,
+        run.git_commit,
+        run.time_scale,
+        scenarios,
+        recorded_verdict=run.verdict,
+        problems=problems,
+        accepted=accepted,
+    )
 
 
 def _load_scenario(fid: str, path: Path, listed: Verdict | None) -> LoadedScenario:
@@ -122,11 +145,17 @@ def _load_scenario(fid: str, path: Path, listed: Verdict | None) -> LoadedScenar
     except (OSError, RecordError, UnicodeDecodeError) as exc:
         return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, None, f"record malformed: {exc}")
     if record.fid != fid:
-        return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, record,
-                              f"run.json lists {fid} but the record is {record.fid}")
+        return LoadedScenario(
+            fid, Verdict.HARNESS_ERROR, path, record, f"run.json lists {fid} but the record is {record.fid}"
+        )
     if listed is not None and listed is not record.verdict:  # the journal and the record disagree
-        return LoadedScenario(fid, Verdict.HARNESS_ERROR, path, record,
-                              f"run.json says {listed.value} but the record says {record.verdict.value}")
+        return LoadedScenario(
+            fid,
+            Verdict.HARNESS_ERROR,
+            path,
+            record,
+            f"run.json says {listed.value} but the record says {record.verdict.value}",
+        )
     return LoadedScenario(fid, record.verdict, path, record, judgements=tuple(record.judgements))
 
 

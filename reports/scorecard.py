@@ -10,8 +10,12 @@ from reports import cells
 from reports.cells import Cell, measured_text
 from reports.runs import LoadedRun, LoadedScenario
 
-LABELS = {Verdict.HOLDS: "HOLDS", Verdict.VIOLATED: "VIOLATED", Verdict.INCONCLUSIVE: "INCONCLUSIVE",
-          Verdict.HARNESS_ERROR: "HARNESS ERROR"}
+LABELS = {
+    Verdict.HOLDS: "HOLDS",
+    Verdict.VIOLATED: "VIOLATED",
+    Verdict.INCONCLUSIVE: "INCONCLUSIVE",
+    Verdict.HARNESS_ERROR: "HARNESS ERROR",
+}
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,11 @@ def rows(run: LoadedRun) -> list[Row]:
     by_fid = {c.fid: c for c in claims}
     judged = [s for s in run.scenarios if not s.is_control]  # controls have their own table (reports.detection)
     extra = [s for s in judged if s.fid not in by_fid]
-    out = [row(c, run.scenario(c.fid), known_false(run.scenario(c.fid))) for c in claims] \
-        if len(extra) < len(judged) or not judged else []
+    out = (
+        [row(c, run.scenario(c.fid), known_false(run.scenario(c.fid))) for c in claims]
+        if len(extra) < len(judged) or not judged
+        else []
+    )
     for s in extra:
         title = s.record.title if s.record else s.fid
         point = (s.record.parameters.get("point") or {}) if s.record else {}
@@ -89,8 +96,9 @@ def known_false(scenario: LoadedScenario | None) -> str | None:
     if rec is None:
         return None
     table = rec.parameters.get("known_false") or {}
-    reasons = [f"{j.claim}: {table[j.claim]}" for j in rec.judgements
-               if j.claim in table and j.verdict is Verdict.VIOLATED]
+    reasons = [
+        f"{j.claim}: {table[j.claim]}" for j in rec.judgements if j.claim in table and j.verdict is Verdict.VIOLATED
+    ]
     return "; ".join(reasons) or None
 
 
@@ -103,10 +111,14 @@ def row(claim: Claim, scenario: LoadedScenario | None, known_false_reason: str |
     kinds: dict[str | None, list[Judgement]] = {}
     for j in scenario.record.judgements:
         kinds.setdefault(cells.classify(j.claim), []).append(j)
-    return Row(claim, scenario, known_false_reason,
-               detected=cells.detection(kinds.get("detection", []), claim),
-               isolated=cells.isolation(kinds.get("isolation", [])),
-               rto=cells.rto(kinds.get("rto", []), claim),
-               rpo=cells.counted(kinds.get("rpo", []), cells.rpo_breakdown),
-               exactly_once=cells.counted(kinds.get("exactly_once", []), None),
-               other=cells.other(kinds.get(None, []), scenario))
+    return Row(
+        claim,
+        scenario,
+        known_false_reason,
+        detected=cells.detection(kinds.get("detection", []), claim),
+        isolated=cells.isolation(kinds.get("isolation", [])),
+        rto=cells.rto(kinds.get("rto", []), claim),
+        rpo=cells.counted(kinds.get("rpo", []), cells.rpo_breakdown),
+        exactly_once=cells.counted(kinds.get("exactly_once", []), None),
+        other=cells.other(kinds.get(None, []), scenario),
+    )

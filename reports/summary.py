@@ -20,16 +20,28 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
     commit = f"`{run.git_commit[:12]}`" if run.git_commit else "unknown"
     scale = "?" if run.time_scale is None else f"{run.time_scale:g}"
     gated = gate(run)
-    lines = [f"## {ICONS[verdict]} Ecoeco resilience: **{verdict.value.upper().replace('_', ' ')}**", "",
-             f"{ICONS[gated.verdict]} **{gated.headline()}**", *_findings(gated), "",
-             f"Run `{run.run_id}` · commit {commit} · time scale {scale} (design timers × {scale}) · {tally(rows)}"]
+    lines = [
+        f"## {ICONS[verdict]} Ecoeco resilience: **{verdict.value.upper().replace('_', ' ')}**",
+        "",
+        f"{ICONS[gated.verdict]} **{gated.headline()}**",
+        *_findings(gated),
+        "",
+        f"Run `{run.run_id}` · commit {commit} · time scale {scale} (design timers × {scale}) · {tally(rows)}",
+    ]
     if comparison is not None:
-        moved = ", ".join(f"{comparison.count(d)} {d}" for d in ("better", "worse", "new", "not run")
-                          if comparison.count(d)) or "no verdict changed"
+        moved = (
+            ", ".join(
+                f"{comparison.count(d)} {d}" for d in ("better", "worse", "new", "not run") if comparison.count(d)
+            )
+            or "no verdict changed"
+        )
         lines.append(f"Compared with `{comparison.previous_run_id}` ({comparison.previous_verdict.value}): {moved}")
-    lines += [*(f"> ⚠ {p}" for p in run.problems[:3]), "",
-              "| FP | failure | verdict | RTO measured / claimed | RPO ops / claimed | dup | why not holds "
-              "| vs previous |", "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        *(f"> ⚠ {p}" for p in run.problems[:3]),
+        "",
+        "| FP | failure | verdict | RTO measured / claimed | RPO ops / claimed | dup | why not holds | vs previous |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if r.verdict is None:
             lines.append(f"| {r.claim.fid} | {r.claim.title} | ⚪ not run | | | | | |")
@@ -39,9 +51,11 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
         if change and change.rto_deltas():
             d = max(change.rto_deltas(), key=lambda d: abs(d.change or 0))
             moved += f" (RTO {'+' if (d.change or 0) > 0 else ''}{d.change:g} s)"
-        lines.append(f"| {r.claim.fid} | {_cell(r.claim.title)} | {ICONS[r.verdict]} {r.label} | {_cell(r.rto.text)} | "
-                     f"{_cell(r.rpo.text)} | {_cell(r.exactly_once.text.split(' / ')[0])} | {_cell(r.reason[:80])} | "
-                     f"{moved} |")
+        lines.append(
+            f"| {r.claim.fid} | {_cell(r.claim.title)} | {ICONS[r.verdict]} {r.label} | {_cell(r.rto.text)} | "
+            f"{_cell(r.rpo.text)} | {_cell(r.exactly_once.text.split(' / ')[0])} | {_cell(r.reason[:80])} | "
+            f"{moved} |"
+        )
     lines += _detection(run)
     lines += ["", f"Full report: `{html_path}` (report.json beside it for machines)."]
     return "\n".join(lines) + "\n"
@@ -50,8 +64,9 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
 def _findings(g: GateReport) -> list[str]:
     """The findings behind the gate, new first."""
     out = [f"- 🔴 new: {fid} `{claim}`" for fid, claim in g.new]
-    out += [f"- ⚠ accepted but held: {fid} `{claim}` (delete it from accepted-findings.toml)"
-            for fid, claim, _ in g.stale]
+    out += [
+        f"- ⚠ accepted but held: {fid} `{claim}` (delete it from accepted-findings.toml)" for fid, claim, _ in g.stale
+    ]
     out += [f"- accepted: {fid} `{claim}`: {_cell(f.reason[:100])}" for fid, claim, f in g.accepted]
     return ["", *out] if out else []
 
@@ -62,9 +77,14 @@ def _detection(run: LoadedRun) -> list[str]:
     if found is None:
         return []
     icon = "🟢" if found.complete else "🔴"
-    lines = ["", f"### {icon} Planted defects caught by the main plans: **{found.caught} of {len(found.results)}**"
-             f" ({found.planted} planted in this run)", "",
-             "| defect | failure point | judgement | caught |", "|---|---|---|---|"]
+    lines = [
+        "",
+        f"### {icon} Planted defects caught by the main plans: **{found.caught} of {len(found.results)}**"
+        f" ({found.planted} planted in this run)",
+        "",
+        "| defect | failure point | judgement | caught |",
+        "|---|---|---|---|",
+    ]
     for r in found.results:
         via = f" (equivalent alone; via {r.covered_by})" if r.covered_by else ""
         mark = {True: "✅ yes", False: "❌ NO", None: "⚪ not run"}[r.caught]

@@ -93,21 +93,40 @@ class Frame:
         """A shaded vertical band over the plot area (e.g. the fault window); outlined when drawn over data."""
         a, b = self.x(x0), self.x(x1)
         stroke = f' stroke="{color}" stroke-width="2" stroke-dasharray="4 2"' if outline else ""
-        self.body.append(f'<rect x="{a:.1f}" y="{self.top}" width="{max(b - a, 2):.1f}" '
-                         f'height="{self.plot_h}" fill="{color}" fill-opacity="{opacity}"{stroke}/>')
+        self.body.append(
+            f'<rect x="{a:.1f}" y="{self.top}" width="{max(b - a, 2):.1f}" '
+            f'height="{self.plot_h}" fill="{color}" fill-opacity="{opacity}"{stroke}/>'
+        )
 
     def vline(self, v: float, color: str, label: str, dash: str = "6 4", row: int = 0) -> None:
         """A vertical marker labelled in the band above the plot (rows staggered so neighbours do not collide)."""
         x = self.x(v)
-        self.body.append(f'<line x1="{x:.1f}" y1="{self.top - 13 * (1 - row) - 2}" x2="{x:.1f}" y2="{self.bottom}" '
-                         f'stroke="{color}" stroke-width="1.6" stroke-dasharray="{dash}"/>')
+        self.body.append(
+            f'<line x1="{x:.1f}" y1="{self.top - 13 * (1 - row) - 2}" x2="{x:.1f}" y2="{self.bottom}" '
+            f'stroke="{color}" stroke-width="1.6" stroke-dasharray="{dash}"/>'
+        )
         anchor = "end" if x > self.right - 110 else "start"
         dx = -4 if anchor == "end" else 4
-        self.body.append(text(x + dx, self.top - 17 + 13 * row, label, size=11, anchor=anchor,
-                              extra=f'fill="{color}" font-weight="600"'))
+        self.body.append(
+            text(
+                x + dx,
+                self.top - 17 + 13 * row,
+                label,
+                size=11,
+                anchor=anchor,
+                extra=f'fill="{color}" font-weight="600"',
+            )
+        )
 
-    def polyline(self, points: Sequence[tuple[float, float]], color: str, *, step: bool = False,
-                 width: float = 1.8, dash: str = "") -> None:
+    def polyline(
+        self,
+        points: Sequence[tuple[float, float]],
+        color: str,
+        *,
+        step: bool = False,
+        width: float = 1.8,
+        dash: str = "",
+    ) -> None:
         """A data series as a line (a step line holds each value until the next point)."""
         if not points:
             return
@@ -119,30 +138,49 @@ class Frame:
             coords.append(f"{self.x(px):.1f},{self.y(py):.1f}")
             prev_y = py
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        self.body.append(f'<polyline points="{" ".join(coords)}" fill="none" stroke="{color}" '
-                         f'stroke-width="{width}" stroke-linejoin="round"{dash_attr}/>')
+        self.body.append(
+            f'<polyline points="{" ".join(coords)}" fill="none" stroke="{color}" '
+            f'stroke-width="{width}" stroke-linejoin="round"{dash_attr}/>'
+        )
 
     def note(self, message: str) -> None:
         """A message in the middle of the plot area (e.g. 'no data recorded')."""
-        self.body.append(text((self.left + self.right) / 2, (self.top + self.bottom) / 2, message, size=13,
-                              anchor="middle", extra='fill="#57606a" font-style="italic"'))
+        self.body.append(
+            text(
+                (self.left + self.right) / 2,
+                (self.top + self.bottom) / 2,
+                message,
+                size=13,
+                anchor="middle",
+                extra='fill="#57606a" font-style="italic"',
+            )
+        )
 
-    def render(self, x_ticks: Sequence[float] | None = None, y_ticks: Sequence[float] | None = None,
-               y_tick_labels: Sequence[tuple[float, str]] | None = None) -> str:
+    def render(
+        self,
+        x_ticks: Sequence[float] | None = None,
+        y_ticks: Sequence[float] | None = None,
+        y_tick_labels: Sequence[tuple[float, str]] | None = None,
+    ) -> str:
         """The whole <svg> element: frame, grid, ticks, axis labels, legend, then the body."""
         out = [text(WIDTH / 2, 20, self.title, size=15, anchor="middle", extra='font-weight="600"')]
         if self.subtitle:
             out.append(text(WIDTH / 2, 38, self.subtitle, size=12, anchor="middle", extra='fill="#57606a"'))
         out += _legend_svg(self.legend_rows, self.left, self.legend_y)
-        out.append(f'<rect x="{self.left}" y="{self.top}" width="{self.right - self.left}" height="{self.plot_h}" '
-                   'fill="#ffffff" stroke="#8c959f"/>')
+        out.append(
+            f'<rect x="{self.left}" y="{self.top}" width="{self.right - self.left}" height="{self.plot_h}" '
+            'fill="#ffffff" stroke="#8c959f"/>'
+        )
         for t in x_ticks if x_ticks is not None else nice_ticks(*self.x_range):
             if self.x_range[0] <= t <= self.x_range[1]:
                 x = self.x(t)
                 out.append(f'<line x1="{x:.1f}" y1="{self.top}" x2="{x:.1f}" y2="{self.bottom}" stroke="#eaeef2"/>')
                 out.append(text(x, self.bottom + 16, fmt(t), size=11, anchor="middle"))
-        labels = y_tick_labels if y_tick_labels is not None else [
-            (t, fmt(t)) for t in (y_ticks or nice_ticks(*self.y_range, count=5))]
+        labels = (
+            y_tick_labels
+            if y_tick_labels is not None
+            else [(t, fmt(t)) for t in (y_ticks or nice_ticks(*self.y_range, count=5))]
+        )
         for v, label in labels:
             if self.y_range[0] <= v <= self.y_range[1]:
                 y = self.y(v)
@@ -152,9 +190,11 @@ class Frame:
         out.append(text((self.left + self.right) / 2, self.bottom + 36, self.x_label, anchor="middle"))
         mid = (self.top + self.bottom) / 2
         out.append(text(16, mid, self.y_label, anchor="middle", extra=f'transform="rotate(-90 16 {mid:.1f})"'))
-        return (f'<svg class="plot" viewBox="0 0 {WIDTH} {self.height}" width="100%" role="img" '
-                f'xmlns="http://www.w3.org/2000/svg" {FONT} preserveAspectRatio="xMidYMid meet">'
-                f"<title>{escape(self.title)}</title>" + "".join(out) + "</svg>")
+        return (
+            f'<svg class="plot" viewBox="0 0 {WIDTH} {self.height}" width="100%" role="img" '
+            f'xmlns="http://www.w3.org/2000/svg" {FONT} preserveAspectRatio="xMidYMid meet">'
+            f"<title>{escape(self.title)}</title>" + "".join(out) + "</svg>"
+        )
 
 
 def _legend_rows(items: Sequence[LegendItem], width: float) -> list[list[LegendItem]]:
@@ -176,12 +216,16 @@ def _legend_svg(rows: list[list[LegendItem]], x0: float, y0: float) -> list[str]
         x, y = x0, y0 + 20 * r
         for item in row:
             if item.kind == "box":
-                out.append(f'<rect x="{x:.1f}" y="{y - 9}" width="26" height="12" fill="{item.color}" '
-                           f'fill-opacity="{item.opacity}" stroke="#8c959f" stroke-width="0.5"/>')
+                out.append(
+                    f'<rect x="{x:.1f}" y="{y - 9}" width="26" height="12" fill="{item.color}" '
+                    f'fill-opacity="{item.opacity}" stroke="#8c959f" stroke-width="0.5"/>'
+                )
             else:
                 dash = {"dash": ' stroke-dasharray="6 4"', "dot": ' stroke-dasharray="2 3"'}.get(item.kind, "")
-                out.append(f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x + 26:.1f}" y2="{y - 3}" stroke="{item.color}" '
-                           f'stroke-width="2.5"{dash}/>')
+                out.append(
+                    f'<line x1="{x:.1f}" y1="{y - 3}" x2="{x + 26:.1f}" y2="{y - 3}" stroke="{item.color}" '
+                    f'stroke-width="2.5"{dash}/>'
+                )
             out.append(text(x + 32, y + 1, item.label, size=12))
             x += 34 + len(item.label) * CHAR_W + 18
     return out

@@ -31,13 +31,21 @@ STALL_S = 3.0  # a broker's stall before it is killed (F6): publishes accumulate
 LONG_OUTAGE_S = 75.0
 
 NODES = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
-PIPELINE_QUEUES = ("queue:user_input_queue", "queue:vision_analysis_queue", "queue:rule_retrieval_queue",
-                   "queue:response_generation_queue")
+PIPELINE_QUEUES = (
+    "queue:user_input_queue",
+    "queue:vision_analysis_queue",
+    "queue:rule_retrieval_queue",
+    "queue:response_generation_queue",
+)
 
 
 def _replayed(worker: str) -> CounterSpec:
-    return CounterSpec(worker, "wal_recovered_tasks_total", {"action": "republished"},
-                       "unfinished WAL rows republished at start (WAL replay)")
+    return CounterSpec(
+        worker,
+        "wal_recovered_tasks_total",
+        {"action": "republished"},
+        "unfinished WAL rows republished at start (WAL replay)",
+    )
 
 
 def _retried(worker: str) -> CounterSpec:

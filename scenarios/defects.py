@@ -74,8 +74,11 @@ DEFECTS: tuple[Defect, ...] = (
 )
 # fmt: on
 
-SAFE_ENV: dict[str, str] = {"ECOECO_UNSAFE": "", "ECOECO_RESTART_POLICY": "unless-stopped",
-                            "PG_SYNCHRONOUS_COMMIT": "on"}
+SAFE_ENV: dict[str, str] = {
+    "ECOECO_UNSAFE": "",
+    "ECOECO_RESTART_POLICY": "unless-stopped",
+    "PG_SYNCHRONOUS_COMMIT": "on",
+}
 _BY_NAME = {d.name: d for d in DEFECTS}
 
 

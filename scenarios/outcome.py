@@ -28,8 +28,9 @@ def explain(record: ScenarioRecord) -> str:
         if j.verdict is not Verdict.HOLDS:
             ev = j.evidence if isinstance(j.evidence, str) else json.dumps(j.evidence, default=str)[:600]
             lines.append(f"  {j.claim}: {j.verdict.value} (measured {j.measured}, claimed {j.claimed} {j.unit}) {ev}")
-    lines += [f"  effect: {e.check}: {'ok' if e.ok else 'NOT SEEN'} {e.detail[:200]}" for e in record.effect
-              if not e.ok]
+    lines += [
+        f"  effect: {e.check}: {'ok' if e.ok else 'NOT SEEN'} {e.detail[:200]}" for e in record.effect if not e.ok
+    ]
     lines += [f"  error: {e}" for e in record.errors]
     return "\n".join(lines)
 
@@ -39,8 +40,12 @@ def junit_properties(record: ScenarioRecord) -> list[tuple[str, object]]:
     verdict, measured and claimed value (RTO s, lost and duplicated ops, detection delay s, ...)."""
     out: list[tuple[str, object]] = [("verdict", record.verdict.value)]
     for j in record.judgements:
-        out += [(f"{j.claim}.verdict", j.verdict.value), (f"{j.claim}.measured", j.measured),
-                (f"{j.claim}.claimed", j.claimed), (f"{j.claim}.unit", j.unit)]
+        out += [
+            (f"{j.claim}.verdict", j.verdict.value),
+            (f"{j.claim}.measured", j.measured),
+            (f"{j.claim}.claimed", j.claimed),
+            (f"{j.claim}.unit", j.unit),
+        ]
     return out
 
 
@@ -52,8 +57,10 @@ def settle(record: ScenarioRecord, accepted: Mapping[tuple[str, str], Finding]) 
     rest = overall_verdict([j for j in record.judgements if j.claim not in ours], record.errors, record.effect)
     g = findings.gate(record.fid, record.verdict, record.judgements, rest, accepted)
     if g.stale:
-        pytest.fail(f"{record.fid}: {', '.join(g.stale)} accepted as false but held; "
-                    f"delete it from accepted-findings.toml:\n{text}")
+        pytest.fail(
+            f"{record.fid}: {', '.join(g.stale)} accepted as false but held; "
+            f"delete it from accepted-findings.toml:\n{text}"
+        )
     if g.verdict is Verdict.VIOLATED:
         pytest.fail(text)
     if g.verdict is Verdict.HARNESS_ERROR:

@@ -42,8 +42,9 @@ def control_name(d: Defect, p: FailurePoint) -> str:
 def planted(stack: Stack, request: pytest.FixtureRequest) -> Iterator[tuple[Defect, FailurePoint, str]]:
     planted_defect: Defect = request.param[0]
     try:
-        stack.restart_with(list(planted_defect.services), dict(planted_defect.env),
-                           reset_queues=planted_defect.reset_queues)
+        stack.restart_with(
+            list(planted_defect.services), dict(planted_defect.env), reset_queues=planted_defect.reset_queues
+        )
         yield request.param
     finally:
         stack.restart_with(list(planted_defect.services), SAFE_ENV, reset_queues=planted_defect.reset_queues)
@@ -55,15 +56,27 @@ def _judgement(record: ScenarioRecord, name: str) -> Verdict | None:
 
 @pytest.mark.controls
 @pytest.mark.parametrize("planted", CONTROLS, ids=[control_name(d, p) for d, p, _ in CONTROLS], indirect=True)
-def test_main_plan_catches_planted_defect(planted: tuple[Defect, FailurePoint, str], stack: Stack,
-                                          journal: RunJournal) -> None:
+def test_main_plan_catches_planted_defect(
+    planted: tuple[Defect, FailurePoint, str], stack: Stack, journal: RunJournal
+) -> None:
     planted_defect, point, must_violate = planted
-    scenario = Scenario(stack, point, journal.config.run_dir, name=control_name(planted_defect, point),
-                        title=f"{point.claim.title} with planted defect: {planted_defect.name}",
-                        parameters={"planted_defect": planted_defect.name, "defect_env": dict(planted_defect.env),
-                                    "must_violate": must_violate}, recovery_cap_s=RECOVERY_CAP_S)
+    scenario = Scenario(
+        stack,
+        point,
+        journal.config.run_dir,
+        name=control_name(planted_defect, point),
+        title=f"{point.claim.title} with planted defect: {planted_defect.name}",
+        parameters={
+            "planted_defect": planted_defect.name,
+            "defect_env": dict(planted_defect.env),
+            "must_violate": must_violate,
+        },
+        recovery_cap_s=RECOVERY_CAP_S,
+    )
     record = scenario.run()
     caught = _judgement(record, must_violate) is Verdict.VIOLATED  # the report reads the same from the record
     journal.add(record)
-    assert caught, (f"{point.id}'s plan did not catch the planted defect {planted_defect.name}: "
-                    f"{must_violate} is {_judgement(record, must_violate)}\n{explain(record)}")
+    assert caught, (
+        f"{point.id}'s plan did not catch the planted defect {planted_defect.name}: "
+        f"{must_violate} is {_judgement(record, must_violate)}\n{explain(record)}"
+    )

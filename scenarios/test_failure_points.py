@@ -26,8 +26,9 @@ def _test_id(point_id: str) -> str:
 
 @pytest.mark.chaos
 @pytest.mark.parametrize("point", POINTS, ids=[_test_id(p.id) for p in POINTS])
-def test_failure_point(point: FailurePoint, stack: Stack, journal: RunJournal,
-                       record_property: Callable[[str, object], None]) -> None:
+def test_failure_point(
+    point: FailurePoint, stack: Stack, journal: RunJournal, record_property: Callable[[str, object], None]
+) -> None:
     record = Scenario(stack, point, journal.config.run_dir).run()
     journal.add(record)
     for name, value in junit_properties(record):

@@ -125,8 +125,12 @@ def _topology_exists(conn: pika.BlockingConnection) -> bool:
             probe.close()
 
 
-def wait_for_all_nodes(settings: Settings, timeout_s: float = CLUSTER_FORMING_S,
-                       sleep: Callable[[float], None] = time.sleep, port: int = AMQP_PORT) -> list[str]:
+def wait_for_all_nodes(
+    settings: Settings,
+    timeout_s: float = CLUSTER_FORMING_S,
+    sleep: Callable[[float], None] = time.sleep,
+    port: int = AMQP_PORT,
+) -> list[str]:
     """Wait until every node accepts connections on the AMQP port (a joining node opens it only
     after it joined the cluster); returns the nodes still missing after `timeout_s`."""
     deadline = time.monotonic() + timeout_s
@@ -141,8 +145,7 @@ def wait_for_all_nodes(settings: Settings, timeout_s: float = CLUSTER_FORMING_S,
             announced = True
         sleep(0.5)
     if missing:
-        log.warning("declaring the queues while %s have not joined: their quorum queues lack those members",
-                    missing)
+        log.warning("declaring the queues while %s have not joined: their quorum queues lack those members", missing)
     return missing
 
 
@@ -178,8 +181,9 @@ class Publisher:
     def publish(self, queue: str, body: dict[str, Any]) -> None:
         """Publish to `queue`; returns only once the broker confirmed, else BrokerUnavailable."""
         mode = 1 if self._settings.is_unsafe("transient_delivery") else 2
-        props = pika.BasicProperties(delivery_mode=mode, content_type="application/json",
-                                     message_id=str(body.get("task_id", "")))
+        props = pika.BasicProperties(
+            delivery_mode=mode, content_type="application/json", message_id=str(body.get("task_id", ""))
+        )
         data = json.dumps(body).encode()
         with self._lock:
             try:

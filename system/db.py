@@ -22,8 +22,13 @@ POOL_WAIT_S = 5.0
 # A silent network cut leaves a pooled connection waiting on TCP retransmissions for minutes:
 # give up on unacknowledged data after 5 s, and probe an idle connection, so a cut shows as an
 # error (and the caller's retry path runs) instead of a hang.
-NETWORK_TIMEOUTS = {"tcp_user_timeout": 5000, "keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2,
-                    "keepalives_count": 2}
+NETWORK_TIMEOUTS = {
+    "tcp_user_timeout": 5000,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+}
 
 
 class DatabaseUnavailable(Exception):
@@ -47,8 +52,9 @@ class Database:
             if self._idle:
                 return self._idle.pop()
         try:
-            return psycopg2.connect(self._dsn, connect_timeout=2, options="-c statement_timeout=5000",
-                                    **NETWORK_TIMEOUTS)
+            return psycopg2.connect(
+                self._dsn, connect_timeout=2, options="-c statement_timeout=5000", **NETWORK_TIMEOUTS
+            )
         except psycopg2.Error as exc:
             raise DatabaseUnavailable(f"{self.name}: cannot connect: {exc}".strip()) from exc
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-WAL_TASKS = Counter("wal_tasks", "WAL task transitions (started/completed/failed) per stage",
-                    ["status", "task_name"])
+WAL_TASKS = Counter("wal_tasks", "WAL task transitions (started/completed/failed) per stage", ["status", "task_name"])
 WAL_PENDING = Gauge("wal_pending_tasks", "task_wal rows in pending/running/republished")
-WAL_SYNC_DELAY = Histogram("wal_sync_delay_seconds", "Time from task completion to PostgreSQL sync",
-                           buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800))
+WAL_SYNC_DELAY = Histogram(
+    "wal_sync_delay_seconds",
+    "Time from task completion to PostgreSQL sync",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800),
+)
 WAL_FILE_SIZE = Gauge("wal_file_size_bytes", "Size of task_queue.db-wal")
 WAL_SYNC_FAILURES = Counter("wal_sync_failures", "Failed WAL to PostgreSQL sync batches")
 WAL_SYNC_RETRIED = Counter("wal_sync_retried_rows", "Rows synced after at least one failed attempt")
@@ -30,8 +32,12 @@ CONSUMER_UP = Gauge("worker_consumer_up", "1 while the stage's consumer is conne
 RESULTS_STORED = Counter("results_stored", "Final results written to ecoeco_waste")
 
 HTTP_REQUESTS = Counter("http_requests", "HTTP requests", ["service", "method", "route", "status"])
-HTTP_LATENCY = Histogram("http_request_duration_seconds", "HTTP request latency", ["service", "route"],
-                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request latency",
+    ["service", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
 OUTBOX_PENDING = Gauge("outbox_pending", "Accepted uploads not yet published to RabbitMQ")
 BROKER_PUBLISH_FAILURES = Counter("broker_publish_failures", "Publishes that were not confirmed")
 OUTBOX_RELAYED = Counter("outbox_relayed", "Outbox rows the relay published after the request path could not")

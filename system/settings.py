@@ -99,10 +99,7 @@ def _positive_int(name: str, default: str) -> int:
 def from_env() -> Settings:
     """Build Settings from ECOECO_* variables (see docs/contracts.md)."""
     domains = ("auth", "waste", "chat", "location", "analytics")
-    dsn = {
-        d: _env(f"ECOECO_PG_{d.upper()}_DSN", f"postgresql://ecoeco:ecoeco@pg-{d}:5432/ecoeco_{d}")
-        for d in domains
-    }
+    dsn = {d: _env(f"ECOECO_PG_{d.upper()}_DSN", f"postgresql://ecoeco:ecoeco@pg-{d}:5432/ecoeco_{d}") for d in domains}
     if "ECOECO_PG_ANALYTICS_DSN" not in os.environ:
         dsn["analytics"] = "postgresql://ecoeco:ecoeco@pg-analytics:5432/ecoeco_waste"
     time_scale = float(_env("ECOECO_TIME_SCALE", "1.0"))

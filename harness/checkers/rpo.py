@@ -58,8 +58,11 @@ class RpoAudit:
         if self.stuck_in:
             out["stuck_in"] = {place: len(ids) for place, ids in sorted(self.stuck_in.items())}
         if any(self.missing.values()):
-            out["missing"] = {name: {"count": len(ids), "samples": sorted(ids)[:SAMPLE_SIZE]}
-                              for name, ids in sorted(self.missing.items()) if ids}
+            out["missing"] = {
+                name: {"count": len(ids), "samples": sorted(ids)[:SAMPLE_SIZE]}
+                for name, ids in sorted(self.missing.items())
+                if ids
+            }
         return out
 
     def resolution(self) -> dict[str, Any]:
@@ -135,16 +138,19 @@ def judge_rpo(
         evidence["reason"] = "no acknowledged operations: the load did not exercise this claim"
     elif unknown_share > MAX_UNKNOWN_SHARE:
         verdict = Verdict.INCONCLUSIVE
-        evidence["reason"] = (f"{len(audit.unknown)} of {len(audit.attempted)} outcomes unknown "
-                              f"(> {MAX_UNKNOWN_SHARE:.0%}): too much of the history is out of sight")
+        evidence["reason"] = (
+            f"{len(audit.unknown)} of {len(audit.attempted)} outcomes unknown "
+            f"(> {MAX_UNKNOWN_SHARE:.0%}): too much of the history is out of sight"
+        )
     else:
         verdict = Verdict.HOLDS
     measured = len(not_delivered | missing) + len(audit.unexpected)
     return Judgement(claim, verdict, measured, 0, "ops", evidence)
 
 
-def judge_exactly_once(audit: RpoAudit, mismatched: Set[str] = frozenset(), *,
-                       claim: str = "exactly_once") -> Judgement:
+def judge_exactly_once(
+    audit: RpoAudit, mismatched: Set[str] = frozenset(), *, claim: str = "exactly_once"
+) -> Judgement:
     """Exactly-once holds iff no id completed by more than one attempt and every stored result is
     the one its producer recorded (`mismatched`: ids whose stored result differs); INCONCLUSIVE if
     nothing completed."""

@@ -57,8 +57,13 @@ def _series(samples: Iterable[Sample], domain: str) -> list[Sample]:
 
 
 def measure_recovery(
-    samples: Iterable[Sample], domain: str, since: float, until: float, reference: str = "injection",
-    injected: float | None = None, stable_s: float = 0.0,
+    samples: Iterable[Sample],
+    domain: str,
+    since: float,
+    until: float,
+    reference: str = "injection",
+    injected: float | None = None,
+    stable_s: float = 0.0,
 ) -> Recovery:
     """Find the outage after the injection and the first run of RECOVERY_STREAK successes, at or
     after the reference instant `since`, that ends it for good: with `stable_s`, a run followed by
@@ -87,7 +92,7 @@ def measure_recovery(
                 continue
             # equivalent mutants: after[i - 1:] (adds successes, which reset a failure run); calling
             # _falls_again without stable_s (it finds no relapse unless probes share a timestamp)
-            fell = _falls_again(after[i + 1:], run[0] + stable_s) if stable_s else None
+            fell = _falls_again(after[i + 1 :], run[0] + stable_s) if stable_s else None
             if fell is None:
                 if stable_s and run[0] + stable_s > until:
                     break  # back, but not for long enough yet to call it recovered
@@ -95,8 +100,18 @@ def measure_recovery(
                 break
             relapses.append(run[0])
             run = []
-    return Recovery(domain, reference, since, until, len([s for s in window if s.t > since]), failed_at,
-                    recovered_at, took_effect=failed_at is not None, injected=start, relapses=tuple(relapses))
+    return Recovery(
+        domain,
+        reference,
+        since,
+        until,
+        len([s for s in window if s.t > since]),
+        failed_at,
+        recovered_at,
+        took_effect=failed_at is not None,
+        injected=start,
+        relapses=tuple(relapses),
+    )
 
 
 def _falls_again(later: list[Sample], until: float) -> float | None:
@@ -148,8 +163,12 @@ def judge_relapse(recovery: Recovery, *, claim: str | None = None, max_relapses:
     is flapping (VIOLATED). One premature run is allowed: three lucky probes during a backlog's
     drain are not a second outage. Nothing recovered: INCONCLUSIVE."""
     name = claim or f"relapse:{recovery.domain}"
-    evidence: dict[str, Any] = {"relapses": len(recovery.relapses), "came_back_at": list(recovery.relapses),
-                                "recovered_at": recovery.recovered_at, "allowed": max_relapses}
+    evidence: dict[str, Any] = {
+        "relapses": len(recovery.relapses),
+        "came_back_at": list(recovery.relapses),
+        "recovered_at": recovery.recovered_at,
+        "allowed": max_relapses,
+    }
     if recovery.recovered_at is None:
         evidence["reason"] = "never recovered (or never failed): no relapse to judge"
         return Judgement(name, Verdict.INCONCLUSIVE, len(recovery.relapses), max_relapses, "relapses", evidence)
@@ -177,7 +196,10 @@ def availability(samples: Iterable[Sample], domain: str, start: float, end: floa
 
 
 def canary_samples(
-    submitted: Mapping[str, float], completed: Mapping[str, float], deadline_s: float, domain: str = "pipeline",
+    submitted: Mapping[str, float],
+    completed: Mapping[str, float],
+    deadline_s: float,
+    domain: str = "pipeline",
     now: float | None = None,
 ) -> list[Sample]:
     """Canary outcomes as samples at submit time: ok iff completed within `deadline_s`. With `now`,

@@ -14,8 +14,9 @@ from harness.verdict import Judgement, Verdict
 SAMPLE_SIZE = 10
 
 
-def judge_last_write(ops: Iterable[Op], f: str, key_of: Mapping[str, str], stored: Mapping[str, str],
-                     *, claim: str = "last_write") -> Judgement:
+def judge_last_write(
+    ops: Iterable[Op], f: str, key_of: Mapping[str, str], stored: Mapping[str, str], *, claim: str = "last_write"
+) -> Judgement:
     """`ops`: the ledger; `f`: the op kind whose id is also the value written; `key_of`: op id ->
     key (e.g. username); `stored`: key -> the value read back after the drain."""
     op_list = [op for op in ops if op.f == f]
@@ -32,11 +33,14 @@ def judge_last_write(ops: Iterable[Op], f: str, key_of: Mapping[str, str], store
         if not acked:
             continue  # nothing acknowledged: any value (or none) is consistent
         checked += 1
-        allowed = {op_id for _, op_id in writes[acked[-1]:] if final.get((f, op_id)) in ("ok", "info")}
+        allowed = {op_id for _, op_id in writes[acked[-1] :] if final.get((f, op_id)) in ("ok", "info")}
         if stored.get(key) not in allowed:
             lost.append(key)
-    evidence: dict[str, Any] = {"keys_checked": checked, "lost_updates": len(lost),
-                                "samples": {k: stored.get(k) for k in sorted(lost)[:SAMPLE_SIZE]}}
+    evidence: dict[str, Any] = {
+        "keys_checked": checked,
+        "lost_updates": len(lost),
+        "samples": {k: stored.get(k) for k in sorted(lost)[:SAMPLE_SIZE]},
+    }
     if lost:
         return Judgement(claim, Verdict.VIOLATED, len(lost), 0, "keys", evidence)
     if not checked:

@@ -47,8 +47,10 @@ def register(body: Credentials) -> JSONResponse:
     """Create a user; 409 when the name is taken."""
     try:
         with db.transaction() as cur:
-            cur.execute("INSERT INTO users (username, password_hash) VALUES (%s, %s) RETURNING user_id",
-                        (body.username, hash_password(body.password)))
+            cur.execute(
+                "INSERT INTO users (username, password_hash) VALUES (%s, %s) RETURNING user_id",
+                (body.username, hash_password(body.password)),
+            )
             row = cur.fetchone()
     except psycopg2.errors.UniqueViolation as exc:
         raise HTTPException(409, f"username {body.username} already exists") from exc

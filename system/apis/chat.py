@@ -68,15 +68,21 @@ def post_message(body: ChatMessage, user_id: int = Depends(current_user)) -> JSO
 
 
 @app.get("/chat/conversations/{conversation_id}")
-def conversation(conversation_id: Annotated[str, Path(pattern=ID)],
-                 user_id: int = Depends(current_user)) -> dict[str, Any]:
+def conversation(
+    conversation_id: Annotated[str, Path(pattern=ID)], user_id: int = Depends(current_user)
+) -> dict[str, Any]:
     """The caller's messages in one conversation, oldest first."""
     with db.transaction() as cur:
-        cur.execute("SELECT message_id, text, reply, created_at FROM messages WHERE conversation_id=%s "
-                    "AND user_id=%s ORDER BY created_at", (conversation_id, user_id))
+        cur.execute(
+            "SELECT message_id, text, reply, created_at FROM messages WHERE conversation_id=%s "
+            "AND user_id=%s ORDER BY created_at",
+            (conversation_id, user_id),
+        )
         rows = cur.fetchall()
-    return {"conversation_id": conversation_id,
-            "messages": [dict(r, created_at=r["created_at"].isoformat()) for r in rows]}
+    return {
+        "conversation_id": conversation_id,
+        "messages": [dict(r, created_at=r["created_at"].isoformat()) for r in rows],
+    }
 
 
 if __name__ == "__main__":

@@ -119,8 +119,12 @@ class BodyGuard:
             await error(exc.status_code, str(exc.detail))(scope, receive, send)
 
 
-def create_app(service: str, health: HealthCheck, body_limit: int = JSON_BODY_LIMIT,
-               authenticated: tuple[tuple[str, str], ...] = ()) -> FastAPI:
+def create_app(
+    service: str,
+    health: HealthCheck,
+    body_limit: int = JSON_BODY_LIMIT,
+    authenticated: tuple[tuple[str, str], ...] = (),
+) -> FastAPI:
     """A FastAPI app with the shared error handlers, metrics and health endpoint."""
     app = FastAPI(title=service)
 
@@ -164,8 +168,10 @@ def create_app(service: str, health: HealthCheck, body_limit: int = JSON_BODY_LI
     def _health() -> JSONResponse:
         checks = health()
         ok = all(checks.values())
-        return JSONResponse(status_code=200 if ok else 503,
-                            content={"service": service, "status": "ok" if ok else "unhealthy", "checks": checks})
+        return JSONResponse(
+            status_code=200 if ok else 503,
+            content={"service": service, "status": "ok" if ok else "unhealthy", "checks": checks},
+        )
 
     @app.get("/metrics")
     def _metrics() -> Response:

@@ -23,8 +23,9 @@ FROM sites ORDER BY distance_km LIMIT %(limit)s
 
 
 @app.get("/sites")
-def sites(lat: float = Query(ge=-90, le=90), lon: float = Query(ge=-180, le=180),
-          limit: int = Query(default=5, ge=1, le=50)) -> dict[str, Any]:
+def sites(
+    lat: float = Query(ge=-90, le=90), lon: float = Query(ge=-180, le=180), limit: int = Query(default=5, ge=1, le=50)
+) -> dict[str, Any]:
     """The nearest recycling sites."""
     with db.transaction() as cur:
         cur.execute(NEAREST, {"lat": lat, "lon": lon, "limit": limit})

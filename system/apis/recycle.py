@@ -45,11 +45,17 @@ def stats() -> dict[str, Any]:
     with replica.transaction() as cur:
         cur.execute("SELECT category, count(*) AS n FROM results GROUP BY category ORDER BY category")
         per_category = {r["category"]: r["n"] for r in cur.fetchall()}
-        cur.execute("SELECT pg_is_in_recovery() AS replica, "
-                    "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) AS lag_s")
+        cur.execute(
+            "SELECT pg_is_in_recovery() AS replica, "
+            "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) AS lag_s"
+        )
         meta = cur.fetchone() or {}
-    return {"results_per_category": per_category, "source": "ecoeco_analytics",
-            "is_replica": meta.get("replica"), "replay_lag_s": meta.get("lag_s")}
+    return {
+        "results_per_category": per_category,
+        "source": "ecoeco_analytics",
+        "is_replica": meta.get("replica"),
+        "replay_lag_s": meta.get("lag_s"),
+    }
 
 
 if __name__ == "__main__":

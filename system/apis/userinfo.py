@@ -42,8 +42,10 @@ def me(user_id: int = Depends(current_user)) -> dict[str, Any]:
 def update(body: ProfileUpdate, user_id: int = Depends(current_user)) -> dict[str, Any]:
     """Update the caller's display name and city."""
     with db.transaction() as cur:
-        cur.execute("UPDATE users SET display_name=%s, city=%s, updated_at=now() WHERE user_id=%s",
-                    (body.display_name, body.city, user_id))
+        cur.execute(
+            "UPDATE users SET display_name=%s, city=%s, updated_at=now() WHERE user_id=%s",
+            (body.display_name, body.city, user_id),
+        )
         if cur.rowcount == 0:
             raise HTTPException(404, f"unknown user {user_id}")
     return _profile(user_id)

@@ -43,8 +43,12 @@ RELAY_BATCH = 50  # outbox rows published per scan (each body holds a whole imag
 RELAY_SCAN_IDS = 2000  # ids read per scan, most of them possibly still in the hand-over
 MARK_PERIOD_S = 0.1
 
-app = create_app("waste-api", lambda: {"ecoeco_waste": db.ping()},
-                 body_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD, authenticated=(("POST", "/tasks"),))
+app = create_app(
+    "waste-api",
+    lambda: {"ecoeco_waste": db.ping()},
+    body_limit=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+    authenticated=(("POST", "/tasks"),),
+)
 
 
 class PublishedMarks:
@@ -138,8 +142,11 @@ def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
 
 
 @app.post("/tasks", status_code=202)
-def submit(image: Annotated[UploadFile, File()], task_id: Annotated[str | None, Form()] = None,
-           user_id: int = Depends(current_user)) -> JSONResponse:
+def submit(
+    image: Annotated[UploadFile, File()],
+    task_id: Annotated[str | None, Form()] = None,
+    user_id: int = Depends(current_user),
+) -> JSONResponse:
     """Accept an image for analysis; idempotent on a client-supplied task_id."""
     task_id = task_id or str(uuid.uuid4())
     if not TASK_ID.match(task_id):
@@ -158,8 +165,10 @@ def submit(image: Annotated[UploadFile, File()], task_id: Annotated[str | None, 
         )
         created = cur.fetchone() is not None
         if created:
-            cur.execute("INSERT INTO outbox (task_id, body) VALUES (%s, %s)",
-                        (task_id, psycopg2.Binary(json.dumps(body).encode())))
+            cur.execute(
+                "INSERT INTO outbox (task_id, body) VALUES (%s, %s)",
+                (task_id, psycopg2.Binary(json.dumps(body).encode())),
+            )
         else:
             cur.execute("SELECT user_id FROM tasks WHERE task_id=%s", (task_id,))
             owner = cur.fetchone()
@@ -186,9 +195,17 @@ def status(task_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]
         stages = sorted(r["task_name"] for r in cur.fetchall())
     if result is None:
         return {"task_id": task_id, "status": "accepted", "stages_done": stages, "result": None}
-    return {"task_id": task_id, "status": "completed", "stages_done": stages,
-            "result": {"category": result["category"], "answer": result["answer"], "rules": result["rules"],
-                       "completed_at": result["completed_at"].isoformat()}}
+    return {
+        "task_id": task_id,
+        "status": "completed",
+        "stages_done": stages,
+        "result": {
+            "category": result["category"],
+            "answer": result["answer"],
+            "rules": result["rules"],
+            "completed_at": result["completed_at"].isoformat(),
+        },
+    }
 
 
 def relay_once(batch: int = RELAY_BATCH) -> tuple[int, int]:
@@ -204,7 +221,8 @@ def relay_once(batch: int = RELAY_BATCH) -> tuple[int, int]:
         metrics.OUTBOX_PENDING.set(row["n"] if row else 0)
         cur.execute(
             "SELECT task_id FROM outbox WHERE published_at IS NULL "
-            "AND created_at < now() - interval '1 second' ORDER BY created_at LIMIT %s", (RELAY_SCAN_IDS,)
+            "AND created_at < now() - interval '1 second' ORDER BY created_at LIMIT %s",
+            (RELAY_SCAN_IDS,),
         )
         ids = [r["task_id"] for r in cur.fetchall() if r["task_id"] not in marks and r["task_id"] not in handed]
         pending: list[Any] = []

@@ -15,14 +15,32 @@ import pika
 import psycopg2
 
 PREFIX = os.environ.get("ECOECO_PORT_PREFIX", "170")
-APIS = {"waste-api": "01", "auth-api": "02", "userinfo-api": "03", "location-api": "04", "recycle-api": "05",
-        "chat-llm-api": "06"}
+APIS = {
+    "waste-api": "01",
+    "auth-api": "02",
+    "userinfo-api": "03",
+    "location-api": "04",
+    "recycle-api": "05",
+    "chat-llm-api": "06",
+}
 WORKERS = {"worker-storage": "11", "worker-ai": "12"}
-DATABASES = {"ecoeco_auth": ("21", "ecoeco_auth"), "ecoeco_waste": ("22", "ecoeco_waste"),
-             "ecoeco_chat": ("23", "ecoeco_chat"), "ecoeco_location": ("24", "ecoeco_location"),
-             "ecoeco_analytics": ("25", "ecoeco_waste")}
-QUEUES = ("user_input_queue", "vision_analysis_queue", "rule_retrieval_queue", "response_generation_queue",
-          "auth_queue", "location_query_queue", "analytics_queue", "dead_letter_queue")
+DATABASES = {
+    "ecoeco_auth": ("21", "ecoeco_auth"),
+    "ecoeco_waste": ("22", "ecoeco_waste"),
+    "ecoeco_chat": ("23", "ecoeco_chat"),
+    "ecoeco_location": ("24", "ecoeco_location"),
+    "ecoeco_analytics": ("25", "ecoeco_waste"),
+}
+QUEUES = (
+    "user_input_queue",
+    "vision_analysis_queue",
+    "rule_retrieval_queue",
+    "response_generation_queue",
+    "auth_queue",
+    "location_query_queue",
+    "analytics_queue",
+    "dead_letter_queue",
+)
 QUEUE_WARN, WAL_WARN = 1000, 100
 
 
@@ -47,15 +65,32 @@ def main() -> int:
 
     for name, (port, dbname) in DATABASES.items():
         try:
-            with psycopg2.connect(host="127.0.0.1", port=int(PREFIX + port), dbname=dbname, user="ecoeco",
-                                  password="ecoeco", connect_timeout=3) as conn, conn.cursor() as cur:
+            with (
+                psycopg2.connect(
+                    host="127.0.0.1",
+                    port=int(PREFIX + port),
+                    dbname=dbname,
+                    user="ecoeco",
+                    password="ecoeco",
+                    connect_timeout=3,
+                ) as conn,
+                conn.cursor() as cur,
+            ):
                 cur.execute("SELECT 1")
             report(True, f"db {name}", "SELECT 1")
         except psycopg2.Error as exc:
             report(False, f"db {name}", str(exc).strip().splitlines()[0])
     try:
-        params = [pika.ConnectionParameters("127.0.0.1", int(PREFIX + p), credentials=pika.PlainCredentials(
-            "ecoeco", "ecoeco"), connection_attempts=1, socket_timeout=3) for p in ("31", "32", "33")]
+        params = [
+            pika.ConnectionParameters(
+                "127.0.0.1",
+                int(PREFIX + p),
+                credentials=pika.PlainCredentials("ecoeco", "ecoeco"),
+                connection_attempts=1,
+                socket_timeout=3,
+            )
+            for p in ("31", "32", "33")
+        ]
         conn = pika.BlockingConnection(params)
         ch = conn.channel()
         for q in QUEUES:

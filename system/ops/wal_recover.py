@@ -17,8 +17,12 @@ from system.broker import BrokerUnavailable, Publisher
 from system.workers.recovery import recover_on_startup
 from system.workers.wal import WAL
 
-QUEUE_OF = {"image_uploader": "user_input_queue", "gpt5_analyzer": "vision_analysis_queue",
-            "rule_retriever": "rule_retrieval_queue", "response_generator": "response_generation_queue"}
+QUEUE_OF = {
+    "image_uploader": "user_input_queue",
+    "gpt5_analyzer": "vision_analysis_queue",
+    "rule_retriever": "rule_retrieval_queue",
+    "response_generator": "response_generation_queue",
+}
 
 
 def main(argv: list[str]) -> int:
@@ -36,8 +40,10 @@ def main(argv: list[str]) -> int:
     except BrokerUnavailable as exc:
         print(f"error: {exc}; the rows stay unfinished, run again when RabbitMQ answers", file=sys.stderr)
         return 1
-    print(f"checkpoint (busy, log, checkpointed) = {report.checkpoint}; republished {report.republished}; "
-          f"timed out {report.timed_out}")
+    print(
+        f"checkpoint (busy, log, checkpointed) = {report.checkpoint}; republished {report.republished}; "
+        f"timed out {report.timed_out}"
+    )
     return 0
 
 

@@ -36,10 +36,13 @@ def build_stages(settings: Settings, wal: WAL) -> list[Stage]:
         cached = cache_wal.cache_get(image_path, VISION_MODEL)
         if cached is None:
             try:
-                resp = client.chat.completions.create(model=VISION_MODEL, messages=[
-                    {"role": "system", "content": "Classify the waste in the image."},
-                    {"role": "user", "content": [{"type": "image_url", "image_url": {"url": image_path}}]},
-                ])
+                resp = client.chat.completions.create(
+                    model=VISION_MODEL,
+                    messages=[
+                        {"role": "system", "content": "Classify the waste in the image."},
+                        {"role": "user", "content": [{"type": "image_url", "image_url": {"url": image_path}}]},
+                    ],
+                )
                 content = resp.choices[0].message.content
                 verdict = parse_verdict(content)  # parsed before it is cached: garbage is never kept
             except (openai.APIError, ValueError) as exc:
@@ -49,20 +52,34 @@ def build_stages(settings: Settings, wal: WAL) -> list[Stage]:
             cache_wal.cache_put(image_path, VISION_MODEL, json.dumps(verdict))
         else:
             verdict = parse_verdict(cached)
-        return {"task_id": msg["task_id"], "image_path": image_path,
-                "category": verdict["category"], "confidence": verdict.get("confidence")}
+        return {
+            "task_id": msg["task_id"],
+            "image_path": image_path,
+            "category": verdict["category"],
+            "confidence": verdict.get("confidence"),
+        }
 
     def answer(msg: dict[str, Any]) -> dict[str, Any]:
         try:
-            resp = client.chat.completions.create(model=ANSWER_MODEL, messages=[
-                {"role": "system", "content": "Explain how to dispose of this item."},
-                {"role": "user", "content": json.dumps({"category": msg.get("category"), "rules": msg.get("rules")})},
-            ])
+            resp = client.chat.completions.create(
+                model=ANSWER_MODEL,
+                messages=[
+                    {"role": "system", "content": "Explain how to dispose of this item."},
+                    {
+                        "role": "user",
+                        "content": json.dumps({"category": msg.get("category"), "rules": msg.get("rules")}),
+                    },
+                ],
+            )
         except openai.APIError as exc:
             metrics.GPT4O_MINI_ERRORS.inc()
             raise ExternalFailure(f"GPT-4o mini failed: {exc}") from exc
-        return {"task_id": msg["task_id"], "category": msg.get("category", "general"),
-                "rules": msg.get("rules", {}), "answer": resp.choices[0].message.content or ""}
+        return {
+            "task_id": msg["task_id"],
+            "category": msg.get("category", "general"),
+            "rules": msg.get("rules", {}),
+            "answer": resp.choices[0].message.content or "",
+        }
 
     return [
         Stage("gpt5_analyzer", "vision_analysis_queue", "rule_retrieval_queue", analyze),

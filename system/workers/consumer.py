@@ -39,8 +39,15 @@ ACK_DELAY_MAX_S = 0.25  # a done message waits at most this long for its (batche
 class StageConsumer(threading.Thread):
     """Consumes a stage's input queue until stopped."""
 
-    def __init__(self, stage: Stage, wal: WAL, settings: Settings, on_completed: threading.Event,
-                 on_state: Callable[[str], None], index: int = 0) -> None:
+    def __init__(
+        self,
+        stage: Stage,
+        wal: WAL,
+        settings: Settings,
+        on_completed: threading.Event,
+        on_state: Callable[[str], None],
+        index: int = 0,
+    ) -> None:
         super().__init__(name=f"consumer-{stage.name}-{index}", daemon=True)
         self.stage = stage
         self._wal = wal
@@ -83,8 +90,7 @@ class StageConsumer(threading.Thread):
             auto_ack = self._settings.is_unsafe("ack_before_wal")
             channel.basic_qos(prefetch_count=self._settings.prefetch)
 
-            def on_message(ch: BlockingChannel, method: Basic.Deliver, _props: BasicProperties,
-                           body: bytes) -> None:
+            def on_message(ch: BlockingChannel, method: Basic.Deliver, _props: BasicProperties, body: bytes) -> None:
                 self._handle(ch, publish_channel, method.delivery_tag, body, auto_ack)
 
             channel.basic_consume(self.stage.input_queue, on_message, auto_ack=auto_ack)
@@ -190,10 +196,10 @@ class StageConsumer(threading.Thread):
             self._on_completed.set()
             return
         mode = 1 if self._settings.is_unsafe("transient_delivery") else 2
-        props = pika.BasicProperties(delivery_mode=mode, content_type="application/json",
-                                     message_id=str(output.get("task_id", "")))
-        pub.basic_publish("", self.stage.output_queue, json.dumps(output).encode(), properties=props,
-                          mandatory=True)
+        props = pika.BasicProperties(
+            delivery_mode=mode, content_type="application/json", message_id=str(output.get("task_id", ""))
+        )
+        pub.basic_publish("", self.stage.output_queue, json.dumps(output).encode(), properties=props, mandatory=True)
         self._on_completed.set()
 
 

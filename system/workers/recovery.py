@@ -33,8 +33,13 @@ class RecoveryReport:
     timed_out: int
 
 
-def recover_on_startup(wal: WAL, settings: Settings, queue_of: dict[str, str],
-                       publish: Callable[[str, dict[str, Any]], None], now: float | None = None) -> RecoveryReport:
+def recover_on_startup(
+    wal: WAL,
+    settings: Settings,
+    queue_of: dict[str, str],
+    publish: Callable[[str, dict[str, Any]], None],
+    now: float | None = None,
+) -> RecoveryReport:
     """Checkpoint, then republish every unfinished task to its stage's input queue."""
     now = time.time() if now is None else now
     checkpoint = wal.checkpoint()

@@ -21,8 +21,9 @@ SPEC_MAX_RETRIES = 10
 class Retrier(threading.Thread):
     """Polls retry_queue and re-runs due tasks through the same idempotent path as consumers."""
 
-    def __init__(self, stages: dict[str, Stage], wal: WAL, settings: Settings, publisher: Publisher,
-                 completed: threading.Event) -> None:
+    def __init__(
+        self, stages: dict[str, Stage], wal: WAL, settings: Settings, publisher: Publisher, completed: threading.Event
+    ) -> None:
         super().__init__(name="wal-retry", daemon=True)
         self._stages, self._wal, self._settings = stages, wal, settings
         self._publisher, self._completed = publisher, completed

@@ -44,8 +44,11 @@ class Worker:
         self.publisher = Publisher(settings)
         self.completed = threading.Event()
         self.stop_event = threading.Event()
-        self.consumers = [StageConsumer(s, self.wal, settings, self.completed, self._report_stage, i)
-                          for s in stages for i in range(settings.stage_consumers)]
+        self.consumers = [
+            StageConsumer(s, self.wal, settings, self.completed, self._report_stage, i)
+            for s in stages
+            for i in range(settings.stage_consumers)
+        ]
         for stage in stages:  # the series exist (at 0) from the first scrape, before recovery
             metrics.CONSUMER_UP.labels(stage.name).set(0)
         waste_db = Database(settings.pg_dsn["waste"], "ecoeco_waste", max_connections=2)
@@ -65,8 +68,13 @@ class Worker:
         """Healthy when recovery ran and every consumer of every stage is connected."""
         consumers = {name: self._stage_up(name) for name in self.stages}
         ok = self.recovered and all(consumers.values())
-        return ok, {"worker": self.name, "recovered": self.recovered, "consumers": consumers,
-                    "wal_pending": self.wal.pending_count(), "wal_unsynced": self.wal.unsynced_count()}
+        return ok, {
+            "worker": self.name,
+            "recovered": self.recovered,
+            "consumers": consumers,
+            "wal_pending": self.wal.pending_count(),
+            "wal_unsynced": self.wal.unsynced_count(),
+        }
 
     def refresh_gauges(self) -> None:
         """Recompute the WAL gauges (called on every scrape)."""

@@ -35,11 +35,21 @@ def make_s3(settings: Settings) -> Any:
     """A boto3 S3 client on the moto endpoint, failing fast instead of retrying."""
     # checksums only where S3 requires them (botocore's default before 1.36): the CRC work was
     # a tenth of a put's CPU, and the body's integrity is already covered by TCP and SigV4
-    config = botocore.config.Config(connect_timeout=2, read_timeout=3, retries={"max_attempts": 1},
-                                    request_checksum_calculation="when_required",
-                                    response_checksum_validation="when_required")
-    return boto3.client("s3", endpoint_url=settings.s3_endpoint, region_name="us-east-1",
-                        aws_access_key_id="fake", aws_secret_access_key="fake", config=config)
+    config = botocore.config.Config(
+        connect_timeout=2,
+        read_timeout=3,
+        retries={"max_attempts": 1},
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="fake",
+        aws_secret_access_key="fake",
+        config=config,
+    )
 
 
 def probe_s3_forever(s3: Any, bucket: str, period_s: float) -> None:
@@ -59,9 +69,12 @@ def probe_s3_forever(s3: Any, bucket: str, period_s: float) -> None:
 def build_stages(settings: Settings, _wal: WAL) -> list[Stage]:
     """The two stages of this worker (and the S3 probe behind s3_up)."""
     s3 = make_s3(settings)
-    threading.Thread(target=probe_s3_forever, args=(make_s3(settings), settings.s3_bucket,
-                                                    max(1.0, settings.scaled(S3_PROBE_S))),
-                     name="s3-probe", daemon=True).start()
+    threading.Thread(
+        target=probe_s3_forever,
+        args=(make_s3(settings), settings.s3_bucket, max(1.0, settings.scaled(S3_PROBE_S))),
+        name="s3-probe",
+        daemon=True,
+    ).start()
 
     def upload(msg: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -81,13 +94,16 @@ def build_stages(settings: Settings, _wal: WAL) -> list[Stage]:
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             metrics.S3_ERRORS.inc()
             raise ExternalFailure(f"S3 upload failed: {exc}") from exc
-        return {"task_id": msg["task_id"], "user_id": msg.get("user_id"), "image_path": f"s3://{settings.s3_bucket}/{key}"}
+        return {
+            "task_id": msg["task_id"],
+            "user_id": msg.get("user_id"),
+            "image_path": f"s3://{settings.s3_bucket}/{key}",
+        }
 
     def retrieve(msg: dict[str, Any]) -> dict[str, Any]:
         category = str(msg.get("category", "general"))
         found = rules().get(category) or rules()["general"]
-        return {"task_id": msg["task_id"], "category": category, "rules": found,
-                "image_path": msg.get("image_path")}
+        return {"task_id": msg["task_id"], "category": category, "rules": found, "image_path": msg.get("image_path")}
 
     return [
         Stage("image_uploader", "user_input_queue", "vision_analysis_queue", upload, bulky=("image_b64",)),

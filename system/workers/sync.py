@@ -38,8 +38,9 @@ def _ts(t: float | None) -> dt.datetime | None:
     return None if t is None else dt.datetime.fromtimestamp(t, tz=dt.UTC)
 
 
-def write_rows(cur: psycopg2.extras.RealDictCursor, rows: list[WalRow], worker: str, final_stage: str | None,
-               idempotent: bool) -> int:
+def write_rows(
+    cur: psycopg2.extras.RealDictCursor, rows: list[WalRow], worker: str, final_stage: str | None, idempotent: bool
+) -> int:
     """Upsert rows into task_stages and final outputs into results; returns results stored."""
     stored = 0
     for row in rows:
@@ -55,13 +56,19 @@ def write_rows(cur: psycopg2.extras.RealDictCursor, rows: list[WalRow], worker: 
         attempt = str(out.get("attempt", ""))
         # every write attempt is logged, stored or not: the audit counts distinct attempts per task
         cur.execute("INSERT INTO results_log (task_id, attempt) VALUES (%s,%s)", (row.task_id, attempt))
-        values = (row.task_id, out.get("category", "unknown"), out.get("answer", ""),
-                  json.dumps(out.get("rules", {})), attempt, _ts(row.completed_at))
-        conflict = ("DO UPDATE SET answer=EXCLUDED.answer, attempt=EXCLUDED.attempt" if not idempotent
-                    else "DO NOTHING")
+        values = (
+            row.task_id,
+            out.get("category", "unknown"),
+            out.get("answer", ""),
+            json.dumps(out.get("rules", {})),
+            attempt,
+            _ts(row.completed_at),
+        )
+        conflict = "DO UPDATE SET answer=EXCLUDED.answer, attempt=EXCLUDED.attempt" if not idempotent else "DO NOTHING"
         cur.execute(
             "INSERT INTO results (task_id, category, answer, rules, attempt, completed_at) "
-            f"VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (task_id) {conflict} RETURNING task_id", values,
+            f"VALUES (%s,%s,%s,%s,%s,%s) ON CONFLICT (task_id) {conflict} RETURNING task_id",
+            values,
         )
         if cur.fetchone() is not None:
             stored += 1
@@ -71,8 +78,9 @@ def write_rows(cur: psycopg2.extras.RealDictCursor, rows: list[WalRow], worker: 
 class Syncer(threading.Thread):
     """Wakes on each completion and every sync period; pushes due rows to PostgreSQL."""
 
-    def __init__(self, wal: WAL, db: Database, settings: Settings, worker: str, final_stage: str | None,
-                 wake: threading.Event) -> None:
+    def __init__(
+        self, wal: WAL, db: Database, settings: Settings, worker: str, final_stage: str | None, wake: threading.Event
+    ) -> None:
         super().__init__(name="wal-sync", daemon=True)
         self._wal, self._db, self._settings = wal, db, settings
         self._worker, self._final = worker, final_stage
@@ -119,8 +127,9 @@ class Syncer(threading.Thread):
         now = time.time() if now is None else now
         base = self._settings.scaled(SYNC_BACKOFF_BASE_S)
         if self._settings.is_unsafe("sync_gives_up"):
-            rows = self._wal.unsynced(BATCH, now, base, SPEC_RETRIES, self._settings.scaled(SYNC_PERIOD_S),
-                                      give_up_after=GIVE_UP_AFTER)
+            rows = self._wal.unsynced(
+                BATCH, now, base, SPEC_RETRIES, self._settings.scaled(SYNC_PERIOD_S), give_up_after=GIVE_UP_AFTER
+            )
         else:
             rows = self._wal.unsynced(BATCH, now, base, MAX_EXPONENT + 1, base * 2**MAX_EXPONENT)
         if not rows:

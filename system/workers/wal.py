@@ -72,10 +72,17 @@ class WalRow:
 
 def _row(r: sqlite3.Row) -> WalRow:
     return WalRow(
-        task_id=r["task_id"], task_name=r["task_name"], payload=json.loads(r["payload"]),
-        output=json.loads(r["output"]) if r["output"] else None, status=r["status"], error=r["error"],
-        created_at=r["created_at"], completed_at=r["completed_at"], sync_status=r["sync_status"],
-        sync_retry_count=r["sync_retry_count"], last_sync_attempt=r["last_sync_attempt"],
+        task_id=r["task_id"],
+        task_name=r["task_name"],
+        payload=json.loads(r["payload"]),
+        output=json.loads(r["output"]) if r["output"] else None,
+        status=r["status"],
+        error=r["error"],
+        created_at=r["created_at"],
+        completed_at=r["completed_at"],
+        sync_status=r["sync_status"],
+        sync_retry_count=r["sync_retry_count"],
+        last_sync_attempt=r["last_sync_attempt"],
     )
 
 
@@ -130,8 +137,14 @@ class WAL:
                 (task_id, task_name, json.dumps(payload), "running", now),
             )
 
-    def complete(self, task_id: str, task_name: str, output: dict[str, Any], now: float | None = None,
-                 payload: dict[str, Any] | None = None) -> None:
+    def complete(
+        self,
+        task_id: str,
+        task_name: str,
+        output: dict[str, Any],
+        now: float | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
         """Mark the stage done with its output; the row now waits for the PostgreSQL sync.
 
         `payload` replaces the stored input: a finished stage keeps no bulky field (an image is
@@ -152,7 +165,8 @@ class WAL:
             deleted = db.execute(
                 "DELETE FROM task_wal WHERE status='completed' AND sync_status='synced' AND completed_at<? "
                 "AND NOT EXISTS (SELECT 1 FROM retry_queue r WHERE r.task_id=task_wal.task_id "
-                "AND r.task_name=task_wal.task_name)", (finished_before,),
+                "AND r.task_name=task_wal.task_name)",
+                (finished_before,),
             ).rowcount
             db.execute("DELETE FROM gpt_cache WHERE created_at<?", (finished_before,))
         return int(deleted)
@@ -193,8 +207,15 @@ class WAL:
         st = os.statvfs(os.path.dirname(os.path.abspath(self.path)))
         return st.f_bavail * st.f_frsize
 
-    def unsynced(self, limit: int, due_before: float, base_s: float, doubling_retries: int, then_every_s: float,
-                 give_up_after: int | None = None) -> list[WalRow]:
+    def unsynced(
+        self,
+        limit: int,
+        due_before: float,
+        base_s: float,
+        doubling_retries: int,
+        then_every_s: float,
+        give_up_after: int | None = None,
+    ) -> list[WalRow]:
         """Completed rows not yet in PostgreSQL whose wait has elapsed, oldest first.
 
         After its n-th failed attempt a row waits base x 2^(n-1) for n <= `doubling_retries`, then
@@ -226,8 +247,9 @@ class WAL:
                 [(now, error, t, n) for t, n in keys],
             )
 
-    def schedule_retry(self, task_id: str, task_name: str, error: str, base_s: float, max_exponent: int,
-                       now: float | None = None) -> int:
+    def schedule_retry(
+        self, task_id: str, task_name: str, error: str, base_s: float, max_exponent: int, now: float | None = None
+    ) -> int:
         """Spec F15: put the task in retry_queue with next_retry_at = now + base x 2^n; returns n."""
         now = time.time() if now is None else now
         with self._tx() as db:
@@ -243,8 +265,8 @@ class WAL:
                 (task_id, task_name, count, error, now + delay),
             )
             db.execute(
-                "UPDATE task_wal SET status='pending', error=? WHERE task_id=? AND task_name=? "
-                "AND status<>'completed'", (error, task_id, task_name),
+                "UPDATE task_wal SET status='pending', error=? WHERE task_id=? AND task_name=? AND status<>'completed'",
+                (error, task_id, task_name),
             )
         return count
 
@@ -253,7 +275,8 @@ class WAL:
         with self._lock:
             rows = self._db.execute(
                 "SELECT task_id, task_name, retry_count FROM retry_queue WHERE next_retry_at<=? "
-                "ORDER BY next_retry_at LIMIT ?", (now, limit),
+                "ORDER BY next_retry_at LIMIT ?",
+                (now, limit),
             ).fetchall()
         return [(r[0], r[1], int(r[2])) for r in rows]
 

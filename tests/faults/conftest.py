@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 def remove_test_objects(client: docker.DockerClient) -> None:
     """Remove every container, network and volume of the test project (by label and by name prefix)."""
     containers = {c.id: c for c in client.containers.list(all=True, filters={"label": f"{OUR_LABEL}={PROJECT}"})}
-    containers.update({c.id: c for c in client.containers.list(all=True, filters={"name": PREFIX})
-                       if c.name.startswith(PREFIX)})
+    containers.update(
+        {c.id: c for c in client.containers.list(all=True, filters={"name": PREFIX}) if c.name.startswith(PREFIX)}
+    )
     for c in containers.values():
         with contextlib.suppress(docker.errors.NotFound):
             c.remove(force=True, v=True)
@@ -90,32 +91,50 @@ class TestProject:
         """The project's `backend` network (created on first use)."""
         if self._network is None:
             self._network = self.client.networks.create(
-                f"{PREFIX}backend-{self.suffix}", driver="bridge", labels=self.labels(**{COMPOSE_NETWORK: "backend"}))
+                f"{PREFIX}backend-{self.suffix}", driver="bridge", labels=self.labels(**{COMPOSE_NETWORK: "backend"})
+            )
         return self._network
 
     def volume(self, name: str, **driver_opts: str) -> Volume:
         """A named volume labelled as compose volume `name`."""
-        return self.client.volumes.create(f"{PREFIX}{name}-{self.suffix}", driver="local", driver_opts=driver_opts,
-                                          labels=self.labels(**{COMPOSE_VOLUME: name}))
+        return self.client.volumes.create(
+            f"{PREFIX}{name}-{self.suffix}",
+            driver="local",
+            driver_opts=driver_opts,
+            labels=self.labels(**{COMPOSE_VOLUME: name}),
+        )
 
-    def run(self, service: str, image: str = BASE_IMAGE, command: Sequence[str] | None = IDLE, restart: str = "always",
-            labels: dict[str, str] | None = None, name_suffix: str = "", **kwargs: Any) -> Container:
+    def run(
+        self,
+        service: str,
+        image: str = BASE_IMAGE,
+        command: Sequence[str] | None = IDLE,
+        restart: str = "always",
+        labels: dict[str, str] | None = None,
+        name_suffix: str = "",
+        **kwargs: Any,
+    ) -> Container:
         """Start a container of `service` on the backend network with the service name as DNS alias.
 
         `command=None` runs the image's own entrypoint and command.
         """
         policy = {"Name": restart} if restart != "no" else None
         container = self.client.containers.create(
-            image, command=None if command is None else list(command),
+            image,
+            command=None if command is None else list(command),
             name=f"{PREFIX}{service}-{self.suffix}{name_suffix}",
             labels=labels if labels is not None else self.labels(**{COMPOSE_SERVICE: service}),
-            restart_policy=policy, network=self.network().name, **kwargs)
+            restart_policy=policy,
+            network=self.network().name,
+            **kwargs,
+        )
         # Re-attach with the alias compose would give it, before it starts.
         self.network().disconnect(container)
         self.network().connect(container, aliases=[service, container.name])
         container.start()
-        until(lambda: container.reload() or container.status == "running", timeout_s=30,
-              what=f"{container.name} running")
+        until(
+            lambda: container.reload() or container.status == "running", timeout_s=30, what=f"{container.name} running"
+        )
         return container
 
 

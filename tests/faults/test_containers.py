@@ -46,8 +46,11 @@ def test_one_kill_without_the_loop_took_effect_even_when_the_policy_was_quick(pr
     restarts = container.attrs["RestartCount"]  # the container may be an earlier test's
     fault = CrashLoop(proj.stack, "waste-api", loop=False)
     fault.inject()
-    wait_for(lambda: is_running(container) and container.attrs["RestartCount"] > restarts, timeout_s=20,
-             what="the restart policy brought it back")
+    wait_for(
+        lambda: is_running(container) and container.attrs["RestartCount"] > restarts,
+        timeout_s=20,
+        what="the restart policy brought it back",
+    )
     assert fault.kills == 1 and took_effect(fault.evidence()), fault.evidence()
     fault.heal()
 
@@ -73,8 +76,11 @@ def test_a_frozen_service_killed_at_heal_dies_on_thaw_and_the_policy_repairs_it(
     fault.inject()
     assert took_effect(fault.evidence())
     fault.heal()  # the kill first (pending while frozen), then the thaw
-    wait_for(lambda: container.reload() or container.attrs["State"]["StartedAt"] != started, timeout_s=20,
-             what="the killed node started again by its restart policy")
+    wait_for(
+        lambda: container.reload() or container.attrs["State"]["StartedAt"] != started,
+        timeout_s=20,
+        what="the killed node started again by its restart policy",
+    )
     assert container.attrs["RestartCount"] >= 1 and fault.released_at() is None  # RTO from heal (the thaw)
 
 
@@ -133,8 +139,12 @@ def test_heal_before_inject_is_harmless(proj: TestProject) -> None:
     container = proj.run("s3")
     container.reload()
     started = container.attrs["State"]["StartedAt"]
-    for fault in (Crash(proj.stack, "s3"), Stop(proj.stack, "s3"), Pause(proj.stack, "s3"),
-                  CrashLoop(proj.stack, "s3")):
+    for fault in (
+        Crash(proj.stack, "s3"),
+        Stop(proj.stack, "s3"),
+        Pause(proj.stack, "s3"),
+        CrashLoop(proj.stack, "s3"),
+    ):
         fault.heal()
         assert not took_effect(fault.evidence())
     # The same process, never stopped, restarted or paused by a heal of a fault never injected.
@@ -146,8 +156,9 @@ def test_heal_before_inject_is_harmless(proj: TestProject) -> None:
 
 def test_strangers_are_refused(proj: TestProject) -> None:
     # compose labels of our project, but the project label of someone else
-    stranger = proj.run("chat-llm-api", labels={COMPOSE_PROJECT: PROJECT, COMPOSE_SERVICE: "chat-llm-api",
-                                                OUR_LABEL: "someone-else"})
+    stranger = proj.run(
+        "chat-llm-api", labels={COMPOSE_PROJECT: PROJECT, COMPOSE_SERVICE: "chat-llm-api", OUR_LABEL: "someone-else"}
+    )
     with pytest.raises(FaultError, match="refusing"):
         Crash(proj.stack, "chat-llm-api").inject()
     with pytest.raises(FaultError, match="refusing"):

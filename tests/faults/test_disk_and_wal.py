@@ -52,8 +52,9 @@ def test_fill_disk_refuses_a_filesystem_over_the_cap(proj: TestProject, loop_ext
         FillDisk(proj.stack, "wal-ai", max_fill_bytes=1024 * 1024).inject()
 
 
-def test_fill_disk_never_fills_the_host_disk_its_sparse_image_lives_on(proj: TestProject, loop_ext4: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fill_disk_never_fills_the_host_disk_its_sparse_image_lives_on(
+    proj: TestProject, loop_ext4: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from faults import fill_disk
 
     proj.volume("wal-ai", type="none", o="bind", device=str(loop_ext4))
@@ -64,12 +65,15 @@ def test_fill_disk_never_fills_the_host_disk_its_sparse_image_lives_on(proj: Tes
     assert not (loop_ext4 / BALLAST_NAME).exists()
 
 
-@pytest.mark.parametrize(("mode", "expect"), [
-    ("truncate", "some rows lost, integrity ok"),
-    ("flip", "some rows lost, integrity ok"),
-    ("delete", "all WAL rows lost, integrity ok"),
-    ("damage_page", "integrity fails"),
-])
+@pytest.mark.parametrize(
+    ("mode", "expect"),
+    [
+        ("truncate", "some rows lost, integrity ok"),
+        ("flip", "some rows lost, integrity ok"),
+        ("delete", "all WAL rows lost, integrity ok"),
+        ("damage_page", "integrity fails"),
+    ],
+)
 def test_corrupt_wal_loses_committed_rows(proj: TestProject, mode: str, expect: str) -> None:
     volume = proj.volume("wal-ai")
     db = volume_host_path(volume) / "task_queue.db"

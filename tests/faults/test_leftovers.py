@@ -23,9 +23,14 @@ def test_heal_leftovers_after_a_crashed_run(proj: TestProject, loop_ext4: Path, 
     volume = proj.volume("pg-waste-data", type="none", o="bind", device=str(loop_ext4))
     control = tmp_path / "gpt.json"
     # inject and "crash": nobody heals these faults
-    for fault in (Pause(proj.stack, "pg-auth"), Stop(proj.stack, "s3"), Isolate(proj.stack, "worker-ai"),
-                  CutLink(proj.stack, "worker-storage", "waste-api"), FillDisk(proj.stack, "pg-waste-data"),
-                  GptOutage("gpt5", "timeout", control_file=control)):
+    for fault in (
+        Pause(proj.stack, "pg-auth"),
+        Stop(proj.stack, "s3"),
+        Isolate(proj.stack, "worker-ai"),
+        CutLink(proj.stack, "worker-storage", "waste-api"),
+        FillDisk(proj.stack, "pg-waste-data"),
+        GptOutage("gpt5", "timeout", control_file=control),
+    ):
         fault.inject()
     assert (loop_ext4 / BALLAST_NAME).exists()
 

@@ -13,8 +13,12 @@ from tests.faults.conftest import TestProject
 pytestmark = pytest.mark.integration
 
 # debian-slim has perl-base: a TCP server that accepts and closes, on port 7000
-LISTEN = ["perl", "-MIO::Socket::INET", "-e",
-          "$s=IO::Socket::INET->new(LocalPort=>7000,Listen=>16,ReuseAddr=>1) or die; while($c=$s->accept){close $c}"]
+LISTEN = [
+    "perl",
+    "-MIO::Socket::INET",
+    "-e",
+    "$s=IO::Socket::INET->new(LocalPort=>7000,Listen=>16,ReuseAddr=>1) or die; while($c=$s->accept){close $c}",
+]
 
 
 def resolves(peer: Container, name: str) -> bool:

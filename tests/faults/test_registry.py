@@ -146,8 +146,15 @@ def test_sigint_heals_in_a_process_started_with_sigint_ignored() -> None:
         "assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN\n"
         "print('restored', flush=True)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN), check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["healed", "interrupted", "restored"]
 

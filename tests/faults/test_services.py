@@ -28,11 +28,24 @@ pytestmark = pytest.mark.integration
 def postgres(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[int]:
     """pg-waste with max_connections=10; yields its 127.0.0.1 port."""
     image = require_image(docker_client, "ecoeco-postgres")
-    proj.run("pg-waste", image=image, command=None, environment={"PG_MAX_CONNECTIONS": "10"},
-             ports={"5432/tcp": ("127.0.0.1", None)})
+    proj.run(
+        "pg-waste",
+        image=image,
+        command=None,
+        environment={"PG_MAX_CONNECTIONS": "10"},
+        ports={"5432/tcp": ("127.0.0.1", None)},
+    )
     port = proj.stack.host_port("pg-waste", 5432)
-    until(lambda: psycopg2.connect(host="127.0.0.1", port=port, user="ecoeco", password="ecoeco", dbname="postgres",
-                                   connect_timeout=2).close() or True, timeout_s=90, what="postgres accepting")
+    until(
+        lambda: (
+            psycopg2.connect(
+                host="127.0.0.1", port=port, user="ecoeco", password="ecoeco", dbname="postgres", connect_timeout=2
+            ).close()
+            or True
+        ),
+        timeout_s=90,
+        what="postgres accepting",
+    )
     yield port
 
 
@@ -42,12 +55,14 @@ def test_exhaust_pool_until_too_many_clients(proj: TestProject, postgres: int) -
     evidence = fault.evidence()
     assert took_effect(evidence), evidence
     with pytest.raises(psycopg2.OperationalError, match="too many clients"):
-        psycopg2.connect(host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres",
-                         connect_timeout=5)
+        psycopg2.connect(
+            host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres", connect_timeout=5
+        )
     fault.heal()
     fault.heal()
-    psycopg2.connect(host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres",
-                     connect_timeout=5).close()
+    psycopg2.connect(
+        host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres", connect_timeout=5
+    ).close()
 
 
 @pytest.fixture
@@ -55,8 +70,9 @@ def rabbitmq(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[
     """A one-node ecoeco-rabbitmq (service rabbitmq-1) with the system's own queue topology."""
     image = require_image(docker_client, "ecoeco-rabbitmq")
     proj.run("rabbitmq-1", image=image, command=None, hostname="rabbitmq-1", ports={"5672/tcp": ("127.0.0.1", None)})
-    conn = until(lambda: amqp_connection(proj.stack, "rabbitmq-1"), timeout_s=120, what="RabbitMQ accepting AMQP",
-                 interval_s=1)
+    conn = until(
+        lambda: amqp_connection(proj.stack, "rabbitmq-1"), timeout_s=120, what="RabbitMQ accepting AMQP", interval_s=1
+    )
     try:
         # one node reached through a published port: no cluster members to wait for
         declare_topology(conn.channel(), Settings(amqp_nodes=()))

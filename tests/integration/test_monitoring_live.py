@@ -43,30 +43,44 @@ def carried_one_upload(stack: Stack) -> None:
     user = ProbeUser(stack.config)
     base = stack.config.url("waste-api")
     task_id = f"monitoring-live-{uuid.uuid4().hex}"
-    r = httpx.post(f"{base}/tasks", headers=user.headers, data={"task_id": task_id},
-                   files={"image": ("x.png", tiny_png(7), "image/png")}, timeout=10)
+    r = httpx.post(
+        f"{base}/tasks",
+        headers=user.headers,
+        data={"task_id": task_id},
+        files={"image": ("x.png", tiny_png(7), "image/png")},
+        timeout=10,
+    )
     assert r.status_code == 202, r.text
 
     def done() -> bool:
         body = httpx.get(f"{base}/tasks/{task_id}", headers=user.headers, timeout=5).json()
         return bool(body.get("status") == "completed")
+
     until(done, timeout_s=60, what="the probe upload completed")
 
 
 def test_every_dashboard_query_metric_exists_on_the_running_stack(stack: Stack, carried_one_upload: None) -> None:
     url = stack.config.url("prometheus")
     wanted = dashboard_metric_names() - MAY_BE_ABSENT_WHILE_HEALTHY
-    until(lambda: wanted <= server_metric_names(url), timeout_s=60,
-          what=f"every dashboard metric scraped, missing: {sorted(wanted - server_metric_names(url))}")
+    until(
+        lambda: wanted <= server_metric_names(url),
+        timeout_s=60,
+        what=f"every dashboard metric scraped, missing: {sorted(wanted - server_metric_names(url))}",
+    )
 
 
 def test_every_alert_of_the_table_is_loaded_and_its_metrics_exist(stack: Stack, carried_one_upload: None) -> None:
     url = stack.config.url("prometheus")
     rules = alert_rules(url)
-    assert set(rules) == set(BY_NAME), {"not loaded": sorted(set(BY_NAME) - set(rules)),
-                                        "not in the table": sorted(set(rules) - set(BY_NAME))}
+    assert set(rules) == set(BY_NAME), {
+        "not loaded": sorted(set(BY_NAME) - set(rules)),
+        "not in the table": sorted(set(rules) - set(BY_NAME)),
+    }
     used = {m for rule in rules.values() for m in metric_names(str(rule.get("query", "")))}
     assert "worker_consumer_up" in used
     wanted = used - MAY_BE_ABSENT_WHILE_HEALTHY
-    until(lambda: wanted <= server_metric_names(url), timeout_s=60,
-          what=f"every rule metric scraped, missing: {sorted(wanted - server_metric_names(url))}")
+    until(
+        lambda: wanted <= server_metric_names(url),
+        timeout_s=60,
+        what=f"every rule metric scraped, missing: {sorted(wanted - server_metric_names(url))}",
+    )

@@ -33,8 +33,12 @@ def submit(stack: Stack, user: ProbeUser, n: int, prefix: str) -> list[str]:
     ids = [f"{prefix}-{uuid.uuid4().hex}" for _ in range(n)]
     with httpx.Client(timeout=5) as c:
         for i, task_id in enumerate(ids):
-            r = c.post(f"{stack.config.url('waste-api')}/tasks", headers=user.headers, data={"task_id": task_id},
-                       files={"image": ("x.png", tiny_png(i), "image/png")})
+            r = c.post(
+                f"{stack.config.url('waste-api')}/tasks",
+                headers=user.headers,
+                data={"task_id": task_id},
+                files={"image": ("x.png", tiny_png(i), "image/png")},
+            )
             assert r.status_code == 202, r.text
     return ids
 
@@ -43,6 +47,7 @@ def all_completed(stack: Stack, ids: list[str], timeout_s: float = 60) -> dict[s
     def done() -> dict[str, int] | None:
         counts = observe.results_counts(stack.config)
         return counts if all(i in counts for i in ids) else None
+
     return until(done, timeout_s=timeout_s, what=f"{len(ids)} tasks completed", interval_s=0.5)
 
 
@@ -80,20 +85,26 @@ def test_every_domain_answers(stack: Stack, user: ProbeUser) -> None:
         assert len(conv["messages"]) == 1
 
 
-@pytest.mark.parametrize("request_kwargs, status", [
-    ({"files": {"image": ("a.txt", b"hello", "text/plain")}}, 415),
-    ({"files": {"image": ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * (1024 * 1024 + 1), "image/png")}}, 413),
-    ({"data": {"task_id": "bad id!"}, "files": {"image": ("a.png", tiny_png(), "image/png")}}, 422),
-    ({"data": {}}, 422),
-])
-def test_bad_uploads_get_a_clear_4xx(stack: Stack, user: ProbeUser, request_kwargs: dict[str, Any],
-                                     status: int) -> None:
+@pytest.mark.parametrize(
+    "request_kwargs, status",
+    [
+        ({"files": {"image": ("a.txt", b"hello", "text/plain")}}, 415),
+        ({"files": {"image": ("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * (1024 * 1024 + 1), "image/png")}}, 413),
+        ({"data": {"task_id": "bad id!"}, "files": {"image": ("a.png", tiny_png(), "image/png")}}, 422),
+        ({"data": {}}, 422),
+    ],
+)
+def test_bad_uploads_get_a_clear_4xx(
+    stack: Stack, user: ProbeUser, request_kwargs: dict[str, Any], status: int
+) -> None:
     r = httpx.post(f"{stack.config.url('waste-api')}/tasks", headers=user.headers, timeout=5, **request_kwargs)
     assert r.status_code == status and "error" in r.json()
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer 1.1.forged"}, {"Authorization": "Basic x"},
-                                     {"Authorization": "Bearer 1.1000.abc"}])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer 1.1.forged"}, {"Authorization": "Basic x"}, {"Authorization": "Bearer 1.1000.abc"}],
+)
 def test_bad_tokens_are_401(stack: Stack, headers: dict[str, str]) -> None:
     for url in (f"{stack.config.url('waste-api')}/tasks/x", f"{stack.config.url('chat-llm-api')}/chat/conversations/x"):
         r = httpx.get(url, headers=headers, timeout=5)
@@ -101,8 +112,12 @@ def test_bad_tokens_are_401(stack: Stack, headers: dict[str, str]) -> None:
 
 
 def test_malformed_json_and_unknown_task(stack: Stack, user: ProbeUser) -> None:
-    r = httpx.post(f"{stack.config.url('auth-api')}/auth/login", content=b"{nope",
-                   headers={"content-type": "application/json"}, timeout=5)
+    r = httpx.post(
+        f"{stack.config.url('auth-api')}/auth/login",
+        content=b"{nope",
+        headers={"content-type": "application/json"},
+        timeout=5,
+    )
     assert r.status_code == 422 and "error" in r.json()
     r = httpx.get(f"{stack.config.url('waste-api')}/tasks/unknown-task-id", headers=user.headers, timeout=5)
     assert r.status_code == 404 and "unknown task_id" in r.json()["error"]
@@ -135,8 +150,12 @@ def test_worker_killed_mid_task_finishes_every_task_exactly_once(stack: Stack, u
     def send() -> None:
         with httpx.Client(timeout=10) as c:
             for task_id in ids:
-                r = c.post(f"{stack.config.url('waste-api')}/tasks", headers=user.headers, data={"task_id": task_id},
-                           files={"image": ("photo.jpg", photo, "image/jpeg")})
+                r = c.post(
+                    f"{stack.config.url('waste-api')}/tasks",
+                    headers=user.headers,
+                    data={"task_id": task_id},
+                    files={"image": ("photo.jpg", photo, "image/jpeg")},
+                )
                 assert r.status_code == 202, r.text
 
     sender = threading.Thread(target=send, daemon=True)
@@ -168,12 +187,16 @@ def test_wal_rows_and_postgres_rows_agree(stack: Stack, user: ProbeUser) -> None
 
     def synced() -> bool:
         return all(not (observe.wal_unfinished(stack.wal_host_path(w)) & set(ids)) for w in observe.WORKERS)
+
     until(synced, timeout_s=30, what="WAL rows synced")
     wal_rows: set[tuple[str, str]] = set()
     for worker in observe.WORKERS:
         conn = sqlite3.connect(f"file:{stack.wal_host_path(worker)}?mode=ro", uri=True)
-        wal_rows |= {(t, n) for t, n in conn.execute("SELECT task_id, task_name FROM task_wal WHERE status='completed'")
-                     if t in ids}
+        wal_rows |= {
+            (t, n)
+            for t, n in conn.execute("SELECT task_id, task_name FROM task_wal WHERE status='completed'")
+            if t in ids
+        }
         conn.close()
     with observe.pg(stack.config, "pg-waste") as conn, conn.cursor() as cur:
         cur.execute("SELECT task_id, task_name FROM task_stages WHERE task_id = ANY(%s)", (ids,))
@@ -184,8 +207,9 @@ def test_wal_rows_and_postgres_rows_agree(stack: Stack, user: ProbeUser) -> None
 def test_every_queue_is_replicated_on_all_three_nodes(stack: Stack) -> None:
     """The apps start with the broker nodes, not after them: the first declaration must still
     wait for all three nodes, or a quorum queue has only the members that had joined."""
-    out = stack.container("rabbitmq-1").exec_run(["rabbitmqctl", "list_queues", "-q", "--no-table-headers",
-                                                  "name", "type", "members"])
+    out = stack.container("rabbitmq-1").exec_run(
+        ["rabbitmqctl", "list_queues", "-q", "--no-table-headers", "name", "type", "members"]
+    )
     assert out.exit_code == 0, out.output
     rows = [line.split("\t") for line in out.output.decode().splitlines() if line.strip()]
     assert {name for name, *_ in rows} >= set(ALL_QUEUES)
@@ -210,8 +234,11 @@ def test_orphan_results_belong_to_the_window_they_were_written_in(stack: Stack) 
     in no later one (a control that loses acceptances must not poison every scenario after it)."""
     old, new = f"orphan-old-{uuid.uuid4().hex}", f"orphan-new-{uuid.uuid4().hex}"
     with observe.pg(stack.config, "pg-waste") as conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO results_log (task_id, attempt, stored_at) VALUES "
-                    "(%s, 'a', now() - interval '1 hour'), (%s, 'a', now())", (old, new))
+        cur.execute(
+            "INSERT INTO results_log (task_id, attempt, stored_at) VALUES "
+            "(%s, 'a', now() - interval '1 hour'), (%s, 'a', now())",
+            (old, new),
+        )
     conn.close()
     counts = observe.results_counts(stack.config, since_unix=time.time() - 600)
     assert new in counts and old not in counts

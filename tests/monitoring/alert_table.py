@@ -53,8 +53,12 @@ class Alert:
 
     def labels_for(self, sample: Mapping[str, str]) -> dict[str, str]:
         """Every label the firing alert must carry: the sample's, plus severity, failure_point, domain."""
-        return {**sample, "severity": self.severity, "failure_point": self.failure_point,
-                "domain": self.domain_for(sample)}
+        return {
+            **sample,
+            "severity": self.severity,
+            "failure_point": self.failure_point,
+            "domain": self.domain_for(sample),
+        }
 
 
 class _Blank(dict[str, str]):
@@ -64,14 +68,28 @@ class _Blank(dict[str, str]):
         return ""
 
 
-_PG_DOMAIN = {"ecoeco_waste": "waste", "ecoeco_auth": "auth", "ecoeco_chat": "chat",
-              "ecoeco_location": "location", "ecoeco_analytics": "recycle"}
+_PG_DOMAIN = {
+    "ecoeco_waste": "waste",
+    "ecoeco_auth": "auth",
+    "ecoeco_chat": "chat",
+    "ecoeco_location": "location",
+    "ecoeco_analytics": "recycle",
+}
 _SEV = "severity"
 _FOR_ISO = "for (by analogy with F1-F3 / F11-F12: the same rule for another service)"
 
 
-def _a(name: str, severity: str, fp: str, domain: str, for_: str, summary: str, source: str, pinned: str = "",
-       domain_by: tuple[str, Mapping[str, str]] | None = None) -> Alert:
+def _a(
+    name: str,
+    severity: str,
+    fp: str,
+    domain: str,
+    for_: str,
+    summary: str,
+    source: str,
+    pinned: str = "",
+    domain_by: tuple[str, Mapping[str, str]] | None = None,
+) -> Alert:
     return Alert(name, severity, fp, domain, for_, summary, source, pinned, domain_by)
 
 
@@ -80,49 +98,153 @@ TABLE: tuple[Alert, ...] = (
     _a("WasteAPIDown", "critical", "F1", "waste", "1m", "waste-api is down ({instance})", "spec + docs", _SEV),
     _a("AuthAPIDown", "critical", "F2", "auth", "1m", "auth-api is down ({instance})", "docs", _SEV),
     _a("ChatAPIDown", "critical", "F3", "chat", "1m", "chat-llm-api is down ({instance})", "docs", _SEV),
-    _a("UserinfoAPIDown", "critical", "none", "userinfo", "1m", "userinfo-api is down ({instance})",
-       "docs (Other alerts)", f"{_SEV}, {_FOR_ISO}"),
-    _a("LocationAPIDown", "critical", "none", "location", "1m", "location-api is down ({instance})",
-       "docs (Other alerts)", f"{_SEV}, {_FOR_ISO}"),
-    _a("RecycleAPIDown", "critical", "none", "recycle", "1m", "recycle-api is down ({instance})",
-       "docs (Other alerts)", f"{_SEV}, {_FOR_ISO}"),
+    _a(
+        "UserinfoAPIDown",
+        "critical",
+        "none",
+        "userinfo",
+        "1m",
+        "userinfo-api is down ({instance})",
+        "docs (Other alerts)",
+        f"{_SEV}, {_FOR_ISO}",
+    ),
+    _a(
+        "LocationAPIDown",
+        "critical",
+        "none",
+        "location",
+        "1m",
+        "location-api is down ({instance})",
+        "docs (Other alerts)",
+        f"{_SEV}, {_FOR_ISO}",
+    ),
+    _a(
+        "RecycleAPIDown",
+        "critical",
+        "none",
+        "recycle",
+        "1m",
+        "recycle-api is down ({instance})",
+        "docs (Other alerts)",
+        f"{_SEV}, {_FOR_ISO}",
+    ),
     # queue layer
-    _a("RabbitMQDown", "critical", "F4", "pipeline", "2m", "RabbitMQ cluster is down: no node answers",
-       "spec + docs", _SEV),
-    _a("RabbitMQNodeDown", "warning", "F4", "pipeline", "1m", "RabbitMQ node {instance} is down",
-       "docs (Other alerts)", "domain, for"),
-    _a("QueueDeadLettering", "warning", "F5", "pipeline", "0s", "Messages are arriving in {queue}", "docs",
-       _SEV),
-    _a("QueueStalled", "warning", "F5", "pipeline", "2m", "{queue} holds messages and has no consumer",
-       "docs (Other alerts)", "domain"),
-    _a("QueueBacklog", "warning", "F5", "pipeline", "5m", "{queue} holds more than 1000 messages",
-       "docs (Other alerts)", "domain"),
+    _a(
+        "RabbitMQDown",
+        "critical",
+        "F4",
+        "pipeline",
+        "2m",
+        "RabbitMQ cluster is down: no node answers",
+        "spec + docs",
+        _SEV,
+    ),
+    _a(
+        "RabbitMQNodeDown",
+        "warning",
+        "F4",
+        "pipeline",
+        "1m",
+        "RabbitMQ node {instance} is down",
+        "docs (Other alerts)",
+        "domain, for",
+    ),
+    _a("QueueDeadLettering", "warning", "F5", "pipeline", "0s", "Messages are arriving in {queue}", "docs", _SEV),
+    _a(
+        "QueueStalled",
+        "warning",
+        "F5",
+        "pipeline",
+        "2m",
+        "{queue} holds messages and has no consumer",
+        "docs (Other alerts)",
+        "domain",
+    ),
+    _a(
+        "QueueBacklog",
+        "warning",
+        "F5",
+        "pipeline",
+        "5m",
+        "{queue} holds more than 1000 messages",
+        "docs (Other alerts)",
+        "domain",
+    ),
     _a("MessageLossRisk", "warning", "F6", "pipeline", "0s", "Messages can be lost: {cause}", "docs", _SEV),
     # worker layer
-    _a("WorkerStorageDown", "critical", "F7", "pipeline", "2m", "Worker-Storage is down ({instance})",
-       "spec + docs", _SEV),
+    _a(
+        "WorkerStorageDown",
+        "critical",
+        "F7",
+        "pipeline",
+        "2m",
+        "Worker-Storage is down ({instance})",
+        "spec + docs",
+        _SEV,
+    ),
     _a("WorkerAIDown", "critical", "F8", "pipeline", "2m", "Worker-AI is down ({instance})", "docs", _SEV),
     _a("WALCorruption", "critical", "F9", "pipeline", "0s", "WAL writes fail on {job}", "docs", _SEV),
-    _a("WALSyncFailing", "warning", "F10", "pipeline", "1m", "WAL to PostgreSQL sync is failing on {job}", "docs",
-       _SEV),
-    _a("DiskFull", "critical", "F14", "pipeline", "0s", "WAL disk full or WAL writes failing on {job}", "docs",
-       _SEV),
+    _a(
+        "WALSyncFailing", "warning", "F10", "pipeline", "1m", "WAL to PostgreSQL sync is failing on {job}", "docs", _SEV
+    ),
+    _a("DiskFull", "critical", "F14", "pipeline", "0s", "WAL disk full or WAL writes failing on {job}", "docs", _SEV),
     # database layer
     _a("WasteDBDown", "critical", "F11", "waste", "1m", "ecoeco_waste is down ({pg_server})", "spec + docs", _SEV),
     _a("AuthDBDown", "critical", "F12", "auth", "1m", "ecoeco_auth is down ({pg_server})", "docs", _SEV),
-    _a("ChatDBDown", "critical", "none", "chat", "1m", "ecoeco_chat is down ({pg_server})", "docs (Other alerts)",
-       f"{_SEV}, domain, {_FOR_ISO}"),
-    _a("LocationDBDown", "critical", "none", "location", "1m", "ecoeco_location is down ({pg_server})",
-       "docs (Other alerts)", f"{_SEV}, domain, {_FOR_ISO}"),
-    _a("AnalyticsDBDown", "warning", "none", "recycle", "1m", "ecoeco_analytics (replica) is down ({pg_server})",
-       "docs (Other alerts)", _FOR_ISO),
-    _a("DBPoolExhausted", "warning", "F13", "", "1m", "{database} uses 90% or more of max_connections", "docs",
-       f"{_SEV}; domain of databases other than ecoeco_waste (docs: 'per database')",
-       domain_by=("database", _PG_DOMAIN)),
+    _a(
+        "ChatDBDown",
+        "critical",
+        "none",
+        "chat",
+        "1m",
+        "ecoeco_chat is down ({pg_server})",
+        "docs (Other alerts)",
+        f"{_SEV}, domain, {_FOR_ISO}",
+    ),
+    _a(
+        "LocationDBDown",
+        "critical",
+        "none",
+        "location",
+        "1m",
+        "ecoeco_location is down ({pg_server})",
+        "docs (Other alerts)",
+        f"{_SEV}, domain, {_FOR_ISO}",
+    ),
+    _a(
+        "AnalyticsDBDown",
+        "warning",
+        "none",
+        "recycle",
+        "1m",
+        "ecoeco_analytics (replica) is down ({pg_server})",
+        "docs (Other alerts)",
+        _FOR_ISO,
+    ),
+    _a(
+        "DBPoolExhausted",
+        "warning",
+        "F13",
+        "",
+        "1m",
+        "{database} uses 90% or more of max_connections",
+        "docs",
+        f"{_SEV}; domain of databases other than ecoeco_waste (docs: 'per database')",
+        domain_by=("database", _PG_DOMAIN),
+    ),
     # external dependencies
     _a("GPT5APIDown", "critical", "F15", "pipeline", "5m", "GPT-5 Vision calls fail on {job}", "spec + docs", _SEV),
-    _a("GPT4oMiniAPIDown", "critical", "F16", "", "5m", "GPT-4o mini calls fail on {job}", "docs", _SEV,
-       domain_by=("job", {"worker-ai": "pipeline", "chat-llm-api": "chat"})),
+    _a(
+        "GPT4oMiniAPIDown",
+        "critical",
+        "F16",
+        "",
+        "5m",
+        "GPT-4o mini calls fail on {job}",
+        "docs",
+        _SEV,
+        domain_by=("job", {"worker-ai": "pipeline", "chat-llm-api": "chat"}),
+    ),
     _a("S3Down", "critical", "F17", "pipeline", "1m", "S3 uploads fail on {job}", "docs", _SEV),
 )
 

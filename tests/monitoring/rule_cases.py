@@ -179,12 +179,21 @@ def cases() -> list[Case | QuietCase]:
         ),
         _up_case("WorkerStorageDown", "worker-storage", "worker-storage:9090"),
         _up_case("WorkerAIDown", "worker-ai", "worker-ai:9090"),
-        *(Case(alert, "process up, a consumer not connected", (
-            gauge(_sel("up", job=job, instance=f"{job}:9090"), 1, 1),
-            gauge(_sel("worker_consumer_up", job=job, instance=f"{job}:9090", task_name=stage), 0, 1),
-        ), ({"job": job, "instance": f"{job}:9090"},))
-          for alert, job, stage in (("WorkerStorageDown", "worker-storage", "image_uploader"),
-                                    ("WorkerAIDown", "worker-ai", "gpt5_analyzer"))),
+        *(
+            Case(
+                alert,
+                "process up, a consumer not connected",
+                (
+                    gauge(_sel("up", job=job, instance=f"{job}:9090"), 1, 1),
+                    gauge(_sel("worker_consumer_up", job=job, instance=f"{job}:9090", task_name=stage), 0, 1),
+                ),
+                ({"job": job, "instance": f"{job}:9090"},),
+            )
+            for alert, job, stage in (
+                ("WorkerStorageDown", "worker-storage", "image_uploader"),
+                ("WorkerAIDown", "worker-ai", "gpt5_analyzer"),
+            )
+        ),
         # RabbitMQ
         Case(
             "RabbitMQDown",
@@ -297,8 +306,11 @@ def cases() -> list[Case | QuietCase]:
         Case("DiskFull", "WAL filesystem full", (gauge(_sel("wal_disk_free_bytes", **_AI), 0, 50e6),), (_AI,)),
         QuietCase("DiskFull", "WAL filesystem with room", ((_sel("wal_disk_free_bytes", **_AI), const(50e6)),)),
         # every service imports system.metrics: an API exposes the gauge unset (0), which is no disk
-        QuietCase("DiskFull", "an API's unset gauge",
-                  ((_sel("wal_disk_free_bytes", job="waste-api", instance="waste-api:8000"), const(0)),)),
+        QuietCase(
+            "DiskFull",
+            "an API's unset gauge",
+            ((_sel("wal_disk_free_bytes", job="waste-api", instance="waste-api:8000"), const(0)),),
+        ),
         QuietCase(
             "DiskFull",
             "corruption errors once a reason label exists",
@@ -349,11 +361,18 @@ def cases() -> list[Case | QuietCase]:
             {"domain": "chat"},
         ),
         Case("S3Down", "1 error/s", (counter(_sel("s3_errors_total", **_W), 1),), (_W,)),
-        Case("S3Down", "S3 frozen: no errors, no answer", (counter(_sel("s3_errors_total", **_W), 0),
-                                                           gauge(_sel("s3_up", **_W), 0, 1)), (_W,)),
+        Case(
+            "S3Down",
+            "S3 frozen: no errors, no answer",
+            (counter(_sel("s3_errors_total", **_W), 0), gauge(_sel("s3_up", **_W), 0, 1)),
+            (_W,),
+        ),
         # every service exports the gauge (one metrics module); only worker-storage probes S3
-        QuietCase("S3Down", "s3_up of a service that does not probe", (
-            (_sel("s3_up", job="waste-api", instance="waste-api:8000"), const(0)),)),
+        QuietCase(
+            "S3Down",
+            "s3_up of a service that does not probe",
+            ((_sel("s3_up", job="waste-api", instance="waste-api:8000"), const(0)),),
+        ),
     ]
     return out
 

@@ -238,8 +238,7 @@ def test_real_fault_detected_and_resolved(stack: Stack) -> None:
     seen: list[frozenset[str]] = []
 
     def settled() -> bool:
-        seen.append(frozenset(a["labels"]["alertname"] for a in A.current_alerts(stack.url)
-                              if a["state"] == "firing"))
+        seen.append(frozenset(a["labels"]["alertname"] for a in A.current_alerts(stack.url) if a["state"] == "firing"))
         return len(seen) >= 6 and len(set(seen[-6:])) == 1
 
     _wait("the other alerts settled", settled, timeout=90, every=1.0)

@@ -252,18 +252,34 @@ def test_planted_typo_job_is_reported(rendered: dict[float, Rendered], tmp_path:
 # they would be in CI), and must still expect the table's values, so promtool fails; and the
 # direct comparison with the table reports it.
 PLANTED_BREAKS = {
-    "severity": ("api.yml", "AuthAPIDown", "{severity: critical, failure_point: F2, domain: auth}",
-                 "{severity: warning, failure_point: F2, domain: auth}",
-                 "AuthAPIDown: severity 'warning', alert_table 'critical'"),
-    "domain": ("database.yml", "WasteDBDown", "{severity: critical, failure_point: F11, domain: waste}",
-               "{severity: critical, failure_point: F11, domain: auth}",
-               "WasteDBDown: domain 'auth', alert_table 'waste'"),
-    "failure_point": ("worker.yml", "WorkerAIDown", "{severity: critical, failure_point: F8, domain: pipeline}",
-                      "{severity: critical, failure_point: F7, domain: pipeline}",
-                      "WorkerAIDown: failure_point 'F7', alert_table 'F8'"),
-    "for": ("queue.yml", "RabbitMQDown", "for: 2400ms\n        labels: {severity: critical, failure_point: F4",
-            "for: 1200ms\n        labels: {severity: critical, failure_point: F4",
-            "RabbitMQDown: for 1.2s, alert_table 2m = 2.4s at scale 0.02"),
+    "severity": (
+        "api.yml",
+        "AuthAPIDown",
+        "{severity: critical, failure_point: F2, domain: auth}",
+        "{severity: warning, failure_point: F2, domain: auth}",
+        "AuthAPIDown: severity 'warning', alert_table 'critical'",
+    ),
+    "domain": (
+        "database.yml",
+        "WasteDBDown",
+        "{severity: critical, failure_point: F11, domain: waste}",
+        "{severity: critical, failure_point: F11, domain: auth}",
+        "WasteDBDown: domain 'auth', alert_table 'waste'",
+    ),
+    "failure_point": (
+        "worker.yml",
+        "WorkerAIDown",
+        "{severity: critical, failure_point: F8, domain: pipeline}",
+        "{severity: critical, failure_point: F7, domain: pipeline}",
+        "WorkerAIDown: failure_point 'F7', alert_table 'F8'",
+    ),
+    "for": (
+        "queue.yml",
+        "RabbitMQDown",
+        "for: 2400ms\n        labels: {severity: critical, failure_point: F4",
+        "for: 1200ms\n        labels: {severity: critical, failure_point: F4",
+        "RabbitMQDown: for 1.2s, alert_table 2m = 2.4s at scale 0.02",
+    ),
     "summary": ("api.yml", "WasteAPIDown", 'summary: "waste-api is down', 'summary: "auth-api is down', None),
 }
 
@@ -290,8 +306,13 @@ def test_planted_wrong_rule_fails_against_alert_table(
 
 def _alerts_by_file(d: Path) -> dict[str, str]:
     """Alert name -> the rendered rule file (base name) that defines it."""
-    return {rule["alert"]: path.name for path in sorted((d / "rules").glob("*.yml"))
-            for group in yaml.safe_load(path.read_text())["groups"] for rule in group["rules"] if "alert" in rule}
+    return {
+        rule["alert"]: path.name
+        for path in sorted((d / "rules").glob("*.yml"))
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+        if "alert" in rule
+    }
 
 
 @pytest.mark.controls

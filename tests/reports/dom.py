@@ -43,8 +43,11 @@ class Node:
         return set(self.attrs.get("class", "").split())
 
     def find(self, tag: str, cls: str | None = None, **attrs: str) -> list[Node]:
-        return [n for n in self.iter(tag) if (cls is None or cls in n.classes())
-                and all(n.attrs.get(k) == v for k, v in attrs.items())]
+        return [
+            n
+            for n in self.iter(tag)
+            if (cls is None or cls in n.classes()) and all(n.attrs.get(k) == v for k, v in attrs.items())
+        ]
 
 
 class _Builder(HTMLParser):
@@ -126,8 +129,11 @@ def fault_windows(section: Node) -> list[Window]:
         area = areas[0]
         top, height = float(area.attrs["y"]), float(area.attrs["height"])
         tick_y = top + height + 16
-        ticks = sorted((float(t.attrs["x"]), float(t.text())) for t in svg.find("text")
-                       if abs(float(t.attrs.get("y", "-1")) - tick_y) < 0.05 and _is_number(t.text()))
+        ticks = sorted(
+            (float(t.attrs["x"]), float(t.text()))
+            for t in svg.find("text")
+            if abs(float(t.attrs.get("y", "-1")) - tick_y) < 0.05 and _is_number(t.text())
+        )
         if len(ticks) < 2:
             continue
         (x0, v0), (x1, v1) = ticks[0], ticks[-1]

@@ -21,8 +21,10 @@ KNOWN_FALSE = {"F2": {"upload:rpo": "auth-api restarts too slowly"}}  # the reco
 
 
 def mixed_run(tmp_path: Path) -> Path:
-    return write(tmp_path / "runs" / "run-a", [
-        scenario(fid, v, parameters={"known_false": KNOWN_FALSE.get(fid, {})}) for fid, v in ALL.items()])
+    return write(
+        tmp_path / "runs" / "run-a",
+        [scenario(fid, v, parameters={"known_false": KNOWN_FALSE.get(fid, {})}) for fid, v in ALL.items()],
+    )
 
 
 def test_every_verdict_is_rendered_plainly(tmp_path: Path) -> None:
@@ -37,8 +39,14 @@ def test_every_verdict_is_rendered_plainly(tmp_path: Path) -> None:
     assert {f: by_fid[f]["verdict"] for f in ALL} == {f: v.value for f, v in ALL.items()}
     # a known-false claim is still a violated claim: the report never softens it
     assert by_fid["F2"]["verdict"] == "violated" and by_fid["F2"]["label"] == "VIOLATED (known false)"
-    assert doc["counts"] == {"holds": 1, "violated": 1, "inconclusive": 1, "harness_error": 1, "not_run": 13,
-                             "known_false": 1}
+    assert doc["counts"] == {
+        "holds": 1,
+        "violated": 1,
+        "inconclusive": 1,
+        "harness_error": 1,
+        "not_run": 13,
+        "known_false": 1,
+    }
     assert by_fid["F5"]["ran"] is False and by_fid["F5"]["verdict"] is None
     claims = by_fid["F2"]["claims"]
     assert {"claim": "upload:rpo", "verdict": "violated", "measured": 3, "claimed": 0, "unit": "ops"} in claims
@@ -92,8 +100,10 @@ def test_without_a_readable_run_json_the_scenarios_found_are_reported(tmp_path: 
     assert next(s for s in doc["scenarios"] if s["fid"] == "F7")["verdict"] == "holds"
 
 
-@pytest.mark.parametrize(("verdict", "code"), [(Verdict.HOLDS, 0), (Verdict.VIOLATED, 1), (Verdict.INCONCLUSIVE, 2),
-                                               (Verdict.HARNESS_ERROR, 3)])
+@pytest.mark.parametrize(
+    ("verdict", "code"),
+    [(Verdict.HOLDS, 0), (Verdict.VIOLATED, 1), (Verdict.INCONCLUSIVE, 2), (Verdict.HARNESS_ERROR, 3)],
+)
 def test_exit_codes(tmp_path: Path, verdict: Verdict, code: int) -> None:
     run_dir = write(tmp_path / "runs" / "r", [scenario("F1"), scenario("F8", verdict)])
     assert reports.exit_code(run_dir) == code
@@ -144,9 +154,18 @@ def test_full_run_all_holds(tmp_path: Path) -> None:
 
 def test_aborted_scenario_is_inconclusive_without_plots(tmp_path: Path) -> None:
     unseen = [EffectCheck("steady state before injection", False, "timed out after 120 s")]
-    aborted = scenario("F5", timeline=Timeline(T0, 121.0), effect=unseen, judgements=[], load=LoadSummary(),
-                       probes={}, queue_depth={}, wal_pending={}, ledger={},
-                       verdict=overall_verdict([], [], unseen))
+    aborted = scenario(
+        "F5",
+        timeline=Timeline(T0, 121.0),
+        effect=unseen,
+        judgements=[],
+        load=LoadSummary(),
+        probes={},
+        queue_depth={},
+        wal_pending={},
+        ledger={},
+        verdict=overall_verdict([], [], unseen),
+    )
     result = reports.build(write(tmp_path / "runs" / "r", [aborted]))
     html = result.html.read_text()
     assert result.verdict is Verdict.INCONCLUSIVE and result.exit_code == 2

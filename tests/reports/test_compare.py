@@ -16,8 +16,7 @@ def three_runs(tmp_path: Path) -> Path:
     runs = tmp_path / "runs"
     write(runs / "old", [scenario("F1")], started=T0)
     write(runs / "prev", [scenario("F1", Verdict.VIOLATED, rto_s=40.0), scenario("F2")], started=T0 + 100)
-    current = write(runs / "cur", [scenario("F1", rto_s=12.0), scenario("F3", Verdict.INCONCLUSIVE)],
-                    started=T0 + 200)
+    current = write(runs / "cur", [scenario("F1", rto_s=12.0), scenario("F3", Verdict.INCONCLUSIVE)], started=T0 + 200)
     write(runs / "later", [scenario("F1")], started=T0 + 300)  # newer than cur: not its previous
     (runs / "no-record").mkdir()
     (runs / "latest").symlink_to("later")

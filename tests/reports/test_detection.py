@@ -17,17 +17,23 @@ from tests.reports.records import judgements_for, scenario, write
 def control(defect: str, point: str, must: str, verdict: Verdict) -> ScenarioRecord:
     js = [*judgements_for(point, Verdict.HOLDS), Judgement(must, verdict, 3, 0, "ops", {})]
     js = [j for j in js if j.claim != must or j.verdict is verdict]
-    return scenario(f"control-{defect}-{point}", judgements=js,
-                    parameters={"planted_defect": defect, "must_violate": must, "point": {"fid": point, "mode": ""}})
+    return scenario(
+        f"control-{defect}-{point}",
+        judgements=js,
+        parameters={"planted_defect": defect, "must_violate": must, "point": {"fid": point, "mode": ""}},
+    )
 
 
 def test_caught_missed_and_equivalent_defects(tmp_path: Path) -> None:
-    run_dir = write(tmp_path / "runs" / "c", [
-        scenario("F8"),
-        control("ack_before_wal", "F8", "upload:rpo", Verdict.VIOLATED),
-        control("no_idempotency", "F8", "upload:exactly_once", Verdict.HOLDS),  # missed
-        control("transient_delivery+classic_queues", "F6", "upload:rpo", Verdict.VIOLATED),
-    ])
+    run_dir = write(
+        tmp_path / "runs" / "c",
+        [
+            scenario("F8"),
+            control("ack_before_wal", "F8", "upload:rpo", Verdict.VIOLATED),
+            control("no_idempotency", "F8", "upload:exactly_once", Verdict.HOLDS),  # missed
+            control("transient_delivery+classic_queues", "F6", "upload:rpo", Verdict.VIOLATED),
+        ],
+    )
     found = score(load_run(run_dir))
     assert found is not None
     by = {r.defect: r for r in found.results}
@@ -47,8 +53,9 @@ def test_caught_missed_and_equivalent_defects(tmp_path: Path) -> None:
 
 
 def test_a_caught_control_counts_as_a_pass_and_stays_out_of_the_scorecard(tmp_path: Path) -> None:
-    run_dir = write(tmp_path / "runs" / "c", [scenario("F8"),
-                                              control("ack_before_wal", "F8", "upload:rpo", Verdict.VIOLATED)])
+    run_dir = write(
+        tmp_path / "runs" / "c", [scenario("F8"), control("ack_before_wal", "F8", "upload:rpo", Verdict.VIOLATED)]
+    )
     result = reports.build(run_dir)
     assert result.verdict is Verdict.HOLDS and result.exit_code == 0
     assert "control-ack_before_wal-F8" not in result.summary.read_text().split("###")[0]

@@ -46,8 +46,9 @@ def test_only_accepted_violations_exit_0_and_the_report_still_says_violated(tmp_
 
 
 def test_a_new_violation_exits_1_and_is_named(tmp_path: Path) -> None:
-    run_dir = write(tmp_path / "runs" / "b", [scenario("F8", Verdict.VIOLATED),
-                                               scenario("F9", judgements=f9(KEPT_VIOLATED))])
+    run_dir = write(
+        tmp_path / "runs" / "b", [scenario("F8", Verdict.VIOLATED), scenario("F9", judgements=f9(KEPT_VIOLATED))]
+    )
     result = reports.build(run_dir)
     assert result.exit_code == 1
     gate = json.loads(result.json.read_text())["gate"]

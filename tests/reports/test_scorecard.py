@@ -19,19 +19,28 @@ def scored(judgements: list[Judgement], fid: str = "F1") -> Row:
 
 
 def test_detection_cell_from_an_alert_judgement() -> None:
-    js = [*judgements_for("F1", Verdict.HOLDS),
-          Judgement("detection WasteAPIDown", Verdict.HOLDS, 62.0, 90.0, "s", {}),
-          Judgement("detection_resolved WasteAPIDown", Verdict.VIOLATED, None, 60.0, "s", {"reason": "still firing"})]
+    js = [
+        *judgements_for("F1", Verdict.HOLDS),
+        Judgement("detection WasteAPIDown", Verdict.HOLDS, 62.0, 90.0, "s", {}),
+        Judgement("detection_resolved WasteAPIDown", Verdict.VIOLATED, None, 60.0, "s", {"reason": "still firing"}),
+    ]
     r = scored(js)
     assert r.detected.text == "after 62 s" and r.detected.verdict is Verdict.VIOLATED
     assert scored(judgements_for("F1", Verdict.HOLDS)).detected.text == "not measured"
 
 
 def test_rto_cell_says_not_recovered_and_never_failed() -> None:
-    never = Judgement("rto:waste", Verdict.INCONCLUSIVE, "not exercised", 30, "s",
-                      {"reason": "not exercised: the capability never failed after the injection"})
-    slow = Judgement("rto:pipeline", Verdict.VIOLATED, "not recovered within 120.0 s", 30, "s",
-                     {"reference": "last SIGKILL"})
+    never = Judgement(
+        "rto:waste",
+        Verdict.INCONCLUSIVE,
+        "not exercised",
+        30,
+        "s",
+        {"reason": "not exercised: the capability never failed after the injection"},
+    )
+    slow = Judgement(
+        "rto:pipeline", Verdict.VIOLATED, "not recovered within 120.0 s", 30, "s", {"reference": "last SIGKILL"}
+    )
     r = scored([never, slow])
     assert r.rto.text == "not exercised / 30 s" and r.rto.verdict is Verdict.VIOLATED
     assert "never failed (not exercised): rto:waste" in r.rto.note
@@ -71,8 +80,12 @@ def test_plots_label_axes_with_units_and_survive_empty_records() -> None:
     full = scenario("F1")
     empty = scenario("F1", load=type(full.load)(), probes={}, queue_depth={}, wal_pending={}, ledger={})
     for rec in (full, empty):
-        svgs = [plots.load_plot(rec), plots.probe_plot(rec, frozenset({"waste"})), plots.backlog_plot(rec),
-                plots.ledger_plot(rec)]
+        svgs = [
+            plots.load_plot(rec),
+            plots.probe_plot(rec, frozenset({"waste"})),
+            plots.backlog_plot(rec),
+            plots.ledger_plot(rec),
+        ]
         assert all("time since scenario start (s)" in s for s in svgs[:3])
         assert "requests per second (req/s)" in svgs[0] and "(count)" in svgs[2] and "operations (count)" in svgs[3]
     assert "no load recorded" in plots.load_plot(empty) and "no probes recorded" in plots.probe_plot(empty, frozenset())

@@ -30,20 +30,52 @@ MIXED = {"F1": Verdict.VIOLATED, "F3": Verdict.INCONCLUSIVE, "F4": Verdict.HARNE
 def screenshot(html: Path, png: Path, profile: Path, height: int = 3000) -> None:
     """Render a local page to PNG; Chromium offline (no network features, fresh profile)."""
     assert CHROMIUM is not None
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={png}",
-                    f"--window-size=1400,{height}", html.resolve().as_uri()],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            f"--user-data-dir={profile}",
+            f"--screenshot={png}",
+            f"--window-size=1400,{height}",
+            html.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
 
 
 def dump_dom(html: Path, profile: Path) -> dom.Node:
     """The DOM Chromium built from a local page (after parsing and any script), as a tree."""
     assert CHROMIUM is not None
-    proc = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                           f"--user-data-dir={profile}", "--dump-dom", html.resolve().as_uri()],
-                          check=True, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--dump-dom",
+            html.resolve().as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "<tbody>" in proc.stdout, "not Chromium's DOM (a browser adds <tbody> to every table)"
     return dom.parse(proc.stdout)
 
@@ -51,13 +83,19 @@ def dump_dom(html: Path, profile: Path) -> dom.Node:
 # What a reader must see for the MIXED run, written by hand (not from reports/): one row per
 # failure point, its verdict spelled out; the page's verdict is the worst one.
 EXPECTED_ROWS = {f"F{i}": "HOLDS" for i in range(1, 18)} | {
-    "F1": "VIOLATED", "F3": "INCONCLUSIVE", "F4": "HARNESS ERROR", "F9": "VIOLATED"}
+    "F1": "VIOLATED",
+    "F3": "INCONCLUSIVE",
+    "F4": "HARNESS ERROR",
+    "F9": "VIOLATED",
+}
 EXPECTED_PAGE_VERDICT = "VIOLATED"
 # records.scenario's fault: injected 10 s, healed 20 s after the scenario's start, drawn on the
 # load plot, the probe plot (shaded, and outlined over the strips) and the backlog plot
-FAULT_PLOTS = {"Offered load: requests and failures per second",
-               "Probe status per domain (* = allowed to fail by the claim)",
-               "Backlog: queue depth and WAL pending rows"}
+FAULT_PLOTS = {
+    "Offered load: requests and failures per second",
+    "Probe status per domain (* = allowed to fail by the claim)",
+    "Backlog: queue depth and WAL pending rows",
+}
 
 
 def section(doc: dom.Node, fid: str) -> dom.Node:
@@ -111,8 +149,7 @@ def test_rendered_report_follows_the_record(tmp_path: Path) -> None:
     same = reports.build(full_run(tmp_path / "a" / "now", MIXED, started=T0)).html
     changed_verdicts = {**MIXED, "F9": Verdict.HOLDS}
     recs = [scenario(c.fid, changed_verdicts.get(c.fid, Verdict.HOLDS)) for c in all_claims()]
-    recs = [r if r.fid != "F2" else scenario("F2", timeline=Timeline(T0, 60.0, 30.0, 45.0, 47.5, 57.5))
-            for r in recs]
+    recs = [r if r.fid != "F2" else scenario("F2", timeline=Timeline(T0, 60.0, 30.0, 45.0, 47.5, 57.5)) for r in recs]
     changed = reports.build(write(tmp_path / "b" / "now", recs, started=T0)).html
     before, after = dump_dom(same, tmp_path / "p1"), dump_dom(changed, tmp_path / "p2")
 
@@ -142,6 +179,8 @@ def test_build_benchmark_full_run(tmp_path: Path) -> None:
         times.append(time.perf_counter() - start)
     median_s = statistics.median(times)
     size = result.html.stat().st_size
-    print(f"\nreport build: median {median_s * 1000:.0f} ms of 5; report.html {size / 1024:.0f} KiB; "
-          f"report.json {result.json.stat().st_size / 1024:.0f} KiB")
+    print(
+        f"\nreport build: median {median_s * 1000:.0f} ms of 5; report.html {size / 1024:.0f} KiB; "
+        f"report.json {result.json.stat().st_size / 1024:.0f} KiB"
+    )
     assert median_s < 5.0 and size < 2 * 1024 * 1024

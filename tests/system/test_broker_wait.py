@@ -26,6 +26,7 @@ def test_reports_the_node_that_never_joined() -> None:
             naps.append(seconds)
             time.sleep(seconds)
 
-        missing = wait_for_all_nodes(Settings(amqp_nodes=("127.0.0.1", "rabbitmq-9.invalid")), timeout_s=0.3,
-                                     sleep=nap, port=port)
+        missing = wait_for_all_nodes(
+            Settings(amqp_nodes=("127.0.0.1", "rabbitmq-9.invalid")), timeout_s=0.3, sleep=nap, port=port
+        )
     assert missing == ["rabbitmq-9.invalid"] and naps  # it polled, and did not wait forever

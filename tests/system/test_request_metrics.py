@@ -17,7 +17,8 @@ with warnings.catch_warnings():  # starlette's TestClient warns about httpx vs h
 
 def _count(service: str, route: str, status: str) -> float:
     value = REGISTRY.get_sample_value(
-        "http_requests_total", {"service": service, "method": "GET", "route": route, "status": status})
+        "http_requests_total", {"service": service, "method": "GET", "route": route, "status": status}
+    )
     return value or 0.0
 
 

@@ -61,8 +61,10 @@ def test_two_deliveries_of_one_task_at_once_do_the_work_once(tmp_path: Path) -> 
     stage = Stage("response_generator", "q", None, work)
     wal = make_wal(tmp_path)
     outputs: list[dict[str, Any]] = []
-    threads = [threading.Thread(target=lambda: outputs.append(run_task(stage, wal, {"task_id": "task-1"}, SAFE)))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: outputs.append(run_task(stage, wal, {"task_id": "task-1"}, SAFE)))
+        for _ in range(2)
+    ]
     threads[0].start()
     assert started.wait(5)
     threads[1].start()
@@ -75,6 +77,7 @@ def test_two_deliveries_of_one_task_at_once_do_the_work_once(tmp_path: Path) -> 
 
 def test_no_idempotency_defect_redoes_work(tmp_path: Path) -> None:
     calls: list[str] = []
+
     def work(m: dict[str, Any]) -> dict[str, Any]:
         calls.append(m["task_id"])
         return {}
@@ -101,7 +104,8 @@ def test_recovery_republishes_unfinished_and_keeps_them_recoverable(tmp_path: Pa
     # Each to its own stage's queue, with the input the WAL kept (what the next delivery works on).
     assert sorted(published, key=lambda p: p[1]["task_id"]) == [
         ("user_input_queue", {"task_id": "task-new", "image_key": "uploads/task-new.png"}),
-        ("user_input_queue", {"task_id": "task-old", "image_key": "uploads/task-old.png"})]
+        ("user_input_queue", {"task_id": "task-old", "image_key": "uploads/task-old.png"}),
+    ]
     row = wal.get("task-old", "image_uploader")
     assert row is not None and row.status == "republished" and row.error == RECOVERED_NOTE
     # A second restart republishes them again: a republished message lost again is not lost for good.
@@ -210,8 +214,13 @@ def test_one_retry_entry_that_fails_unexpectedly_does_not_wedge_the_others(tmp_p
 
 
 def test_a_finished_stage_keeps_no_bulky_input_and_pruning_keeps_what_is_unsynced(tmp_path: Path) -> None:
-    stage = Stage("image_uploader", "user_input_queue", "vision_analysis_queue",
-                  lambda m: {"image_path": f"s3://b/{m['task_id']}"}, bulky=("image_b64",))
+    stage = Stage(
+        "image_uploader",
+        "user_input_queue",
+        "vision_analysis_queue",
+        lambda m: {"image_path": f"s3://b/{m['task_id']}"},
+        bulky=("image_b64",),
+    )
     wal = make_wal(tmp_path)
     image = "A" * 200_000
     run_task(stage, wal, {"task_id": "task-1", "image_b64": image, "user_id": 7}, SAFE)
@@ -320,6 +329,7 @@ class FlakyDatabase:
                     return ("x",) if "RETURNING" in inner.last else None
 
             yield Cursor()
+
         return tx()
 
 

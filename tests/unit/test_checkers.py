@@ -139,7 +139,6 @@ def test_dead_lettered_ack_is_not_delivered_unless_accepted() -> None:
     assert verdicts(check_rpo(out, {"a": 1}, dead_lettered={"b"}, accept_dead_lettered=True))[0] is H
 
 
-
 def test_dead_letters_of_an_earlier_history_are_not_this_ones() -> None:
     audit = analyse_rpo(acked("a"), {"a": 1}, dead_lettered={"x"})
     assert not audit.dead_lettered and verdicts(check_rpo(acked("a"), {"a": 1}, dead_lettered={"x"}))[0] is H

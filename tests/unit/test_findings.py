@@ -46,7 +46,8 @@ def test_parse_reads_every_field_and_refuses_gaps_duplicates_and_unknown_fields(
 
 
 def test_load_reads_the_given_file_then_the_environment_then_the_repository(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     given, named = tmp_path / "given.toml", tmp_path / "named.toml"
     given.write_text(ONE, encoding="utf-8")
     named.write_text(ONE.replace('"F9"', '"F8"') + "# é\n", encoding="utf-8")

@@ -21,8 +21,18 @@ from harness.lint_inputs import run_lint
 
 
 def crash(rto_s: float | None, detection: str | None = None, rto_from: str = "injection") -> Claim:
-    return Claim("F1", "x down", "api", "crash:x", rto_s, rto_from, frozenset({"waste"}), "XDown",  # type: ignore[arg-type]
-                 "spec", detection=detection)
+    return Claim(
+        "F1",
+        "x down",
+        "api",
+        "crash:x",
+        rto_s,
+        rto_from,  # type: ignore[arg-type]
+        frozenset({"waste"}),
+        "XDown",
+        "spec",
+        detection=detection,
+    )
 
 
 def test_durations() -> None:
@@ -46,13 +56,16 @@ def test_the_design_expression_is_split_at_for_and_scaled() -> None:
     assert bare is not None and (bare.for_s, bare.range_s) == (0, 120)
 
 
-@pytest.mark.parametrize("for_s, rto_s, verdict", [
-    (60, 30, "undecidable"),  # the design's F1: up == 0 for 1m against a 30 s RTO
-    (30.5, 30, "undecidable"),
-    (29, 30, "depends"),  # may fire, may not: scrape and evaluation push it past 30 s
-    (10, 30, "ok"),  # fires within 10 + 5 + 5 = 20 s
-    (10, 20, "ok"),  # exactly at the RTO
-])
+@pytest.mark.parametrize(
+    "for_s, rto_s, verdict",
+    [
+        (60, 30, "undecidable"),  # the design's F1: up == 0 for 1m against a 30 s RTO
+        (30.5, 30, "undecidable"),
+        (29, 30, "depends"),  # may fire, may not: scrape and evaluation push it past 30 s
+        (10, 30, "ok"),  # fires within 10 + 5 + 5 = 20 s
+        (10, 20, "ok"),  # exactly at the RTO
+    ],
+)
 def test_alert_against_an_injection_rto(for_s: float, rto_s: float, verdict: str) -> None:
     w = AlertWindow("XDown", "ours", "up == 0", for_s, 0, 5, 5)
     assert alert_row(crash(rto_s), w).verdict == verdict
@@ -94,33 +107,76 @@ W = AlertWindow("XDown", "ours", "up == 0", 10.12345, 0, 5, 5)
 
 def test_each_alert_row_in_full() -> None:
     assert alert_row(crash(30), W) == LintRow(
-        "F1", "alert vs RTO", "ours", 30, (10.123, 20.123), "ok", "XDown fires within 20.123 s, inside the 30 s RTO")
+        "F1", "alert vs RTO", "ours", 30, (10.123, 20.123), "ok", "XDown fires within 20.123 s, inside the 30 s RTO"
+    )
     assert alert_row(crash(15), W) == LintRow(
-        "F1", "alert vs RTO", "ours", 15, (10.123, 20.123), "depends",
-        "XDown fires 10.123-20.123 s in: it may miss an outage that meets the 15 s RTO")
+        "F1",
+        "alert vs RTO",
+        "ours",
+        15,
+        (10.123, 20.123),
+        "depends",
+        "XDown fires 10.123-20.123 s in: it may miss an outage that meets the 15 s RTO",
+    )
     assert alert_row(crash(8), W) == LintRow(
-        "F1", "alert vs RTO", "ours", 8, (10.123, 20.123), "undecidable",
+        "F1",
+        "alert vs RTO",
+        "ours",
+        8,
+        (10.123, 20.123),
+        "undecidable",
         "XDown needs at least 10.123 s, the claim allows 8 s of outage: an outage that meets the RTO is never "
-        "alerted on, and an alert means the RTO was missed")
+        "alerted on, and an alert means the RTO was missed",
+    )
     assert alert_row(crash(None, rto_from="heal"), W) == LintRow(
-        "F1", "alert vs RTO", "ours", 300, (10.123, 20.123), "ok",
-        "XDown fires 10.123-20.123 s into the outage; the RTO runs from heal")
+        "F1",
+        "alert vs RTO",
+        "ours",
+        300,
+        (10.123, 20.123),
+        "ok",
+        "XDown fires 10.123-20.123 s into the outage; the RTO runs from heal",
+    )
 
 
 def test_each_policy_row_in_full() -> None:
     p = Policy("gives up", ("F1",), 100.12345, "stops")
-    assert policy_rows([p], {"F1": crash(60)}, 1.0) == [LintRow(
-        "F1", "gives up", "design", 60, (100.123, 100.123), "latent",
-        "stops only after 100.123 s of outage; the claim allows 60 s, so a run that honours it cannot show the "
-        "loss: an outage over 100.123 s does")]
+    assert policy_rows([p], {"F1": crash(60)}, 1.0) == [
+        LintRow(
+            "F1",
+            "gives up",
+            "design",
+            60,
+            (100.123, 100.123),
+            "latent",
+            "stops only after 100.123 s of outage; the claim allows 60 s, so a run that honours it cannot show the "
+            "loss: an outage over 100.123 s does",
+        )
+    ]
     assert policy_rows([p], {"F1": crash(100.123)}, 1.0)[0].verdict == "ok"  # exactly the RTO: it can show
-    assert policy_rows([p], {"F1": crash(300)}, 0.5) == [LintRow(
-        "F1", "gives up", "design", 300, (50.062, 50.062), "ok",
-        "stops after 50.062 s, within the 300 s a claimed outage may last")]
-    assert policy_rows([p], {"F1": crash(None, rto_from="heal")}, 1.0) == [LintRow(
-        "F1", "gives up", "design", 300, (100.123, 100.123), "ok",
-        "stops once the outage outlasts 100.123 s; the RTO runs from heal, so only a fault held over 100.123 s "
-        "shows it")]
+    assert policy_rows([p], {"F1": crash(300)}, 0.5) == [
+        LintRow(
+            "F1",
+            "gives up",
+            "design",
+            300,
+            (50.062, 50.062),
+            "ok",
+            "stops after 50.062 s, within the 300 s a claimed outage may last",
+        )
+    ]
+    assert policy_rows([p], {"F1": crash(None, rto_from="heal")}, 1.0) == [
+        LintRow(
+            "F1",
+            "gives up",
+            "design",
+            300,
+            (100.123, 100.123),
+            "ok",
+            "stops once the outage outlasts 100.123 s; the RTO runs from heal, so only a fault held over 100.123 s "
+            "shows it",
+        )
+    ]
 
 
 def test_lint_puts_the_design_row_before_ours_and_names_a_missing_rule() -> None:
@@ -132,8 +188,15 @@ def test_lint_puts_the_design_row_before_ours_and_names_a_missing_rule() -> None
     w = design_window(c, 0.5, 3, 4)
     assert w is not None and (w.alert, w.expr) == ("XDown", 'rate(e{why="wait for it"}[2m]) > 0')
     [missing] = lint([crash(30)], {}, 1.0, 15, 15)
-    assert missing == LintRow("F1", "alert vs RTO", "ours", 30, (0.0, 0.0), "undecidable",
-                              "no rule named XDown: the failure cannot be detected as claimed")
+    assert missing == LintRow(
+        "F1",
+        "alert vs RTO",
+        "ours",
+        30,
+        (0.0, 0.0),
+        "undecidable",
+        "no rule named XDown: the failure cannot be detected as claimed",
+    )
 
 
 def test_the_sync_schedule_at_its_edges() -> None:

@@ -14,9 +14,21 @@ def probes(domain: str, *oks: bool, start: float = 0.0) -> list[Sample]:
 def test_holding_neighbour_gives_the_full_judgement() -> None:
     samples = probes("auth", *[True] * 5) + probes("waste", False, False)
     j = check_isolation(samples, 0.0, 4.0, {"waste"})
-    assert j == Judgement("isolation", Verdict.HOLDS, 1.0, 0.95, "availability", {
-        "window": [0.0, 4.0], "allowed": ["waste"], "domains": {"auth": {"availability": 1.0, "samples": 5}},
-        "violated": [], "too_few_samples": [], "min_samples": 5})
+    assert j == Judgement(
+        "isolation",
+        Verdict.HOLDS,
+        1.0,
+        0.95,
+        "availability",
+        {
+            "window": [0.0, 4.0],
+            "allowed": ["waste"],
+            "domains": {"auth": {"availability": 1.0, "samples": 5}},
+            "violated": [],
+            "too_few_samples": [],
+            "min_samples": 5,
+        },
+    )
 
 
 def test_probes_on_both_window_edges_count() -> None:
@@ -41,22 +53,57 @@ def test_availability_exactly_at_the_bound_holds() -> None:
 def test_violation_measures_the_worst_domain_to_four_places() -> None:
     samples = probes("auth", True, True, False, True, True, False) + probes("chat", *[True] * 6)
     j = check_isolation(samples, 0.0, 10.0, {"waste"}, domains=["auth", "chat"])
-    assert j == Judgement("isolation", Verdict.VIOLATED, 0.6667, 0.95, "availability", {
-        "window": [0.0, 10.0], "allowed": ["waste"],
-        "domains": {"auth": {"availability": 4 / 6, "samples": 6}, "chat": {"availability": 1.0, "samples": 6}},
-        "violated": ["auth"], "too_few_samples": [], "min_samples": 5})
+    assert j == Judgement(
+        "isolation",
+        Verdict.VIOLATED,
+        0.6667,
+        0.95,
+        "availability",
+        {
+            "window": [0.0, 10.0],
+            "allowed": ["waste"],
+            "domains": {"auth": {"availability": 4 / 6, "samples": 6}, "chat": {"availability": 1.0, "samples": 6}},
+            "violated": ["auth"],
+            "too_few_samples": [],
+            "min_samples": 5,
+        },
+    )
 
 
 def test_too_few_samples_is_inconclusive_without_a_no_domain_reason() -> None:
     j = check_isolation(probes("auth", True, True), 0.0, 10.0, set(), domains=["auth", "chat"])
-    assert j == Judgement("isolation", Verdict.INCONCLUSIVE, None, 0.95, "availability", {
-        "window": [0.0, 10.0], "allowed": [],
-        "domains": {"auth": {"availability": 1.0, "samples": 2}, "chat": {"availability": None, "samples": 0}},
-        "violated": [], "too_few_samples": ["auth", "chat"], "min_samples": 5})
+    assert j == Judgement(
+        "isolation",
+        Verdict.INCONCLUSIVE,
+        None,
+        0.95,
+        "availability",
+        {
+            "window": [0.0, 10.0],
+            "allowed": [],
+            "domains": {"auth": {"availability": 1.0, "samples": 2}, "chat": {"availability": None, "samples": 0}},
+            "violated": [],
+            "too_few_samples": ["auth", "chat"],
+            "min_samples": 5,
+        },
+    )
 
 
 def test_nothing_outside_the_allowed_impact_is_inconclusive_with_reason() -> None:
     j = check_isolation(probes("waste", *[False] * 5), 0.0, 10.0, {"waste"})
-    assert j == Judgement("isolation", Verdict.INCONCLUSIVE, None, 0.95, "availability", {
-        "window": [0.0, 10.0], "allowed": ["waste"], "domains": {}, "violated": [], "too_few_samples": [],
-        "min_samples": 5, "reason": "no domain outside the allowed impact was probed"})
+    assert j == Judgement(
+        "isolation",
+        Verdict.INCONCLUSIVE,
+        None,
+        0.95,
+        "availability",
+        {
+            "window": [0.0, 10.0],
+            "allowed": ["waste"],
+            "domains": {},
+            "violated": [],
+            "too_few_samples": [],
+            "min_samples": 5,
+            "reason": "no domain outside the allowed impact was probed",
+        },
+    )

@@ -47,14 +47,22 @@ def test_blank_lines_in_the_middle_are_skipped() -> None:
 
 
 def test_every_retry_that_completed_counts_towards_the_invokes() -> None:
-    ops = [Op(1, "p", "invoke", "u", "a"), Op(2, "p", "fail", "u", "a"),
-           Op(3, "p", "invoke", "u", "a"), Op(4, "p", "fail", "u", "a")]
+    ops = [
+        Op(1, "p", "invoke", "u", "a"),
+        Op(2, "p", "fail", "u", "a"),
+        Op(3, "p", "invoke", "u", "a"),
+        Op(4, "p", "fail", "u", "a"),
+    ]
     assert outcomes(ops) == {("u", "a"): "fail"}
 
 
 def test_a_weaker_later_completion_does_not_downgrade_ok() -> None:
-    ops = [Op(1, "p", "invoke", "u", "a"), Op(2, "p", "ok", "u", "a"),
-           Op(3, "p", "invoke", "u", "a"), Op(4, "p", "fail", "u", "a")]
+    ops = [
+        Op(1, "p", "invoke", "u", "a"),
+        Op(2, "p", "ok", "u", "a"),
+        Op(3, "p", "invoke", "u", "a"),
+        Op(4, "p", "fail", "u", "a"),
+    ]
     assert outcomes(ops) == {("u", "a"): "ok"}
 
 
@@ -64,7 +72,14 @@ def test_an_unfinished_retry_does_not_downgrade_ok() -> None:
 
 
 def test_summary_counts_invocations_and_final_outcomes_per_kind() -> None:
-    ops = [Op(1, "p", "invoke", "u", "a"), Op(2, "p", "ok", "u", "a"), Op(3, "p", "invoke", "u", "b"),
-           Op(4, "p", "invoke", "c", "x"), Op(5, "p", "fail", "c", "x")]
-    assert summarise(ops) == {"u": {"invoke": 2, "ok": 1, "fail": 0, "info": 1},
-                              "c": {"invoke": 1, "ok": 0, "fail": 1, "info": 0}}
+    ops = [
+        Op(1, "p", "invoke", "u", "a"),
+        Op(2, "p", "ok", "u", "a"),
+        Op(3, "p", "invoke", "u", "b"),
+        Op(4, "p", "invoke", "c", "x"),
+        Op(5, "p", "fail", "c", "x"),
+    ]
+    assert summarise(ops) == {
+        "u": {"invoke": 2, "ok": 1, "fail": 0, "info": 1},
+        "c": {"invoke": 1, "ok": 0, "fail": 1, "info": 0},
+    }

@@ -152,22 +152,43 @@ def test_exactly_once_holds_with_default_claim() -> None:
 
 def test_duplicates_and_mismatches_add_up() -> None:
     j = judge_exactly_once(analyse_rpo(acked("a", "b"), {"a": 2, "b": 1}), {"b", "c"}, claim="x")
-    assert j == Judgement("x", Verdict.VIOLATED, 3, 0, "ops",
-                          {"duplicated": 1, "samples": ["a"], "mismatched": {"count": 2, "samples": ["b", "c"]}})
+    assert j == Judgement(
+        "x",
+        Verdict.VIOLATED,
+        3,
+        0,
+        "ops",
+        {"duplicated": 1, "samples": ["a"], "mismatched": {"count": 2, "samples": ["b", "c"]}},
+    )
 
 
 def test_exactly_once_with_nothing_acknowledged_is_inconclusive() -> None:
     j = judge_exactly_once(analyse_rpo({"a": "fail"}, {}))
-    assert j == Judgement("exactly_once", Verdict.INCONCLUSIVE, 0, 0, "ops",
-                          {"duplicated": 0, "samples": [],
-                           "reason": "nothing was acknowledged or completed: duplicates could not show"})
+    assert j == Judgement(
+        "exactly_once",
+        Verdict.INCONCLUSIVE,
+        0,
+        0,
+        "ops",
+        {"duplicated": 0, "samples": [], "reason": "nothing was acknowledged or completed: duplicates could not show"},
+    )
 
 
 def test_exactly_once_counts_recovered_unknowns_as_exercised() -> None:
     none: frozenset[str] = frozenset()
-    audit = RpoAudit(attempted=frozenset({"m"}), acknowledged=none, lost=none, stuck=none, stuck_acknowledged=none,
-                     dead_lettered=none, dead_lettered_acknowledged=none, duplicated=none, unexpected=none,
-                     recovered=frozenset({"m"}), unknown=none)
+    audit = RpoAudit(
+        attempted=frozenset({"m"}),
+        acknowledged=none,
+        lost=none,
+        stuck=none,
+        stuck_acknowledged=none,
+        dead_lettered=none,
+        dead_lettered_acknowledged=none,
+        duplicated=none,
+        unexpected=none,
+        recovered=frozenset({"m"}),
+        unknown=none,
+    )
     assert judge_exactly_once(audit).verdict is Verdict.HOLDS
 
 
@@ -184,8 +205,15 @@ def test_unreadable_system_of_record_gives_two_inconclusive_judgements() -> None
 
 
 def test_check_rpo_passes_options_through() -> None:
-    rpo, once = check_rpo(acked("a", "b"), {"a": 1}, dead_lettered={"b"}, mismatched={"a"}, drained=False,
-                          accept_dead_lettered=True, prefix="p:")
+    rpo, once = check_rpo(
+        acked("a", "b"),
+        {"a": 1},
+        dead_lettered={"b"},
+        mismatched={"a"},
+        drained=False,
+        accept_dead_lettered=True,
+        prefix="p:",
+    )
     assert head(rpo) == ("p:rpo", Verdict.HOLDS, 0, 0, "ops")
     assert ev(rpo)["drained"] is False
     assert head(once) == ("p:exactly_once", Verdict.VIOLATED, 1, 0, "ops")

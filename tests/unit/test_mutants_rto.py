@@ -95,16 +95,37 @@ def test_stability_period_is_counted_from_the_first_success_of_the_streak() -> N
 
 def test_stability_window_is_counted_from_the_first_success_when_spotting_a_relapse() -> None:
     # back at 1-3, down again from 4: 4 is after 1 + 2.5, so it is a new outage, not a relapse of this run
-    samples = series((0.5, False), (1.0, True), (2.0, True), (3.0, True), (4.0, False), (5.0, False),
-                     (6.0, False), (7.0, True), (8.0, True), (9.0, True))
+    samples = series(
+        (0.5, False),
+        (1.0, True),
+        (2.0, True),
+        (3.0, True),
+        (4.0, False),
+        (5.0, False),
+        (6.0, False),
+        (7.0, True),
+        (8.0, True),
+        (9.0, True),
+    )
     rec = measure_recovery(samples, D, since=0.0, until=20.0, stable_s=2.5)
     assert rec.recovered_at == 1.0
     assert rec.relapses == ()
 
 
 def test_relapse_then_success_before_the_next_outage_streak() -> None:
-    samples = series((0.0, False), (1.0, True), (2.0, True), (3.0, True), (3.5, True), (4.0, False),
-                     (5.0, False), (6.0, False), (7.0, True), (8.0, True), (9.0, True))
+    samples = series(
+        (0.0, False),
+        (1.0, True),
+        (2.0, True),
+        (3.0, True),
+        (3.5, True),
+        (4.0, False),
+        (5.0, False),
+        (6.0, False),
+        (7.0, True),
+        (8.0, True),
+        (9.0, True),
+    )
     rec = measure_recovery(samples, D, since=0.0, until=20.0, stable_s=5.0)
     assert rec.relapses == (1.0,)
     assert rec.recovered_at == 7.0
@@ -132,22 +153,41 @@ def test_failures_starting_after_the_deadline_are_no_relapse() -> None:
 # ---- judge_rto -------------------------------------------------------------------------------
 
 
-def rec(samples: int = 5, failed_at: float | None = 11.0, recovered_at: float | None = 12.0,
-        took_effect: bool = True, since: float = 10.0, until: float = 40.0) -> Recovery:
+def rec(
+    samples: int = 5,
+    failed_at: float | None = 11.0,
+    recovered_at: float | None = 12.0,
+    took_effect: bool = True,
+    since: float = 10.0,
+    until: float = 40.0,
+) -> Recovery:
     return Recovery(D, "heal", since, until, samples, failed_at, recovered_at, took_effect, injected=9.0)
 
 
 def evidence(r: Recovery, **extra: object) -> dict[str, object]:
-    return {"reference": r.reference, "since": r.since, "injected": r.injected, "failed_at": r.failed_at,
-            "recovered_at": r.recovered_at, "samples": r.samples, "window_s": r.until - r.since,
-            "streak": RECOVERY_STREAK, **extra}
+    return {
+        "reference": r.reference,
+        "since": r.since,
+        "injected": r.injected,
+        "failed_at": r.failed_at,
+        "recovered_at": r.recovered_at,
+        "samples": r.samples,
+        "window_s": r.until - r.since,
+        "streak": RECOVERY_STREAK,
+        **extra,
+    }
 
 
 def test_rto_without_samples_is_inconclusive_with_reason() -> None:
     r = rec(samples=0, failed_at=None, recovered_at=None, took_effect=False)
     assert judge_rto(r, 30.0) == Judgement(
-        "rto:waste", Verdict.INCONCLUSIVE, None, 30.0, "s",
-        evidence(r, reason="no probe samples in the observation window"))
+        "rto:waste",
+        Verdict.INCONCLUSIVE,
+        None,
+        30.0,
+        "s",
+        evidence(r, reason="no probe samples in the observation window"),
+    )
 
 
 def test_rto_with_one_sample_is_judged() -> None:
@@ -158,14 +198,20 @@ def test_rto_with_one_sample_is_judged() -> None:
 def test_rto_not_exercised_is_inconclusive() -> None:
     r = rec(failed_at=None, recovered_at=None, took_effect=False)
     assert judge_rto(r, 30.0, claim="custom") == Judgement(
-        "custom", Verdict.INCONCLUSIVE, "not exercised", 30.0, "s",
-        evidence(r, reason="not exercised: the capability never failed after the injection"))
+        "custom",
+        Verdict.INCONCLUSIVE,
+        "not exercised",
+        30.0,
+        "s",
+        evidence(r, reason="not exercised: the capability never failed after the injection"),
+    )
 
 
 def test_never_recovered_in_a_window_as_long_as_the_claim_is_violated() -> None:
     r = rec(recovered_at=None, since=10.0, until=40.0)
-    assert judge_rto(r, 30.0) == Judgement("rto:waste", Verdict.VIOLATED, "not recovered within 30.0 s", 30.0,
-                                           "s", evidence(r))
+    assert judge_rto(r, 30.0) == Judgement(
+        "rto:waste", Verdict.VIOLATED, "not recovered within 30.0 s", 30.0, "s", evidence(r)
+    )
     assert judge_rto(r, 30.5).verdict is Verdict.INCONCLUSIVE
 
 
@@ -174,8 +220,7 @@ def test_window_length_is_until_minus_since() -> None:
     j = judge_rto(r, 30.0)
     assert isinstance(j.evidence, dict)
     assert j.evidence["window_s"] == 10.0
-    assert j == Judgement("rto:waste", Verdict.INCONCLUSIVE, "not recovered within 10.0 s", 30.0, "s",
-                          evidence(r))
+    assert j == Judgement("rto:waste", Verdict.INCONCLUSIVE, "not recovered within 10.0 s", 30.0, "s", evidence(r))
 
 
 def test_recovered_rto_is_rounded_to_milliseconds() -> None:
@@ -194,23 +239,43 @@ def test_recovered_after_the_claim_is_violated() -> None:
 def test_relapse_judgement_holds_with_full_evidence() -> None:
     r = Recovery(D, "heal", 0.0, 50.0, 9, 1.0, 20.0, True, relapses=(5.0,))
     assert judge_relapse(r) == Judgement(
-        "relapse:waste", Verdict.HOLDS, 1, 1, "relapses",
-        {"relapses": 1, "came_back_at": [5.0], "recovered_at": 20.0, "allowed": 1})
+        "relapse:waste",
+        Verdict.HOLDS,
+        1,
+        1,
+        "relapses",
+        {"relapses": 1, "came_back_at": [5.0], "recovered_at": 20.0, "allowed": 1},
+    )
 
 
 def test_relapse_judgement_uses_the_given_claim_name_and_limit() -> None:
     r = Recovery(D, "heal", 0.0, 50.0, 9, 1.0, 20.0, True, relapses=(5.0, 9.0))
     assert judge_relapse(r, claim="flap", max_relapses=1) == Judgement(
-        "flap", Verdict.VIOLATED, 2, 1, "relapses",
-        {"relapses": 2, "came_back_at": [5.0, 9.0], "recovered_at": 20.0, "allowed": 1})
+        "flap",
+        Verdict.VIOLATED,
+        2,
+        1,
+        "relapses",
+        {"relapses": 2, "came_back_at": [5.0, 9.0], "recovered_at": 20.0, "allowed": 1},
+    )
 
 
 def test_relapse_without_recovery_is_inconclusive_with_reason() -> None:
     r = Recovery(D, "heal", 0.0, 50.0, 9, 1.0, None, True, relapses=(5.0,))
     assert judge_relapse(r, max_relapses=2) == Judgement(
-        "relapse:waste", Verdict.INCONCLUSIVE, 1, 2, "relapses",
-        {"relapses": 1, "came_back_at": [5.0], "recovered_at": None, "allowed": 2,
-         "reason": "never recovered (or never failed): no relapse to judge"})
+        "relapse:waste",
+        Verdict.INCONCLUSIVE,
+        1,
+        2,
+        "relapses",
+        {
+            "relapses": 1,
+            "came_back_at": [5.0],
+            "recovered_at": None,
+            "allowed": 2,
+            "reason": "never recovered (or never failed): no relapse to judge",
+        },
+    )
 
 
 # ---- canary_samples --------------------------------------------------------------------------
@@ -218,8 +283,11 @@ def test_relapse_without_recovery_is_inconclusive_with_reason() -> None:
 
 def test_canary_is_ok_iff_completed_within_the_deadline_inclusive() -> None:
     out = canary_samples({"a": 100.0, "b": 200.0, "c": 300.0}, {"a": 101.0, "b": 210.0, "c": 310.5}, 10.0)
-    assert out == [Sample(100.0, "pipeline", True, 1.0), Sample(200.0, "pipeline", True, 10.0),
-                   Sample(300.0, "pipeline", False, 10.5)]
+    assert out == [
+        Sample(100.0, "pipeline", True, 1.0),
+        Sample(200.0, "pipeline", True, 10.0),
+        Sample(300.0, "pipeline", False, 10.5),
+    ]
 
 
 def test_pending_canary_whose_deadline_just_passed_is_a_failure() -> None:

@@ -11,8 +11,14 @@ from harness.verdict import Judgement, Verdict
 
 def test_to_dict_has_the_documented_keys_and_the_verdict_string() -> None:
     j = Judgement("rto:waste", Verdict.VIOLATED, 42.5, 30.0, "s", {"samples": 9})
-    assert j.to_dict() == {"claim": "rto:waste", "verdict": "violated", "measured": 42.5, "claimed": 30.0,
-                           "unit": "s", "evidence": {"samples": 9}}
+    assert j.to_dict() == {
+        "claim": "rto:waste",
+        "verdict": "violated",
+        "measured": 42.5,
+        "claimed": 30.0,
+        "unit": "s",
+        "evidence": {"samples": 9},
+    }
     assert Judgement.from_dict(j.to_dict()) == j
 
 

@@ -35,9 +35,17 @@ def test_a_second_run_of_the_same_project_is_refused(monkeypatch: pytest.MonkeyP
 def test_a_killed_holder_leaves_no_stale_lock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(runlock.HELD_ENV, raising=False)
     project = f"lock-test-{uuid.uuid4().hex[:8]}"
-    holder = subprocess.Popen([sys.executable, "-c", f"from harness import runlock; import time, sys; "
-                               f"h = runlock.acquire({project!r}); print('held', flush=True); time.sleep(60)"],
-                              cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"from harness import runlock; import time, sys; "
+            f"h = runlock.acquire({project!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(runlock.RunLocked):
@@ -57,17 +65,20 @@ def test_the_scripts_refuse_a_second_run_before_touching_anything(tmp_path: Path
     before its cleanup trap exists, so it cannot tear the first run's stack down."""
     script = REPO_ROOT / "scripts" / "runlock.sh"
     env = {"REPO": str(tmp_path), "ECOECO_PROJECT": "lock-test", "PATH": "/usr/bin:/bin"}
-    first = subprocess.Popen(["bash", "-c", f'source "{script}"; echo held; sleep 60'], env=env,
-                             stdout=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        ["bash", "-c", f'source "{script}"; echo held; sleep 60'], env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert first.stdout is not None and first.stdout.readline().strip() == "held"
-        second = subprocess.run(["bash", "-c", f'source "{script}"; echo "ran anyway"'], env=env,
-                                capture_output=True, text=True, timeout=30)
+        second = subprocess.run(
+            ["bash", "-c", f'source "{script}"; echo "ran anyway"'], env=env, capture_output=True, text=True, timeout=30
+        )
         assert second.returncode == 3 and "ran anyway" not in second.stdout
         assert "another run of project lock-test is going on" in second.stderr
     finally:
         first.kill()
         first.wait(10)
-    third = subprocess.run(["bash", "-c", f'source "{script}"; echo ok'], env=env, capture_output=True, text=True,
-                           timeout=30)
+    third = subprocess.run(
+        ["bash", "-c", f'source "{script}"; echo ok'], env=env, capture_output=True, text=True, timeout=30
+    )
     assert third.stdout.strip() == "ok"

@@ -87,8 +87,16 @@ def test_growth_over_a_restart_at_heal_keeps_what_the_old_process_counted() -> N
 
 def _record(judgements: list[Judgement], effect_ok: bool = True, errors: list[str] | None = None) -> ScenarioRecord:
     effect = [EffectCheck("fault", effect_ok)]
-    return ScenarioRecord("F9", "t", 0.02, Timeline(1.0, 10.0), overall_verdict(judgements, errors or [], effect),
-                          judgements=judgements, effect=effect, errors=errors or [])
+    return ScenarioRecord(
+        "F9",
+        "t",
+        0.02,
+        Timeline(1.0, 10.0),
+        overall_verdict(judgements, errors or [], effect),
+        judgements=judgements,
+        effect=effect,
+        errors=errors or [],
+    )
 
 
 def _j(name: str, verdict: Verdict) -> Judgement:
@@ -166,6 +174,10 @@ def test_all_holding_passes() -> None:
 def test_junit_properties_carry_each_judgements_figures() -> None:
     props = dict(junit_properties(_record([Judgement("rto:waste", V, 41.5, 30, "s"), _j("upload:rpo", H)])))
     assert props["verdict"] == "violated"
-    assert (props["rto:waste.verdict"], props["rto:waste.measured"], props["rto:waste.claimed"],
-            props["rto:waste.unit"]) == ("violated", 41.5, 30, "s")
+    assert (
+        props["rto:waste.verdict"],
+        props["rto:waste.measured"],
+        props["rto:waste.claimed"],
+        props["rto:waste.unit"],
+    ) == ("violated", 41.5, 30, "s")
     assert props["upload:rpo.verdict"] == "holds"
