@@ -151,7 +151,7 @@ def spec_sync_give_up_s(base_s: float, retries: int, period_s: float, attempts: 
     at = [0.0]
     for n in range(retries):
         at.append(at[-1] + base_s * 2**n)
-    if attempts <= len(at):
+    if attempts <= len(at):  # equivalent mutant: < (at len(at) both branches give at[-1])
         return at[attempts - 1]
     return at[-1] + (attempts - len(at)) * period_s
 
