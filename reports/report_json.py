@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.verdict import Verdict
-from reports import detection, lint_table
+from reports import detection, lint_table, timing
 from reports.compare import Comparison
 from reports.gate import gate
 from reports.runs import LoadedRun
@@ -38,6 +38,10 @@ def document(run: LoadedRun, rows: list[Row], comparison: Comparison | None, fil
         "problems": list(run.problems),
         "gate": gate(run).to_dict(),
         "lint": lint_table.to_json(run.time_scale),
+        "time_s": {
+            "per_scenario": {t.fid: {**t.phases, "total": t.total_s} for t in timing.times(run)},
+            "per_phase": timing.totals(timing.times(run)),
+        },
         "scenarios": [_scenario(r) for r in rows],
         "previous": _previous(comparison) if comparison else None,
         "detection": _detection(run),

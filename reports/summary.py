@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.verdict import Verdict
-from reports import detection
+from reports import detection, timing
 from reports.compare import Comparison
 from reports.gate import GateReport, gate
 from reports.html_page import tally
@@ -57,7 +57,8 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
             f"{moved} |"
         )
     lines += _detection(run)
-    lines += ["", f"Full report: `{html_path}` (report.json beside it for machines)."]
+    spent = timing.summary_line(run)
+    lines += ["", *([spent] if spent else []), f"Full report: `{html_path}` (report.json beside it for machines)."]
     return "\n".join(lines) + "\n"
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import reports
-from harness.record import EffectCheck, LoadSummary, Timeline, overall_verdict
+from harness.record import EffectCheck, LoadSummary, ScenarioRecord, Timeline, overall_verdict
 from harness.verdict import Verdict
 from reports.__main__ import main
 from tests.reports.records import T0, full_run, scenario, write
@@ -181,3 +182,49 @@ def test_the_report_carries_the_claims_lint_as_written_and_at_the_runs_scale(tmp
     assert f1["this_run"]["verdict"] == "ok"  # the run's time scale is 0.02: for 1m is 1.2 s
     html = result.html.read_text()
     assert "Claims lint" in html and "WasteAPIDown needs at least 60 s" in html
+
+
+def test_the_report_shows_where_each_scenarios_time_went(tmp_path: Path) -> None:
+    def timed(fid: str, phases: dict[str, float]) -> ScenarioRecord:
+        rec = scenario(fid)
+        return replace(rec, parameters={**rec.parameters, "phases_s": phases})
+
+    run_dir = write(
+        tmp_path / "runs" / "time",
+        [
+            timed(
+                "F1",
+                {
+                    "steady-state gate": 2.0,
+                    "load warm-up": 5.5,
+                    "inject crash_loop": 0.5,
+                    "hold": 6.0,
+                    "heal": 1.0,
+                    "recovery": 4.0,
+                    "drain": 10.25,
+                    "audit": 3.0,
+                    "done": 0.0,
+                },
+            ),
+            timed("F2", {"steady-state gate": 1.0, "inject crash": 0.25, "recovery": 30.0, "audit": 2.0}),
+            scenario("F3"),  # no phases recorded: left out, not counted as zero
+        ],
+    )
+    result = reports.build(run_dir)
+    doc = json.loads(result.json.read_text())["time_s"]
+    assert doc["per_scenario"]["F1"] == {
+        "steady-state gate": 2.0,
+        "load warm-up": 5.5,
+        "inject": 0.5,
+        "hold": 6.0,
+        "heal": 1.0,
+        "recovery": 4.0,
+        "drain": 10.25,
+        "audit": 3.0,
+        "total": 32.25,
+    }
+    assert set(doc["per_scenario"]) == {"F1", "F2"}
+    assert doc["per_phase"]["recovery"] == 34.0 and doc["per_phase"]["total"] == 65.5
+    assert "Time in scenarios: 65.5 s (recovery 34 s, drain 10.2 s, hold 6 s;" in result.summary.read_text()
+    html = result.html.read_text()
+    assert "Where the time went" in html and "<td><b>32.2</b></td>" in html and "<td><b>65.5</b></td>" in html
