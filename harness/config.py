@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,13 +81,31 @@ class HarnessConfig:
         return REPO_ROOT / ".runtime" / "control"
 
     def compose_env(self) -> dict[str, str]:
-        """Environment for docker compose: project, ports, time scale, planted defects."""
+        """Environment for docker compose: project, ports, time scale, planted defects, the token secret."""
         return {
             "ECOECO_PROJECT": self.project,
             "ECOECO_PORT_PREFIX": self.port_prefix,
             "ECOECO_TIME_SCALE": str(self.time_scale),
             "ECOECO_UNSAFE": self.unsafe,
+            "ECOECO_TOKEN_SECRET": token_secret(),
         }
+
+
+SECRET_FILE = REPO_ROOT / ".runtime" / "secrets" / "token_secret"
+
+
+def token_secret(path: Path = SECRET_FILE) -> str:
+    """This deployment's token secret: $ECOECO_TOKEN_SECRET, else the one generated into `path`
+    the first time (owner-only), so no two checkouts share one and none is in the repository."""
+    given = os.environ.get("ECOECO_TOKEN_SECRET")
+    if given:
+        return given
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_urlsafe(32))
+    return path.read_text(encoding="ascii").strip()
 
 
 def from_env() -> HarnessConfig:

@@ -35,6 +35,11 @@ class DatabaseUnavailable(Exception):
     """The database could not be reached or the statement failed for an operational reason."""
 
 
+class CommitOutcomeUnknown(DatabaseUnavailable):
+    """The connection broke during COMMIT: the server may have committed (a killed PostgreSQL that
+    had already flushed the commit record), so the caller must not report a definite failure."""
+
+
 class Database:
     """A lazily connected pool for one domain database."""
 
@@ -83,7 +88,13 @@ class Database:
         try:
             with conn.cursor(cursor_factory=psycopg2.extras.RealDictCursor) as cur:
                 yield cur
-            conn.commit()
+            try:
+                conn.commit()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+                broken = True
+                raise CommitOutcomeUnknown(f"{self.name}: connection lost during COMMIT: {exc}".strip()) from exc
+        except CommitOutcomeUnknown:
+            raise
         except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             broken = True
             raise DatabaseUnavailable(f"{self.name}: {exc}".strip()) from exc

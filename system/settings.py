@@ -38,6 +38,20 @@ GPT_TIMEOUT_S = 90.0  # a GPT call is given up after this (three times GPT-5's ~
 GPT_TIMEOUT_FLOOR_S = 2.0  # never shorter, whatever the time scale
 
 
+# Secrets that were ever defaults in this repository: anyone can mint a token with them.
+KNOWN_TOKEN_SECRETS = frozenset({"", "ecoeco-dev-secret", "ecoeco-dev-token-secret", "changeme", "secret"})
+MIN_TOKEN_SECRET_LEN = 32
+
+
+def token_secret_problem(secret: str) -> str | None:
+    """Why `secret` must not sign tokens, or None: a known default, or too short to resist guessing."""
+    if secret in KNOWN_TOKEN_SECRETS:
+        return "ECOECO_TOKEN_SECRET is unset or a value published in this repository"
+    if len(secret) < MIN_TOKEN_SECRET_LEN:
+        return f"ECOECO_TOKEN_SECRET has {len(secret)} characters, fewer than {MIN_TOKEN_SECRET_LEN}"
+    return None
+
+
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
@@ -48,7 +62,7 @@ class Settings:
 
     time_scale: float = 1.0
     unsafe: frozenset[str] = field(default_factory=frozenset)
-    token_secret: str = "ecoeco-dev-secret"
+    token_secret: str = ""
     token_ttl_s: float = 3600.0
     amqp_nodes: tuple[str, ...] = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
     amqp_user: str = "ecoeco"
@@ -107,7 +121,7 @@ def from_env() -> Settings:
     return Settings(
         time_scale=time_scale,
         unsafe=_parse_unsafe(_env("ECOECO_UNSAFE", "")),
-        token_secret=_env("ECOECO_TOKEN_SECRET", "ecoeco-dev-secret"),
+        token_secret=_env("ECOECO_TOKEN_SECRET", ""),
         amqp_nodes=tuple(n.strip() for n in _env("ECOECO_AMQP_NODES", "rabbitmq-1,rabbitmq-2,rabbitmq-3").split(",")),
         pg_dsn=dsn,
         s3_endpoint=_env("ECOECO_S3_ENDPOINT", "http://s3:5000"),

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from system import metrics, tokens
 from system import settings as settings_mod
 from system.broker import BrokerUnavailable
-from system.db import Database, DatabaseUnavailable
+from system.db import CommitOutcomeUnknown, Database, DatabaseUnavailable
 from system.logs import quiet_per_request_loggers
 
 HealthCheck = Callable[[], dict[str, bool]]
@@ -149,6 +149,12 @@ def create_app(
         where = ".".join(str(p) for p in first.get("loc", ()))
         return error(422, f"invalid request: {where}: {first.get('msg', 'bad input')}")
 
+    @app.exception_handler(CommitOutcomeUnknown)
+    async def _unknown(_: Request, exc: CommitOutcomeUnknown) -> JSONResponse:
+        # Not 503 ("refused, nothing done"): the write may have been committed. 504: the database
+        # did not answer the commit; a retry with the same id is safe (every write is idempotent).
+        return error(504, f"outcome unknown, retry with the same id: {exc}")
+
     @app.exception_handler(DatabaseUnavailable)
     async def _db(_: Request, exc: DatabaseUnavailable) -> JSONResponse:
         return error(503, f"database unavailable: {exc}")
@@ -202,7 +208,13 @@ def current_user(authorization: str | None = Header(default=None)) -> int:
 
 
 def serve(app: FastAPI, port: int = 8000) -> None:
-    """Run the app under uvicorn, quietly."""
+    """Run the app under uvicorn, quietly; refuse to start with a token secret anyone may know."""
+    problem = settings_mod.token_secret_problem(settings_mod.get().token_secret)
+    if problem:
+        raise SystemExit(
+            f"refusing to start: {problem} (generate one: python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(32))')"
+        )
     logging.basicConfig(level=logging.INFO)
     quiet_per_request_loggers()
     uvicorn.run(app, host="0.0.0.0", port=port, log_level="warning", access_log=False)

@@ -1,0 +1,62 @@
+"""The token secret: generated per deployment, never a value from the repository (issue 10 §3)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import docker
+import pytest
+
+from faults.target import OUR_LABEL
+from harness.config import HarnessConfig, token_secret
+from system.settings import KNOWN_TOKEN_SECRETS, token_secret_problem
+from tests.faults.conftest import PROJECT, require_image
+
+
+def test_a_secret_is_generated_once_owner_only_and_an_explicit_one_wins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("ECOECO_TOKEN_SECRET", raising=False)
+    path = tmp_path / "secrets" / "token_secret"
+    first = token_secret(path)
+    assert token_secret_problem(first) is None and token_secret(path) == first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+    assert token_secret(tmp_path / "other" / "token_secret") != first  # no two deployments share one
+    monkeypatch.setenv("ECOECO_TOKEN_SECRET", "x" * 40)
+    assert token_secret(path) == "x" * 40 and HarnessConfig().compose_env()["ECOECO_TOKEN_SECRET"] == "x" * 40
+
+
+def test_a_planted_symlink_is_not_followed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ECOECO_TOKEN_SECRET", raising=False)
+    target = tmp_path / "elsewhere"
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "token_secret").symlink_to(target)
+    with pytest.raises(OSError):
+        token_secret(tmp_path / "secrets" / "token_secret")
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("secret", [*sorted(KNOWN_TOKEN_SECRETS - {""}), "", "short-but-not-default"])
+def test_known_or_short_secrets_are_refused(secret: str) -> None:
+    assert token_secret_problem(secret)
+
+
+@pytest.mark.integration
+def test_an_api_refuses_to_start_with_the_old_default(docker_client: docker.DockerClient) -> None:
+    image = require_image(docker_client, "ecoeco-app")
+    container = docker_client.containers.run(
+        image,
+        ["python3", "-m", "system.apis.location"],
+        environment={"ECOECO_TOKEN_SECRET": "ecoeco-dev-token-secret"},
+        labels={OUR_LABEL: PROJECT},
+        detach=True,
+        network_mode="none",
+    )
+    try:
+        result = container.wait(timeout=60)
+        logs = container.logs().decode()
+        assert result["StatusCode"] != 0 and "refusing to start" in logs and "published in this repository" in logs
+    finally:
+        container.remove(force=True, v=True)
