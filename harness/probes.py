@@ -23,10 +23,15 @@ from harness.checkers.rto import Sample
 from harness.config import HarnessConfig
 from harness.ledger import LedgerWriter
 from harness.workload import DESIGN
+from load.images import photo_pool
 from load.outcome import classify
 
 PROBE_HZ = 5.0
 CANARY_PERIOD_S = 1.0 / DESIGN.canary_uploads_per_s
+# Canaries are photos near the workload's median size (log-uniform 20 KiB-1 MiB: ~140 KiB), not
+# a 70-byte PNG: a tiny row fits in pages PostgreSQL already holds, so with its disk full (F14)
+# the canaries were accepted while every photo upload got 503, and "waste" looked untouched.
+CANARY_PHOTO_BYTES = (100 * 1024, 200 * 1024)
 
 
 def tiny_png(seed: int = 0) -> bytes:
@@ -169,13 +174,14 @@ class Prober:
 
     def _canaries(self) -> None:
         url = f"{self.config.url('waste-api')}/tasks"
+        photos = photo_pool(6, seed=4242, size_range=CANARY_PHOTO_BYTES)
         n = 0
         with httpx.Client(timeout=2.0) as client:
             while not self._halt.wait(CANARY_PERIOD_S):
                 n += 1
                 task_id = f"canary-{uuid.uuid4().hex}"
                 submitted = time.time()
-                form, image = {"task_id": task_id}, {"image": ("c.png", tiny_png(n), "image/png")}
+                form, image = {"task_id": task_id}, {"image": photos[n % len(photos)]}
                 ok = ledgered_write(
                     self.ledger,
                     "upload",
