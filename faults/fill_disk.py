@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ _MIB = 1024 * 1024
 
 
 HOST_MARGIN_BYTES = 2 * 1024 * _MIB
+KEEP_FULL_PERIOD_S = 0.1
 
 
 def loop_backing_file(directory: Path) -> Path | None:
@@ -78,6 +80,9 @@ class FillDisk(Fault):
         self._dir: Path | None = None
         self._written = 0
         self._enospc_seen = False
+        self.refilled = 0  # bytes written after the first fill, as the system freed space
+        self._halt = threading.Event()
+        self._keeper: threading.Thread | None = None
 
     def _check_filesystem(self, directory: Path) -> int:
         """Free bytes (root's view) of the volume's filesystem; FaultError if it must not be filled."""
@@ -128,6 +133,38 @@ class FillDisk(Fault):
             os.close(fd)
         if not self._enospc_seen:
             raise FaultError(f"wrote {self._written} bytes into {directory} without seeing ENOSPC")
+        # A database frees space by itself (PostgreSQL removes old WAL segments at a checkpoint) and
+        # goes on writing into it: on a real full disk other writers take such space at once, so
+        # keep taking it until heal (measured: without this, 2 MiB came back within the 10 s hold
+        # and no upload was refused).
+        self._halt.clear()
+        self._keeper = threading.Thread(target=self._keep_full, name=f"keep-full-{self.volume}", daemon=True)
+        self._keeper.start()
+
+    def _keep_full(self) -> None:
+        assert self._dir is not None
+        backing = loop_backing_file(self._dir)
+        while not self._halt.wait(KEEP_FULL_PERIOD_S):
+            st = os.statvfs(self._dir)
+            if st.f_bfree * st.f_frsize < 4096 or self._written >= self.max_fill_bytes:
+                continue
+            if backing is not None:  # the sparse image grows on the host: keep the host's margin
+                host = os.statvfs(backing.parent)
+                if host.f_bavail * host.f_frsize < HOST_MARGIN_BYTES:
+                    continue
+            before = self._written
+            try:
+                fd = os.open(self._dir / BALLAST_NAME, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)
+            except OSError:
+                return  # healed (or removed) meanwhile
+            try:
+                for chunk in (_MIB, 4096, 512):
+                    self._top_up(fd, chunk, limit=self.max_fill_bytes)
+            except FaultError:
+                return
+            finally:
+                os.close(fd)
+            self.refilled += self._written - before
 
     def _top_up(self, fd: int, chunk: int, limit: int) -> None:
         block = b"\0" * chunk
@@ -141,7 +178,11 @@ class FillDisk(Fault):
                 return
 
     def heal(self) -> None:
-        """Delete the ballast file (no-op if there is none)."""
+        """Stop keeping the disk full, then delete the ballast file (no-op if there is none)."""
+        self._halt.set()
+        if self._keeper is not None:
+            self._keeper.join(timeout=10)
+            self._keeper = None
         if self._dir is not None:
             remove_ballast(self._dir)
 
@@ -158,6 +199,7 @@ class FillDisk(Fault):
             # MiB left is still a full disk for every writer here
             Evidence("no-free-space", avail < _MIB, f"free={free} bytes, available to non-root={avail} bytes"),
             Evidence("enospc-on-write", probe_enospc, probe_detail),
+            Evidence("kept-full", True, f"{self.refilled} bytes taken back as the system freed them"),
         ]
 
     def describe(self) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import pytest
 from faults import CorruptWal, FaultError, FillDisk, took_effect
 from faults.fill_disk import BALLAST_NAME
 from faults.target import is_running, volume_host_path
+from harness.wait import until
 from tests.faults.conftest import TestProject
 from tests.faults.sqlite_wal import make_wal_db, read_back
 
@@ -32,6 +33,25 @@ def test_fill_disk_gives_enospc_until_healed(proj: TestProject, loop_ext4: Path)
     result = worker.exec_run(write("during"))
     assert result.exit_code != 0 and b"No space left on device" in result.output
     fault.heal()
+    fault.heal()
+    assert not (loop_ext4 / BALLAST_NAME).exists()
+    assert worker.exec_run(write("after")).exit_code == 0
+
+
+def test_fill_disk_keeps_the_disk_full_when_the_system_frees_space(proj: TestProject, loop_ext4: Path) -> None:
+    """PostgreSQL removes old WAL segments at a checkpoint and writes into the space: the fault must
+    take such space back until heal, or the disk is full only in the instant after inject."""
+    volume = proj.volume("wal-storage", type="none", o="bind", device=str(loop_ext4))
+    worker = proj.run("worker-storage", volumes={volume.name: {"bind": WAL_DIR, "mode": "rw"}})
+    big = ["dd", "if=/dev/zero", f"of={WAL_DIR}/segment", "bs=1M", "count=4", "conv=fsync"]
+    assert worker.exec_run(big).exit_code == 0
+    fault = FillDisk(proj.stack, "wal-storage")
+    fault.inject()
+    assert worker.exec_run(["rm", f"{WAL_DIR}/segment"]).exit_code == 0  # 4 MiB freed by "the system"
+    until(lambda: fault.refilled >= 3 * 1024 * 1024, timeout_s=10, what="the freed space taken back")
+    result = worker.exec_run(write("during"))
+    assert result.exit_code != 0 and b"No space left on device" in result.output
+    assert took_effect(fault.evidence()), fault.evidence()
     fault.heal()
     assert not (loop_ext4 / BALLAST_NAME).exists()
     assert worker.exec_run(write("after")).exit_code == 0
