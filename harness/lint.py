@@ -98,41 +98,25 @@ def alert_row(c: Claim, w: AlertWindow) -> LintRow:
     """Can `w` fire within the claim's RTO?"""
     needed = (round(w.earliest_s, 3), round(w.latest_s, 3))
     rto = c.rto_limit_s
+    verdict: LintVerdict
     if c.rto_from == "heal":
-        return LintRow(
-            c.fid,
-            "alert vs RTO",
-            w.source,
-            rto,
-            needed,
-            "ok",
-            f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s into the outage; the RTO runs from heal",
+        verdict, text = "ok", f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s into the outage; the RTO runs from heal"
+    elif w.earliest_s > rto:
+        verdict, text = (
+            "undecidable",
+            (
+                f"{w.alert} needs at least {needed[0]:g} s, the claim allows {rto:g} s of outage: "
+                "an outage that meets the RTO is never alerted on, and an alert means the RTO was missed"
+            ),
         )
-    if w.earliest_s > rto:
-        text = (
-            f"{w.alert} needs at least {needed[0]:g} s, the claim allows {rto:g} s of outage: "
-            "an outage that meets the RTO is never alerted on, and an alert means the RTO was missed"
-        )
-        return LintRow(c.fid, "alert vs RTO", w.source, rto, needed, "undecidable", text)
-    if w.latest_s > rto:
-        return LintRow(
-            c.fid,
-            "alert vs RTO",
-            w.source,
-            rto,
-            needed,
+    elif w.latest_s > rto:
+        verdict, text = (
             "depends",
-            f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s in: it may miss an outage that meets the {rto:g} s RTO",
+            (f"{w.alert} fires {needed[0]:g}-{needed[1]:g} s in: it may miss an outage that meets the {rto:g} s RTO"),
         )
-    return LintRow(
-        c.fid,
-        "alert vs RTO",
-        w.source,
-        rto,
-        needed,
-        "ok",
-        f"{w.alert} fires within {needed[1]:g} s, inside the {rto:g} s RTO",
-    )
+    else:
+        verdict, text = "ok", f"{w.alert} fires within {needed[1]:g} s, inside the {rto:g} s RTO"
+    return LintRow(c.fid, "alert vs RTO", w.source, rto, needed, verdict, text)
 
 
 @dataclass(frozen=True)
@@ -163,44 +147,26 @@ def policy_rows(policies: Iterable[Policy], claims: Mapping[str, Claim], scale: 
         delay = round(p.delay_s * scale, 3)
         for fid in p.fids:
             rto = claims[fid].rto_limit_s
+            verdict: LintVerdict
             if claims[fid].rto_from == "heal":  # the outage lasts as long as the fault: any length
-                out.append(
-                    LintRow(
-                        fid,
-                        p.name,
-                        "design",
-                        rto,
-                        (delay, delay),
-                        "ok",
+                verdict, text = (
+                    "ok",
+                    (
                         f"{p.effect} once the outage outlasts {delay:g} s; the RTO runs from heal, so "
-                        f"only a fault held over {delay:g} s shows it",
-                    )
+                        f"only a fault held over {delay:g} s shows it"
+                    ),
                 )
             elif delay > rto:
-                out.append(
-                    LintRow(
-                        fid,
-                        p.name,
-                        "design",
-                        rto,
-                        (delay, delay),
-                        "latent",
+                verdict, text = (
+                    "latent",
+                    (
                         f"{p.effect} only after {delay:g} s of outage; the claim allows {rto:g} s, so a "
-                        f"run that honours it cannot show the loss: an outage over {delay:g} s does",
-                    )
+                        f"run that honours it cannot show the loss: an outage over {delay:g} s does"
+                    ),
                 )
             else:
-                out.append(
-                    LintRow(
-                        fid,
-                        p.name,
-                        "design",
-                        rto,
-                        (delay, delay),
-                        "ok",
-                        f"{p.effect} after {delay:g} s, within the {rto:g} s a claimed outage may last",
-                    )
-                )
+                verdict, text = "ok", f"{p.effect} after {delay:g} s, within the {rto:g} s a claimed outage may last"
+            out.append(LintRow(fid, p.name, "design", rto, (delay, delay), verdict, text))
     return out
 
 
