@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.record import ScenarioRecord, overall_verdict
 from harness.verdict import Judgement, Verdict, worst
 
 ACCEPTED_PATH = Path(__file__).resolve().parents[1] / "accepted-findings.toml"
@@ -116,3 +117,10 @@ def gate(
     other = [j.verdict for j in js if j.claim in ours and j.verdict not in (Verdict.HOLDS, ours[j.claim].verdict)]
     counted = worst([rest, *other, *([Verdict.VIOLATED] if stale else [])])
     return Gated(counted, new, hit, stale)
+
+
+def gate_record(rec: ScenarioRecord, accepted: Mapping[tuple[str, str], Finding]) -> Gated:
+    """`gate` for a readable record: the rest is its verdict without the accepted judgements."""
+    ours = {j for fid, j in accepted if fid == rec.fid}
+    rest = overall_verdict([j for j in rec.judgements if j.claim not in ours], rec.errors, rec.effect)
+    return gate(rec.fid, rec.verdict, rec.judgements, rest, accepted)

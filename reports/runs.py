@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness import findings
 from harness.findings import Finding, FindingsError, Gated
-from harness.record import RecordError, ScenarioRecord, overall_verdict, read_run, read_scenario
+from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
 from harness.verdict import Judgement, Verdict, worst
 
 _FID = re.compile(r"^F(\d+)$")
@@ -69,15 +69,9 @@ class LoadedRun:
         """One scenario as the gate counts it: its accepted findings set aside, nothing else."""
         if s.counts_as is not None:
             return Gated(s.counts_as)
-        rec = s.record
-        rest = (
-            None
-            if rec is None
-            else overall_verdict(
-                [j for j in rec.judgements if (s.fid, j.claim) not in self.accepted], rec.errors, rec.effect
-            )
-        )
-        return findings.gate(s.fid, s.verdict, s.judgements, rest, self.accepted)
+        if s.record is None:  # unreadable: the recorded verdict stands
+            return findings.gate(s.fid, s.verdict, s.judgements, None, self.accepted)
+        return findings.gate_record(s.record, self.accepted)
 
     @property
     def gate_verdict(self) -> Verdict:

@@ -17,7 +17,7 @@ import pytest
 
 from harness import findings
 from harness.findings import Finding
-from harness.record import ScenarioRecord, overall_verdict
+from harness.record import ScenarioRecord
 from harness.verdict import Verdict
 
 
@@ -53,9 +53,7 @@ def settle(record: ScenarioRecord, accepted: Mapping[tuple[str, str], Finding]) 
     """Raise the pytest outcome that matches the record's verdict, with the accepted findings
     (accepted-findings.toml) set aside exactly as the exit code sets them aside."""
     text = explain(record)
-    ours = {j for fid, j in accepted if fid == record.fid}
-    rest = overall_verdict([j for j in record.judgements if j.claim not in ours], record.errors, record.effect)
-    g = findings.gate(record.fid, record.verdict, record.judgements, rest, accepted)
+    g = findings.gate_record(record, accepted)
     if g.stale:
         pytest.fail(
             f"{record.fid}: {', '.join(g.stale)} accepted as false but held; "
