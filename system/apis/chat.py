@@ -19,6 +19,7 @@ from pydantic import BaseModel, Field
 from system import metrics
 from system import settings as settings_mod
 from system.apis.common import NO_NUL, create_app, current_user, serve
+from system.apis.openapi_doc import errors
 from system.db import Database
 from system.fakes.gpt import make_client
 
@@ -37,7 +38,7 @@ class ChatMessage(BaseModel):
     text: str = Field(min_length=1, max_length=4000, pattern=NO_NUL)
 
 
-@app.post("/chat/messages", status_code=201)
+@app.post("/chat/messages", status_code=201, responses=errors(409))
 def post_message(body: ChatMessage, user_id: int = Depends(current_user)) -> JSONResponse:
     """Answer a message and store both; repeating a message_id returns the stored reply."""
     with db.transaction() as cur:

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import psycopg2
 import uvicorn
 from fastapi import FastAPI, Header, Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from system import metrics, tokens
 from system import settings as settings_mod
+from system.apis import openapi_doc
 from system.broker import BrokerUnavailable
 from system.db import CommitOutcomeUnknown, Database, DatabaseUnavailable
 from system.logs import quiet_per_request_loggers
@@ -27,9 +31,9 @@ HealthCheck = Callable[[], dict[str, bool]]
 NO_NUL = r"^[^\x00]*$"
 
 
-def error(status: int, reason: str) -> JSONResponse:
+def error(status: int, reason: str, headers: Mapping[str, str] | None = None) -> JSONResponse:
     """The one error shape of every API."""
-    return JSONResponse(status_code=status, content={"error": reason})
+    return JSONResponse(status_code=status, content={"error": reason}, headers=headers)
 
 
 class RequestMetrics:
@@ -131,8 +135,11 @@ def create_app(
     # Starlette's class: its own 404 (no route), 405 and 400 (malformed multipart) are raised as it,
     # and FastAPI's HTTPException is a subclass, so one handler gives every error the one shape.
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return error(exc.status_code, str(exc.detail))
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = exc.headers
+        if exc.status_code == 405:  # Starlette's Allow names the first route of the path, not all of them
+            headers = {"Allow": ", ".join(_allowed_methods(app, request.scope))}
+        return error(exc.status_code, str(exc.detail), headers)  # Allow, Retry-After
 
     @app.exception_handler(psycopg2.DataError)
     async def _data(_: Request, exc: psycopg2.DataError) -> JSONResponse:
@@ -170,7 +177,7 @@ def create_app(
     app.add_middleware(BodyGuard, limit=body_limit, authenticated=authenticated)
     app.add_middleware(RequestMetrics, service=service)  # added last: outermost, so it counts refusals too
 
-    @app.get("/health")
+    @app.get("/health", responses={503: {"description": "A dependency is down", "model": HealthBody}})
     def _health() -> JSONResponse:
         checks = health()
         ok = all(checks.values())
@@ -179,11 +186,34 @@ def create_app(
             content={"service": service, "status": "ok" if ok else "unhealthy", "checks": checks},
         )
 
-    @app.get("/metrics")
+    @app.get("/metrics", response_class=PlainTextResponse)  # documents text/plain, the exposition format
     def _metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    openapi_doc.document(app, lambda route: _needs_token(route.dependant))
     return app
+
+
+def _allowed_methods(app: FastAPI, scope: Scope) -> list[str]:
+    """Every method some route of this path accepts (GET /users/me and PUT /users/me are two routes)."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**scope, "method": "__none__"})
+        if match is Match.PARTIAL:  # the path matches, the method does not
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
+class HealthBody(BaseModel):
+    """The body of /health, healthy or not."""
+
+    service: str
+    status: str
+    checks: dict[str, bool]
+
+
+def _needs_token(dependant: Dependant) -> bool:
+    return any(d.call is current_user or _needs_token(d) for d in dependant.dependencies)
 
 
 _auth_db: Database | None = None

@@ -28,7 +28,8 @@ def sites(
 ) -> dict[str, Any]:
     """The nearest recycling sites."""
     with db.transaction() as cur:
-        cur.execute(NEAREST, {"lat": lat, "lon": lon, "limit": limit})
+        # to ~1 cm: PostgreSQL refuses a subnormal double such as 5e-324 ("underflow"), a valid coordinate
+        cur.execute(NEAREST, {"lat": round(lat, 7), "lon": round(lon, 7), "limit": limit})
         rows = cur.fetchall()
     return {"sites": [dict(r, distance_km=round(float(r["distance_km"]), 3)) for r in rows]}
 

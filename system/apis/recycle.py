@@ -9,13 +9,14 @@ from fastapi import HTTPException
 
 from system import settings as settings_mod
 from system.apis.common import create_app, serve
+from system.apis.openapi_doc import errors
 from system.db import Database
 
 settings = settings_mod.get()
 db = Database(settings.pg_dsn["waste"], "ecoeco_waste")
 replica = Database(settings.pg_dsn["analytics"], "ecoeco_analytics")
 app = create_app("recycle-api", lambda: {"ecoeco_waste": db.ping()})
-CATEGORY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+CATEGORY = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch
 
 
 @app.get("/categories")
@@ -26,10 +27,10 @@ def categories() -> dict[str, Any]:
         return {"categories": [dict(r) for r in cur.fetchall()]}
 
 
-@app.get("/categories/{name}")
+@app.get("/categories/{name}", responses=errors(404))
 def category(name: str) -> dict[str, Any]:
     """Disposal information for one category."""
-    if not CATEGORY.match(name):  # no category is named so (and a NUL must not reach psycopg2)
+    if not CATEGORY.fullmatch(name):  # no category is named so (and a NUL must not reach psycopg2)
         raise HTTPException(404, "unknown category")
     with db.transaction() as cur:
         cur.execute("SELECT name, description, disposal FROM recycling_categories WHERE name=%s", (name,))

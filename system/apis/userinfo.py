@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from system import settings as settings_mod
 from system.apis.common import NO_NUL, create_app, current_user, serve
+from system.apis.openapi_doc import errors
 from system.db import Database
 
 settings = settings_mod.get()
@@ -32,13 +33,13 @@ def _profile(user_id: int) -> dict[str, Any]:
     return dict(row)
 
 
-@app.get("/users/me")
+@app.get("/users/me", responses=errors(404))
 def me(user_id: int = Depends(current_user)) -> dict[str, Any]:
     """The caller's profile."""
     return _profile(user_id)
 
 
-@app.put("/users/me")
+@app.put("/users/me", responses=errors(404))
 def update(body: ProfileUpdate, user_id: int = Depends(current_user)) -> dict[str, Any]:
     """Update the caller's display name and city."""
     with db.transaction() as cur:

@@ -29,6 +29,7 @@ from fastapi.responses import JSONResponse
 from system import metrics
 from system import settings as settings_mod
 from system.apis.common import MULTIPART_OVERHEAD, create_app, current_user, serve
+from system.apis.openapi_doc import errors
 from system.broker import BrokerUnavailable, Publisher
 from system.db import Database, DatabaseUnavailable
 
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 settings = settings_mod.get()
 db = Database(settings.pg_dsn["waste"], "ecoeco_waste")
 publisher = Publisher(settings)
-TASK_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+TASK_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+TASK_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # fullmatch: `$` would let a trailing newline in
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 RELAY_PERIOD_S = 0.5
 RELAY_BATCH = 50  # outbox rows published per scan (each body holds a whole image)
@@ -141,15 +143,16 @@ def _publish_outbox(task_id: str, body: dict[str, Any]) -> bool:
     return True
 
 
-@app.post("/tasks", status_code=202)
+@app.post("/tasks", status_code=202, responses=errors(409, 413, 415))
 def submit(
     image: Annotated[UploadFile, File()],
-    task_id: Annotated[str | None, Form()] = None,
+    # optional, but not nullable: a multipart field cannot be null, only absent ("" counts as absent)
+    task_id: Annotated[str, Form(pattern=TASK_ID_PATTERN)] = "",
     user_id: int = Depends(current_user),
 ) -> JSONResponse:
     """Accept an image for analysis; idempotent on a client-supplied task_id."""
     task_id = task_id or str(uuid.uuid4())
-    if not TASK_ID.match(task_id):
+    if not TASK_ID.fullmatch(task_id):
         raise HTTPException(422, "task_id must be 8-64 characters of letters, digits, '-' or '_'")
     data = image.file.read(settings.max_upload_bytes + 1)
     if len(data) > settings.max_upload_bytes:
@@ -179,10 +182,10 @@ def submit(
     return JSONResponse(status_code=202, content={"task_id": task_id, "status": "accepted"})
 
 
-@app.get("/tasks/{task_id}")
+@app.get("/tasks/{task_id}", responses=errors(404))
 def status(task_id: str, user_id: int = Depends(current_user)) -> dict[str, Any]:
     """Status and, once complete, the result of one task."""
-    if not TASK_ID.match(task_id):  # no task can have such an id (and a NUL must not reach psycopg2)
+    if not TASK_ID.fullmatch(task_id):  # no task can have such an id (and a NUL must not reach psycopg2)
         raise HTTPException(404, "unknown task_id")
     with db.transaction() as cur:
         cur.execute("SELECT user_id, created_at FROM tasks WHERE task_id=%s", (task_id,))
