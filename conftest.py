@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -11,17 +12,34 @@ from harness.config import HarnessConfig, from_env
 from harness.journal import RunJournal
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--repeat",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run each selected failure point up to N times, stopping it at its first violation (default 1)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("repeat") < 1:
+        raise pytest.UsageError(f"--repeat must be at least 1, got {config.getoption('repeat')}")
+
+
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Tell the progress lines how many scenarios this session runs (after -m / -k deselection)."""
     from harness.progress import set_total
 
-    set_total(sum(1 for i in session.items if i.get_closest_marker("chaos") or i.get_closest_marker("controls")))
+    repeat = session.config.getoption("repeat")
+    chaos = sum(1 for i in session.items if i.get_closest_marker("chaos"))
+    set_total(chaos * repeat + sum(1 for i in session.items if i.get_closest_marker("controls")))
 
 
 @pytest.fixture(scope="session")
-def harness_config() -> HarnessConfig:
-    """This session's configuration (env ECOECO_*), with a fresh run id."""
-    return from_env()
+def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
+    """This session's configuration (env ECOECO_*, --repeat), with a fresh run id."""
+    return replace(from_env(), repeat=pytestconfig.getoption("repeat"))
 
 
 @pytest.fixture(scope="session")

@@ -54,6 +54,7 @@ class HarnessConfig:
     runs_dir: Path = REPO_ROOT / "runs"
     run_id: str = ""
     unsafe: str = ""
+    repeat: int = 1  # runs of each failure point (--repeat N); a point stops at its first violation
 
     def port(self, service: str) -> int:
         """The 127.0.0.1 port of a service."""

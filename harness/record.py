@@ -54,6 +54,16 @@ class LoadSummary:
 
 
 @dataclass(frozen=True)
+class Repeat:
+    """One run of a failure point repeated with `--repeat N`: its verdicts and its own record file."""
+
+    n: int  # 1-based
+    verdict: Verdict
+    judgements: dict[str, Verdict]  # judgement name -> verdict
+    path: str  # relative to the run folder
+
+
+@dataclass(frozen=True)
 class ScenarioRecord:
     """Everything one fault scenario observed and concluded."""
 
@@ -71,6 +81,8 @@ class ScenarioRecord:
     wal_pending: dict[str, list[list[float]]] = field(default_factory=dict)  # worker -> [t, rows]
     ledger: dict[str, dict[str, int]] = field(default_factory=dict)  # harness.ledger.summarise()
     errors: list[str] = field(default_factory=list)
+    # with --repeat N: every repeat that ran (this record is the first of the worst of them)
+    repeats: list[Repeat] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
 
@@ -162,6 +174,11 @@ def validate_scenario(rec: ScenarioRecord) -> None:
         raise RecordError(
             f"verdict: {rec.verdict.value!r} contradicts judgements/errors/effect (expected {expected.value!r})"
         )
+    if rec.repeats:  # the record of a repeated point is the worst of its runs, numbered 1..n
+        if [r.n for r in rec.repeats] != list(range(1, len(rec.repeats) + 1)):
+            raise RecordError("repeats: runs must be numbered 1..n in order")
+        if rec.verdict is not worst(r.verdict for r in rec.repeats):
+            raise RecordError(f"verdict: {rec.verdict.value!r} is not the worst of its repeats")
 
 
 def validate_run(rec: RunRecord) -> None:
@@ -296,6 +313,7 @@ def _parse_scenario(d: dict[str, Any]) -> ScenarioRecord:
         except ValueError as exc:
             raise RecordError(f"judgements[{i}]: {exc}") from exc
     load = _field(d, "load", "scenario", dict)
+    repeats = _field(d, "repeats", "scenario", list, True) or []
     errors = _field(d, "errors", "scenario", list)
     if not all(isinstance(e, str) for e in errors):
         raise RecordError("errors: expected a list of strings")
@@ -317,9 +335,22 @@ def _parse_scenario(d: dict[str, Any]) -> ScenarioRecord:
         wal_pending=_series(d, "wal_pending"),
         ledger=_field(d, "ledger", "scenario", dict),
         errors=errors,
+        repeats=[_parse_repeat(r, f"repeats[{i}]") for i, r in enumerate(repeats)],
     )
     validate_scenario(rec)
     return rec
+
+
+def _parse_repeat(r: object, where: str) -> Repeat:
+    judgements = _field(r, "judgements", where, dict)
+    if not all(v in set(Verdict) for v in judgements.values()):
+        raise RecordError(f"{where}.judgements: every value must be a verdict")
+    return Repeat(
+        n=_field(r, "n", where, int),
+        verdict=_verdict(r, where),
+        judgements={k: Verdict(v) for k, v in judgements.items()},
+        path=_field(r, "path", where, str),
+    )
 
 
 def _parse_run(d: dict[str, Any]) -> RunRecord:

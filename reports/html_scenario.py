@@ -6,7 +6,7 @@ import json
 
 from harness.claims import Claim
 from harness.record import ScenarioRecord
-from reports import plots
+from reports import plots, repeats
 from reports.cells import claimed_text, measured_text
 from reports.compare import ScenarioChange
 from reports.html_parts import badge, esc, evidence_html, vclass
@@ -50,6 +50,7 @@ def section(row: Row, change: ScenarioChange | None) -> str:
         items = "".join(f"<li>{esc(e)}</li>" for e in rec.errors)
         out.append(f'<div class="callout v-harness_error"><b>Harness errors during the run</b><ul>{items}</ul></div>')
     out.append(_judgements(rec))
+    out.append(repeats.html(rec))
     out.append("<h3>Plots</h3>")
     if not (rec.load.per_second or rec.probes or rec.queue_depth or rec.wal_pending or rec.ledger):
         out.append("<p><i>Nothing was sampled: the scenario stopped before load and probes started.</i></p>")

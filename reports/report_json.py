@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.verdict import Verdict
-from reports import detection, lint_table, timing
+from reports import detection, lint_table, repeats, timing
 from reports.compare import Comparison
 from reports.gate import gate
 from reports.runs import LoadedRun
@@ -82,6 +82,7 @@ def _scenario(r: Row) -> dict[str, Any]:
         if r.catalogued
         else None,
         "timeline": asdict(rec.timeline) if rec else None,
+        "repeats": repeats.json_entry(rec),
         "scorecard": {
             name: {"verdict": cell.verdict.value if cell.verdict else None, "text": cell.text, "note": cell.note}
             for name, cell in (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.verdict import Verdict
-from reports import detection, timing
+from reports import detection, repeats, timing
 from reports.compare import Comparison
 from reports.gate import GateReport, gate
 from reports.html_page import tally
@@ -56,6 +56,7 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
             f"{_cell(r.rpo.text)} | {_cell(r.exactly_once.text.split(' / ')[0])} | {_cell(r.reason[:80])} | "
             f"{moved} |"
         )
+    lines += repeats.lines(rows)
     lines += _detection(run)
     spent = timing.summary_line(run)
     lines += ["", *([spent] if spent else []), f"Full report: `{html_path}` (report.json beside it for machines)."]

@@ -2,7 +2,7 @@
 workload and judged (pytest -m chaos).
 
 `pytest -m chaos -k f07` runs one (`-k f11` runs F11 and F11-kill). Each run writes
-runs/<run_id>/scenarios/<id>.json.
+runs/<run_id>/scenarios/<id>.json; with `--repeat N` each run also writes <id>.r<n>.json.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ import pytest
 
 from harness.journal import RunJournal
 from harness.point import FailurePoint
+from harness.record import write_scenario
+from harness.repeat import run_repeated
 from harness.scenario import Scenario
 from harness.stack import Stack
 from scenarios.catalogue import ACCEPTED, POINTS
@@ -29,7 +31,10 @@ def _test_id(point_id: str) -> str:
 def test_failure_point(
     point: FailurePoint, stack: Stack, journal: RunJournal, record_property: Callable[[str, object], None]
 ) -> None:
-    record = Scenario(stack, point, journal.config.run_dir).run()
+    run_dir = journal.config.run_dir
+    record = run_repeated(point.id, journal.config.repeat, lambda n: Scenario(stack, point, run_dir, name=n).run())
+    if record.repeats:  # each run wrote its own file; the point's file is the combined record
+        write_scenario(run_dir, record)
     journal.add(record)
     for name, value in junit_properties(record):
         record_property(name, value)

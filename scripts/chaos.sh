@@ -6,6 +6,7 @@
 # The report still calls an accepted finding VIOLATED: accepting it does not make the claim true.
 #   bash scripts/chaos.sh            # all of F1-F17 and their harsher modes
 #   bash scripts/chaos.sh -k f07     # one
+#   bash scripts/chaos.sh --repeat 5 -k f07   # up to 5 runs, stopping at the first violation
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
