@@ -9,7 +9,7 @@ from pathlib import Path
 from harness.config import REPO_ROOT
 from harness.verdict import Verdict
 from harness.verdict import exit_code as verdict_exit_code
-from reports import html_page, report_json, summary
+from reports import html_page, report_json, summary, trend
 from reports.compare import Comparison, compare
 from reports.runs import load_run, previous_run_dir
 from reports.scorecard import rows as scorecard_rows
@@ -50,10 +50,13 @@ def build(run_dir: Path) -> BuildResult:
     rows = scorecard_rows(run)
     junit = JUNIT if (real_dir / JUNIT).exists() else None
     links = {"report.json": "report.json", "summary.md": "summary.md"} | ({"JUnit XML": JUNIT} if junit else {})
-    html = _write(real_dir / "report.html", html_page.render(run, rows, comparison, links))
+    history = trend.trend(run)
+    html = _write(real_dir / "report.html", html_page.render(run, rows, comparison, links, history))
     doc = _write(
         real_dir / "report.json",
-        report_json.document(run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}),
+        report_json.document(
+            run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}, history
+        ),
     )
     md = _write(real_dir / "summary.md", summary.markdown(run, rows, comparison, _shown(html)))
     return BuildResult(

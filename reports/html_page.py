@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.verdict import Verdict
-from reports import detection, lint_table, timing
+from reports import detection, lint_table, timing, trend
 from reports.compare import Comparison
 from reports.gate import GateReport, gate
 from reports.html_parts import CSS, badge, cell_td, esc, vclass, when
@@ -20,7 +20,9 @@ TIME_SCALE_NOTE = (
 )
 
 
-def render(run: LoadedRun, rows: list[Row], comparison: Comparison | None, links: dict[str, str]) -> str:
+def render(
+    run: LoadedRun, rows: list[Row], comparison: Comparison | None, links: dict[str, str], history: trend.Trend
+) -> str:
     """The complete HTML document."""
     body = [_header(run, rows, comparison, links), _scorecard(rows, comparison)]
     if comparison is not None:
@@ -29,6 +31,7 @@ def render(run: LoadedRun, rows: list[Row], comparison: Comparison | None, links
     if found is not None:
         body.append(_detection(found))
     body += [section(r, comparison.change(r.claim.fid) if comparison else None) for r in rows if r.scenario]
+    body.append(trend.html(history))
     body.append(timing.html(run))
     body.append(lint_table.html(run.time_scale))
     body.append(

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.verdict import Verdict
-from reports import detection, lint_table, repeats, timing
+from reports import detection, lint_table, repeats, timing, trend
 from reports.compare import Comparison
 from reports.gate import gate
 from reports.runs import LoadedRun
@@ -18,7 +18,13 @@ SCHEMA = "ecoeco-report"
 SCHEMA_VERSION = 1
 
 
-def document(run: LoadedRun, rows: list[Row], comparison: Comparison | None, files: dict[str, str | None]) -> str:
+def document(
+    run: LoadedRun,
+    rows: list[Row],
+    comparison: Comparison | None,
+    files: dict[str, str | None],
+    history: trend.Trend,
+) -> str:
     """The JSON text of report.json (pretty-printed: it is small and people read it in CI logs)."""
     doc: dict[str, Any] = {
         "schema": SCHEMA,
@@ -45,6 +51,7 @@ def document(run: LoadedRun, rows: list[Row], comparison: Comparison | None, fil
         "scenarios": [_scenario(r) for r in rows],
         "previous": _previous(comparison) if comparison else None,
         "detection": _detection(run),
+        "trend": trend.json_doc(history),
         "files": files,
     }
     return json.dumps(doc, indent=1, sort_keys=False, allow_nan=False, default=str) + "\n"

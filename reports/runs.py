@@ -178,6 +178,20 @@ def _started_unix(run_dir: Path) -> float | None:
     return _loose(run_dir)[0]
 
 
+def earlier_runs(run: LoadedRun, count: int) -> list[Path]:
+    """Up to `count` runs of the same runs/ folder that started before this one and share a failure
+    point with it, oldest first (the trend's history)."""
+    mine = {s.fid for s in run.scenarios}
+    found: list[tuple[float, Path]] = []
+    for other in run.run_dir.parent.iterdir():
+        if other.is_symlink() or not other.is_dir() or other.resolve() == run.run_dir:
+            continue
+        started, fids = _loose(other)
+        if started is not None and (run.started_unix is None or started < run.started_unix) and fids & mine:
+            found.append((started, other))
+    return [p for _, p in sorted(found)[-count:]] if count > 0 else []
+
+
 def previous_run_dir(run_dir: Path) -> Path | None:
     """The latest other run in the same runs/ folder that started before this one and has a run.json.
 

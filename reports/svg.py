@@ -229,3 +229,31 @@ def _legend_svg(rows: list[list[LegendItem]], x0: float, y0: float) -> list[str]
             out.append(text(x + 32, y + 1, item.label, size=12))
             x += 34 + len(item.label) * CHAR_W + 18
     return out
+
+
+def sparkline(values: Sequence[float | None], *, limit: float | None = None, w: int = 140, h: int = 28) -> str:
+    """A word-sized line of `values` in order (None: not measured), with `limit` dashed when given."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    top = max([*known, limit or 0.0]) or 1.0
+    step = (w - 4) / max(len(values) - 1, 1)
+
+    def y(v: float) -> float:
+        return h - 2 - v / top * (h - 4)
+
+    points = " ".join(f"{2 + i * step:.1f},{y(v):.1f}" for i, v in enumerate(values) if v is not None)
+    dots = "".join(
+        f'<circle cx="{2 + i * step:.1f}" cy="{y(v):.1f}" r="1.8" fill="#0969da"/>'
+        for i, v in enumerate(values)
+        if v is not None
+    )
+    bound = (
+        f'<line x1="0" y1="{y(limit):.1f}" x2="{w}" y2="{y(limit):.1f}" stroke="#cf222e" stroke-dasharray="3 2"/>'
+        if limit is not None
+        else ""
+    )
+    return (
+        f'<svg class="spark" viewBox="0 0 {w} {h}" width="{w}" height="{h}" xmlns="http://www.w3.org/2000/svg">'
+        f'{bound}<polyline points="{points}" fill="none" stroke="#0969da" stroke-width="1.4"/>{dots}</svg>'
+    )
