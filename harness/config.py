@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,31 +83,46 @@ class HarnessConfig:
         return REPO_ROOT / ".runtime" / "control"
 
     def compose_env(self) -> dict[str, str]:
-        """Environment for docker compose: project, ports, time scale, planted defects, the token secret."""
+        """Environment for docker compose: project, ports, time scale, planted defects, the secrets."""
         return {
             "ECOECO_PROJECT": self.project,
             "ECOECO_PORT_PREFIX": self.port_prefix,
             "ECOECO_TIME_SCALE": str(self.time_scale),
             "ECOECO_UNSAFE": self.unsafe,
             "ECOECO_TOKEN_SECRET": token_secret(),
+            "ECOECO_ERLANG_COOKIE": erlang_cookie(),
         }
 
 
-SECRET_FILE = REPO_ROOT / ".runtime" / "secrets" / "token_secret"
+SECRETS_DIR = REPO_ROOT / ".runtime" / "secrets"
+SECRET_FILE = SECRETS_DIR / "token_secret"
+COOKIE_FILE = SECRETS_DIR / "erlang_cookie"
 
 
-def token_secret(path: Path = SECRET_FILE) -> str:
-    """This deployment's token secret: $ECOECO_TOKEN_SECRET, else the one generated into `path`
-    the first time (owner-only), so no two checkouts share one and none is in the repository."""
-    given = os.environ.get("ECOECO_TOKEN_SECRET")
+def deployment_secret(path: Path, env_var: str, make: Callable[[], str]) -> str:
+    """A secret of this deployment: $env_var, else the one generated into `path` the first time
+    (owner-only, never through a planted symlink), so no two checkouts share one and none is in
+    the repository."""
+    given = os.environ.get(env_var)
     if given:
         return given
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_urlsafe(32))
+            fh.write(make())
     return path.read_text(encoding="ascii").strip()
+
+
+def token_secret(path: Path = SECRET_FILE) -> str:
+    """The key that signs bearer tokens ($ECOECO_TOKEN_SECRET or generated)."""
+    return deployment_secret(path, "ECOECO_TOKEN_SECRET", lambda: secrets.token_urlsafe(32))
+
+
+def erlang_cookie(path: Path = COOKIE_FILE) -> str:
+    """The RabbitMQ nodes' shared Erlang cookie ($ECOECO_ERLANG_COOKIE or generated): whoever knows
+    it can run any command on the broker, so it is no more published than the token secret."""
+    return deployment_secret(path, "ECOECO_ERLANG_COOKIE", lambda: secrets.token_hex(24))
 
 
 def from_env() -> HarnessConfig:

@@ -1,4 +1,5 @@
-"""The token secret: generated per deployment, never a value from the repository (issue 10 §3)."""
+"""The token secret and the Erlang cookie: generated per deployment, never a value from the repository
+(issue 10 §3)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import docker
 import pytest
 
 from faults.target import OUR_LABEL
-from harness.config import HarnessConfig, token_secret
+from harness.config import HarnessConfig, erlang_cookie, token_secret
 from system.settings import KNOWN_TOKEN_SECRETS, token_secret_problem
 from tests.faults.conftest import PROJECT, require_image
 
@@ -58,5 +59,35 @@ def test_an_api_refuses_to_start_with_the_old_default(docker_client: docker.Dock
         result = container.wait(timeout=60)
         logs = container.logs().decode()
         assert result["StatusCode"] != 0 and "refusing to start" in logs and "published in this repository" in logs
+    finally:
+        container.remove(force=True, v=True)
+
+
+def test_the_erlang_cookie_is_generated_per_deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ECOECO_ERLANG_COOKIE", raising=False)
+    path = tmp_path / "secrets" / "erlang_cookie"
+    first = erlang_cookie(path)
+    assert len(first) >= 20 and first.isalnum() and erlang_cookie(path) == first
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert erlang_cookie(tmp_path / "other" / "erlang_cookie") != first
+    monkeypatch.setenv("ECOECO_ERLANG_COOKIE", "c" * 30)
+    assert HarnessConfig().compose_env()["ECOECO_ERLANG_COOKIE"] == "c" * 30
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("cookie", ["", "ecoeco-rabbitmq-cluster-cookie", "short"])
+def test_a_broker_refuses_a_missing_or_published_cookie(docker_client: docker.DockerClient, cookie: str) -> None:
+    image = require_image(docker_client, "ecoeco-rabbitmq")
+    container = docker_client.containers.run(
+        image,
+        environment={"RABBITMQ_COOKIE": cookie},
+        labels={OUR_LABEL: PROJECT},
+        detach=True,
+        network_mode="none",
+    )
+    try:
+        result = container.wait(timeout=60)
+        logs = container.logs().decode()
+        assert result["StatusCode"] != 0 and "refusing to start: RABBITMQ_COOKIE" in logs, logs[-500:]
     finally:
         container.remove(force=True, v=True)

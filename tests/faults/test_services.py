@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -69,7 +70,14 @@ def test_exhaust_pool_until_too_many_clients(proj: TestProject, postgres: int) -
 def rabbitmq(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[Stack]:
     """A one-node ecoeco-rabbitmq (service rabbitmq-1) with the system's own queue topology."""
     image = require_image(docker_client, "ecoeco-rabbitmq")
-    proj.run("rabbitmq-1", image=image, command=None, hostname="rabbitmq-1", ports={"5672/tcp": ("127.0.0.1", None)})
+    proj.run(
+        "rabbitmq-1",
+        image=image,
+        command=None,
+        hostname="rabbitmq-1",
+        ports={"5672/tcp": ("127.0.0.1", None)},
+        environment={"RABBITMQ_COOKIE": secrets.token_hex(24)},
+    )
     conn = until(
         lambda: amqp_connection(proj.stack, "rabbitmq-1"), timeout_s=120, what="RabbitMQ accepting AMQP", interval_s=1
     )

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Entrypoint of ecoeco-rabbitmq: shared Erlang cookie, cluster formation settings for this
 # node, then the broker in the foreground as user rabbitmq.
-#   RABBITMQ_COOKIE     Erlang cookie shared by the cluster (default below)
+#   RABBITMQ_COOKIE     Erlang cookie shared by the cluster: generated per deployment, required
 #   RABBITMQ_SEED_NODE  hostname of the node the others join on their first boot (rabbitmq-1)
 #
 # Cluster formation (only a node with an empty database does any; a node that was a member
@@ -12,7 +12,14 @@
 # cannot form separate clusters.
 set -euo pipefail
 HOME_DIR=/var/lib/rabbitmq
-COOKIE=${RABBITMQ_COOKIE:-ecoeco-rabbitmq-cluster-cookie}
+COOKIE=${RABBITMQ_COOKIE:-}
+# Whoever knows the cookie can run any command on every node: refuse none, a short one, or the
+# value this repository once published as the default.
+if [[ ${#COOKIE} -lt 20 || "$COOKIE" == ecoeco-rabbitmq-cluster-cookie ]]; then
+    echo "refusing to start: RABBITMQ_COOKIE is unset, shorter than 20 characters or a published default" \
+        "(the harness generates one: .runtime/secrets/erlang_cookie)" >&2
+    exit 1
+fi
 SEED=${RABBITMQ_SEED_NODE:-rabbitmq-1}
 ME=$(hostname -s)
 
