@@ -54,7 +54,14 @@ def combine(point_id: str, records: list[ScenarioRecord]) -> ScenarioRecord:
         )
         for n, r in enumerate(records, start=1)
     ]
-    return replace(first_worst, fid=point_id, repeats=repeats)
+    # the point's time is every run's: where the run's time went counts all of them
+    phases: dict[str, float] = {}
+    for r in records:
+        for name, secs in (r.parameters.get("phases_s") or {}).items():
+            if isinstance(secs, int | float):
+                phases[name] = round(phases.get(name, 0.0) + float(secs), 2)
+    parameters = {**first_worst.parameters, "phases_s": phases} if phases else first_worst.parameters
+    return replace(first_worst, fid=point_id, repeats=repeats, parameters=parameters)
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,14 @@ def lines(rows: list[Row]) -> list[str]:
         rec = r.scenario.record if r.scenario else None
         if rec is None or not rec.repeats:
             continue
-        weakest = min(confidence(rec.repeats), key=lambda c: (c.held / c.runs if c.runs else 0, c.claim), default=None)
-        if weakest is not None:
+        claims = confidence(rec.repeats)
+        weakest = min(claims, key=lambda c: (c.held / c.runs if c.runs else 0, c.claim), default=None)
+        if weakest is None:
+            continue
+        if all(c.upper_bound is not None for c in claims):
+            n = len(rec.repeats)
+            out.append(f"- {r.claim.fid}: every claim held in {n} of {n} runs; P(violation) < 3/{n} at 95 %")
+        else:
             out.append(f"- {r.claim.fid}, {len(rec.repeats)} runs: `{weakest.claim}` {weakest.text}")
     return ["", "Repeated failure points (the weakest claim of each):", *out] if out else []
 

@@ -36,5 +36,5 @@ def test_a_repeated_point_shows_each_claim_over_its_runs(tmp_path: Path) -> None
     assert "Repeated: 2 runs (stopped at the first violation)</h3>" in html and "violated in run 2" in html
     summary = result.summary.read_text()
     assert "- F2, 2 runs:" in summary and "held in 1 of 2 (violated in run 2)" in summary
-    assert "- F7, 3 runs:" in summary and "P(violation) < 3/3" in summary
+    assert "- F7: every claim held in 3 of 3 runs; P(violation) < 3/3 at 95 %" in summary
     assert result.exit_code == 1  # the violation of a repeat is the point's violation for the gate

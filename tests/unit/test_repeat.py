@@ -107,5 +107,13 @@ def test_repeats_round_trip_and_a_record_better_than_its_worst_run_is_refused() 
         scenario_from_json(json.dumps(data))
 
 
+def test_the_points_time_is_every_runs_time() -> None:
+    runs = [
+        replace(run_with(Verdict.HOLDS, "F1.r1"), parameters={"phases_s": {"hold": 6.0, "recovery": 5.5}}),
+        replace(run_with(Verdict.HOLDS, "F1.r2"), parameters={"phases_s": {"hold": 6.25, "drain": 1}}),
+    ]
+    assert combine("F1", runs).parameters["phases_s"] == {"hold": 12.25, "recovery": 5.5, "drain": 1.0}
+
+
 def test_repeat_names() -> None:
     assert repeat_name("F4-freeze", 2) == "F4-freeze.r2"
