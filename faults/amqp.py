@@ -11,9 +11,9 @@ from docker.models.containers import Container
 
 from faults.base import FaultError
 from faults.target import Stack, is_running
+from system import topology
 
-NODES = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
-DEAD_LETTER_QUEUE = "dead_letter_queue"
+NODES = topology.load().broker_nodes
 
 
 def amqp_connection(stack: Stack, node: str, user: str = "ecoeco", password: str = "ecoeco") -> pika.BlockingConnection:

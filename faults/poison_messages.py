@@ -9,9 +9,10 @@ from typing import Any
 import pika
 import pika.exceptions
 
-from faults.amqp import DEAD_LETTER_QUEUE, amqp_connection, queue_depth
+from faults.amqp import amqp_connection, queue_depth
 from faults.base import TAG, Evidence, Fault, FaultError, wait_for
 from faults.target import Stack
+from system.broker import DEAD_LETTER_QUEUE
 
 # Malformed JSON, and well-formed JSON without a task_id: a consumer can process neither.
 POISON_BODIES = (b'{"task_id": "ecoeco-fault-poison", "image": ', json.dumps({"ecoeco_fault": "poison"}).encode())

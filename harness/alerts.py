@@ -14,21 +14,21 @@ Times are unix seconds. The alert rules (system/monitoring/rules) carry labels `
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from harness.verdict import Judgement, Verdict
+from system import topology
 
 FIRING_QUERY = 'ALERTS{alertstate="firing"}'
 MAX_POINTS = 10_000  # Prometheus refuses a query_range of more than 11,000 points per series
 
 
 def default_url() -> str:
-    """http://127.0.0.1:<prefix>90 (docs/contracts.md: prometheus is service NN=90)."""
-    return f"http://127.0.0.1:{os.environ.get('ECOECO_PORT_PREFIX', '170')}90"
+    """Prometheus on the loopback, where docker-compose.yml publishes it."""
+    return topology.url("prometheus")
 
 
 @dataclass(frozen=True)

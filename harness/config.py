@@ -9,40 +9,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from system import topology
 
-# host port suffix per service (docs/contracts.md)
-PORTS = {
-    "waste-api": "01",
-    "auth-api": "02",
-    "userinfo-api": "03",
-    "location-api": "04",
-    "recycle-api": "05",
-    "chat-llm-api": "06",
-    "worker-storage": "11",
-    "worker-ai": "12",
-    "pg-auth": "21",
-    "pg-waste": "22",
-    "pg-chat": "23",
-    "pg-location": "24",
-    "pg-analytics": "25",
-    "rabbitmq-1": "31",
-    "rabbitmq-2": "32",
-    "rabbitmq-3": "33",
-    "s3": "50",
-    "prometheus": "90",
-    # RabbitMQ's Prometheus endpoint (15692) of each node
-    "rabbitmq-1-metrics": "41",
-    "rabbitmq-2-metrics": "42",
-    "rabbitmq-3-metrics": "43",
-}
-DATABASES = {
-    "pg-auth": "ecoeco_auth",
-    "pg-waste": "ecoeco_waste",
-    "pg-chat": "ecoeco_chat",
-    "pg-location": "ecoeco_location",
-    "pg-analytics": "ecoeco_waste",
-}
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -50,25 +19,25 @@ class HarnessConfig:
     """Everything a run needs to find and pace the system under test."""
 
     project: str = "ecoeco"
-    port_prefix: str = "170"
+    port_prefix: str = topology.DEFAULT_PORT_PREFIX
     time_scale: float = 0.02
     runs_dir: Path = REPO_ROOT / "runs"
     run_id: str = ""
     unsafe: str = ""
     repeat: int = 1  # runs of each failure point (--repeat N); a point stops at its first violation
 
-    def port(self, service: str) -> int:
-        """The 127.0.0.1 port of a service."""
-        return int(self.port_prefix + PORTS[service])
+    def port(self, service: str, container_port: int | None = None) -> int:
+        """The 127.0.0.1 port of a service (system/topology.py reads it from docker-compose.yml)."""
+        return topology.host_port(service, container_port, self.port_prefix)
 
-    def url(self, service: str) -> str:
+    def url(self, service: str, container_port: int | None = None) -> str:
         """Base URL of an HTTP service on the loopback."""
-        return f"http://127.0.0.1:{self.port(service)}"
+        return f"http://127.0.0.1:{self.port(service, container_port)}"
 
     def dsn(self, service: str) -> str:
         """libpq DSN of a database server from the host."""
         return (
-            f"host=127.0.0.1 port={self.port(service)} dbname={DATABASES[service]} user=ecoeco "
+            f"host=127.0.0.1 port={self.port(service)} dbname={topology.load().databases[service]} user=ecoeco "
             "password=ecoeco connect_timeout=2"
         )
 
@@ -130,7 +99,7 @@ def from_env() -> HarnessConfig:
     run_id = os.environ.get("ECOECO_RUN_ID") or time.strftime("%Y%m%d-%H%M%S")
     return HarnessConfig(
         project=os.environ.get("ECOECO_PROJECT", "ecoeco"),
-        port_prefix=os.environ.get("ECOECO_PORT_PREFIX", "170"),
+        port_prefix=topology.port_prefix(),
         time_scale=float(os.environ.get("ECOECO_TIME_SCALE", "0.02")),
         runs_dir=Path(os.environ.get("ECOECO_RUNS_DIR", str(REPO_ROOT / "runs"))),
         run_id=run_id,

@@ -21,12 +21,14 @@ from pika.adapters.blocking_connection import BlockingChannel
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.config import HarnessConfig
+from system import topology
 from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE, PIPELINE_QUEUES
 from system.settings import Settings
 
 QUEUES = (*ALL_QUEUES, DEAD_LETTER_QUEUE)  # the system's own topology (system/broker.py)
 S3_BUCKET = Settings().s3_bucket
-WORKERS = ("worker-storage", "worker-ai")
+WORKERS = topology.load().workers
+RABBITMQ_METRICS_PORT = 15692  # each node's Prometheus endpoint
 
 
 @contextlib.contextmanager
@@ -36,14 +38,14 @@ def amqp_channel(config: HarnessConfig) -> Iterator[BlockingChannel]:
     params = [
         pika.ConnectionParameters(
             "127.0.0.1",
-            config.port(f"rabbitmq-{n}"),
+            config.port(node),
             credentials=creds,
             socket_timeout=2,
             blocked_connection_timeout=3,
             connection_attempts=1,
             stack_timeout=3,
         )
-        for n in (1, 2, 3)
+        for node in topology.load().broker_nodes
     ]
     conn = pika.BlockingConnection(params)
     try:
@@ -221,10 +223,10 @@ def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:
     queues it leads; refreshed every second), or None when no node answered."""
     counts: dict[str, list[int]] = {}
     answered = False
-    for n in (1, 2, 3):
+    for node in topology.load().broker_nodes:
         try:
             text = httpx.get(
-                f"{config.url(f'rabbitmq-{n}-metrics')}/metrics/detailed",
+                f"{config.url(node, RABBITMQ_METRICS_PORT)}/metrics/detailed",
                 params={"family": "queue_coarse_metrics"},
                 timeout=2.0,
             ).text

@@ -27,9 +27,10 @@ from faults.registry import heal_leftovers
 from faults.target import Stack as Targets
 from faults.target import volume_host_path
 from harness import disks, observe
-from harness.config import DATABASES, REPO_ROOT, HarnessConfig
+from harness.config import REPO_ROOT, HarnessConfig
 from harness.startup import START_TIMEOUT_S, StackStartError, await_healthy
 from harness.wait import until
+from system import topology
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 from testcontainers.compose import DockerCompose
@@ -126,7 +127,7 @@ class Stack:
     def ready_check(self, service: str) -> Callable[[], bool]:
         """True while the service does its real work: a database answers a query, anything else
         its /health with 200 (faults.kinds.Context)."""
-        if service in DATABASES:
+        if service in topology.load().databases:
 
             def database() -> bool:
                 try:

@@ -8,20 +8,22 @@ from collections.abc import Mapping
 from typing import Final
 from urllib.parse import urlsplit
 
-# Host port suffix NN of each HTTP service (docs/contracts.md).
-SERVICE_PORTS: Final[Mapping[str, str]] = {
-    "waste": "01",
-    "auth": "02",
-    "userinfo": "03",
-    "location": "04",
-    "recycle": "05",
-    "chat": "06",
+from system import topology
+
+# The load's name for each API it drives -> its compose service (the port comes from system/topology.py).
+SERVICES: Final[Mapping[str, str]] = {
+    "waste": "waste-api",
+    "auth": "auth-api",
+    "userinfo": "userinfo-api",
+    "location": "location-api",
+    "recycle": "recycle-api",
+    "chat": "chat-llm-api",
 }
-DEFAULT_PORT_PREFIX: Final = "170"
+DEFAULT_PORT_PREFIX: Final = topology.DEFAULT_PORT_PREFIX
 DEFAULT_REQUEST_TIMEOUT_S: Final = 2.0
 DEFAULT_WAIT_S: Final = (0.3, 1.5)
 
-PORT_PREFIX_ENV: Final = "ECOECO_PORT_PREFIX"
+PORT_PREFIX_ENV: Final = topology.PORT_PREFIX_ENV
 LEDGER_ENV: Final = "ECOECO_LEDGER"
 TIMELINE_ENV: Final = "ECOECO_LOAD_TIMELINE"
 TIMEOUT_ENV: Final = "ECOECO_LOAD_TIMEOUT_S"
@@ -53,12 +55,10 @@ def require_loopback(url: str) -> str:
 def base_urls(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Base URL of every service: `ECOECO_LOAD_URL_<SERVICE>` or 127.0.0.1:<prefix><NN>."""
     env = os.environ if env is None else env
-    prefix = env.get(PORT_PREFIX_ENV) or DEFAULT_PORT_PREFIX
-    if not prefix.isdigit() or int(prefix + "99") > 65535:
-        raise ValueError(f"{PORT_PREFIX_ENV}={prefix!r} does not make valid ports")
+    prefix = topology.port_prefix(env)
     urls = {}
-    for service, suffix in SERVICE_PORTS.items():
-        url = env.get(url_env_var(service)) or f"http://127.0.0.1:{prefix}{suffix}"
+    for service, compose_service in SERVICES.items():
+        url = env.get(url_env_var(service)) or topology.url(compose_service, prefix=prefix)
         urls[service] = require_loopback(url.rstrip("/"))
     return urls
 

@@ -211,8 +211,8 @@ class LoadRun:
             }
         )
         for service, url in (base_urls or {}).items():
-            if service not in config.SERVICE_PORTS:
-                raise ValueError(f"unknown service {service!r}; known: {sorted(config.SERVICE_PORTS)}")
+            if service not in config.SERVICES:
+                raise ValueError(f"unknown service {service!r}; known: {sorted(config.SERVICES)}")
             env[config.url_env_var(service)] = url
         if request_timeout_s is not None:
             env[config.TIMEOUT_ENV] = str(request_timeout_s)

@@ -18,6 +18,7 @@ from faults.spec import FaultSpec, all_of
 from harness import findings
 from harness.counters import CounterSpec
 from harness.point import CHECKERS, FailurePoint
+from system import topology
 
 OUTAGE_S = 10.0
 # A crash loop needs less: Docker's restart delay doubles with every kill (100 ms, 200 ms, ...), so
@@ -30,7 +31,7 @@ STALL_S = 3.0  # a broker's stall before it is killed (F6): publishes accumulate
 # its one-hour task timeout (72 s at 0.02): the outages where the design's own policies lose work.
 LONG_OUTAGE_S = 75.0
 
-NODES = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
+NODES = topology.load().broker_nodes
 PIPELINE_QUEUES = (
     "queue:user_input_queue",
     "queue:vision_analysis_queue",

@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from system import topology
+
 # every service that publishes or declares queues (and so reads the broker defects)
 PUBLISHERS = ("waste-api", "worker-storage", "worker-ai")
-WORKERS = ("worker-storage", "worker-ai")
+WORKERS = topology.load().workers
 
 
 @dataclass(frozen=True)

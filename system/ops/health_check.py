@@ -7,40 +7,16 @@ pending WAL rows (warning above 100); each API's /health. Exit 0 when all is wel
 from __future__ import annotations
 
 import json
-import os
 import sys
 import urllib.request
 
 import pika
 import psycopg2
 
-PREFIX = os.environ.get("ECOECO_PORT_PREFIX", "170")
-APIS = {
-    "waste-api": "01",
-    "auth-api": "02",
-    "userinfo-api": "03",
-    "location-api": "04",
-    "recycle-api": "05",
-    "chat-llm-api": "06",
-}
-WORKERS = {"worker-storage": "11", "worker-ai": "12"}
-DATABASES = {
-    "ecoeco_auth": ("21", "ecoeco_auth"),
-    "ecoeco_waste": ("22", "ecoeco_waste"),
-    "ecoeco_chat": ("23", "ecoeco_chat"),
-    "ecoeco_location": ("24", "ecoeco_location"),
-    "ecoeco_analytics": ("25", "ecoeco_waste"),
-}
-QUEUES = (
-    "user_input_queue",
-    "vision_analysis_queue",
-    "rule_retrieval_queue",
-    "response_generation_queue",
-    "auth_queue",
-    "location_query_queue",
-    "analytics_queue",
-    "dead_letter_queue",
-)
+from system import topology
+from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE
+
+QUEUES = (*ALL_QUEUES, DEAD_LETTER_QUEUE)
 QUEUE_WARN, WAL_WARN = 1000, 100
 
 
@@ -63,12 +39,14 @@ def main() -> int:
         problems += 0 if ok else 1
         print(f"{'OK  ' if ok else 'FAIL'} {what:32} {detail}")
 
-    for name, (port, dbname) in DATABASES.items():
+    where = topology.load()
+    for service, dbname in where.databases.items():
+        name = "ecoeco_analytics" if service == "pg-analytics" else dbname  # the replica of ecoeco_waste
         try:
             with (
                 psycopg2.connect(
                     host="127.0.0.1",
-                    port=int(PREFIX + port),
+                    port=topology.host_port(service),
                     dbname=dbname,
                     user="ecoeco",
                     password="ecoeco",
@@ -84,12 +62,12 @@ def main() -> int:
         params = [
             pika.ConnectionParameters(
                 "127.0.0.1",
-                int(PREFIX + p),
+                topology.host_port(node),
                 credentials=pika.PlainCredentials("ecoeco", "ecoeco"),
                 connection_attempts=1,
                 socket_timeout=3,
             )
-            for p in ("31", "32", "33")
+            for node in where.broker_nodes
         ]
         conn = pika.BlockingConnection(params)
         ch = conn.channel()
@@ -99,12 +77,12 @@ def main() -> int:
         conn.close()
     except pika.exceptions.AMQPError as exc:
         report(False, "rabbitmq", repr(exc))
-    for name, port in WORKERS.items():
-        status, body = _get(f"http://127.0.0.1:{PREFIX}{port}/health")
+    for name in where.workers:
+        status, body = _get(f"{topology.url(name)}/health")
         pending = int(str(body.get("wal_pending", -1)))
         report(status == 200 and 0 <= pending <= WAL_WARN, f"worker {name}", f"HTTP {status}, {pending} pending")
-    for name, port in APIS.items():
-        status, body = _get(f"http://127.0.0.1:{PREFIX}{port}/health")
+    for name in where.apis:
+        status, body = _get(f"{topology.url(name)}/health")
         report(status == 200, f"api {name}", f"HTTP {status} {body.get('checks', body.get('error', ''))}")
     return 1 if problems else 0
 

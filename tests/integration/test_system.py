@@ -161,7 +161,7 @@ def test_worker_killed_mid_task_finishes_every_task_exactly_once(stack: Stack, u
     sender = threading.Thread(target=send, daemon=True)
     sender.start()  # the kills land while uploads still arrive
     held: dict[str, set[str]] = {}
-    for worker in ("worker-storage", "worker-ai"):
+    for worker in observe.WORKERS:
         path = stack.wal_host_path(worker)
         for _ in range(5):  # a task seen in hand can finish before the kill lands: then kill again
             until(partial(in_hand, path, ids), timeout_s=60, what=f"{worker} mid-task", interval_s=0.01)

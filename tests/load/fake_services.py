@@ -15,7 +15,7 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from load.config import SERVICE_PORTS
+from load.config import SERVICES
 
 # What the fake does with one write: ok commits and acknowledges; refuse (503) and reject (409)
 # answer without committing; error (500), delay (answer after the client timed out) and reset
@@ -63,7 +63,7 @@ class FakeServices:
         self.ports: dict[str, int] = {}
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._placeholders: dict[str, socket.socket] = {}
-        self._connections: dict[str, set[socket.socket]] = {s: set() for s in SERVICE_PORTS}
+        self._connections: dict[str, set[socket.socket]] = {s: set() for s in SERVICES}
 
     @property
     def urls(self) -> dict[str, str]:
@@ -72,7 +72,7 @@ class FakeServices:
 
     def start(self) -> None:
         """Bind every service on a random loopback port and serve in daemon threads."""
-        for service in SERVICE_PORTS:
+        for service in SERVICES:
             self._serve(service, 0)
 
     def stop(self) -> None:
