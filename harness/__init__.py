@@ -1,5 +1,8 @@
-"""The engine that measures and judges: ledger, checkers, claims, verdicts and run records.
+"""The engine that drives, measures and judges.
 
-Everything in this package is pure (no Docker, no network) so it can be unit-tested fast;
-the scenario runner feeds it what the probes, the load and the audits observed.
+Its pure part (ledger, checkers, claims, verdicts, records, accepted findings, the claims lint)
+imports no Docker, network or database client, so it is unit- and mutation-tested fast; the rest
+(stack, scenario, observe, probes, alerts, disks, startup) drives the running system and feeds the
+pure part what the probes, the load and the audits observed. The load (load/) imports only the
+ledger from here, to write the same history format.
 """

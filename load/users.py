@@ -19,9 +19,9 @@ from locust import HttpUser, between, constant_throughput, task
 from locust.clients import ResponseContextManager
 from locust.env import Environment
 
+from harness.ledger import LedgerWriter, OpFunction
 from load import config
 from load.images import photo_pool, tiny_png
-from load.ledger import Ledger, OpFunction
 from load.outcome import Outcome, classify
 
 logger = logging.getLogger("ecoeco.load")
@@ -33,14 +33,14 @@ AUTH_BACKOFF_S = 0.5  # times the attempt number
 AUTH_RETRY_S = 5.0  # after a failed bootstrap, how long a user waits before trying auth again
 
 _user_numbers = itertools.count(1)
-_ledger: Ledger | None = None
+_ledger: LedgerWriter | None = None
 
 
-def ledger() -> Ledger | None:
+def ledger() -> LedgerWriter | None:
     """The process-wide ledger from ECOECO_LEDGER, opened on first use (None if unset)."""
     global _ledger
     if _ledger is None and os.environ.get(config.LEDGER_ENV):
-        _ledger = Ledger(os.environ[config.LEDGER_ENV])
+        _ledger = LedgerWriter(os.environ[config.LEDGER_ENV])
     return _ledger
 
 
@@ -93,7 +93,7 @@ class EcoUser(HttpUser):
         gevent.sleep(0)
         book = ledger()
         if book is not None:
-            book.record(self.process_id, "invoke", f, op_id)
+            book.record("invoke", f, op_id, process=self.process_id)
         outcome: Outcome | None = None
         try:
             with send() as response:
@@ -110,7 +110,7 @@ class EcoUser(HttpUser):
             raise
         finally:
             if book is not None and outcome is not None:
-                book.record(self.process_id, outcome.type, f, op_id, outcome.error)
+                book.record(outcome.type, f, op_id, outcome.error, process=self.process_id)
         return outcome
 
     def read(self, method: str, url: str, name: str, expected: tuple[int, ...] = (200,), **kwargs: Any) -> Any:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import asdict
 from pathlib import Path
 
+from harness.ledger import read_ledger
 from load.driver import LoadRun
-from load.ledger import read_ops
 from load.timeline import read_per_second
 from tests.load.checks import completions_by_id, pids_of, processes_of_run
 from tests.load.fake_services import FakeServices
@@ -31,7 +32,7 @@ def test_master_and_two_workers_share_one_ledger(fake_services: FakeServices, tm
     assert time.monotonic() - started < 30
     assert processes_of_run(run.run_id) == []
 
-    ops = read_ops(out.ledger)
+    ops = [asdict(op) for op in read_ledger(out.ledger)]
     outcomes = completions_by_id(ops)
     assert outcomes and set(outcomes.values()) == {"ok"}  # the fake accepts everything here
     assert pids_of(ops) == set(workers)  # both workers wrote, the master carries no users

@@ -7,12 +7,13 @@ import hashlib
 import json
 import time
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
+from harness.ledger import read_ledger
 from load.driver import LoadError, LoadRun
-from load.ledger import read_ops
 from load.timeline import read_per_second
 from tests.load.checks import completions_by_id, processes_of_run
 from tests.load.fake_services import MODES, FakeServices
@@ -42,7 +43,7 @@ def await_ledger(path: Path, predicate: str, f: str, timeout_s: float) -> None:
     """Poll the ledger until an op of kind f has type predicate."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if any(op["f"] == f and op["type"] == predicate for op in read_ops(path)):
+        if any(op["f"] == f and op["type"] == predicate for op in [asdict(op) for op in read_ledger(path)]):
             return
         time.sleep(0.2)
     raise AssertionError(f"no {f} op with type {predicate} in {path} within {timeout_s} s")
@@ -65,7 +66,7 @@ def test_ledger_records_ok_fail_and_info_per_server_answer(fake_services: FakeSe
         run.wait()
     assert processes_of_run(run.run_id) == []
 
-    ops = read_ops(out.ledger)
+    ops = [asdict(op) for op in read_ledger(out.ledger)]
     outcomes = completions_by_id(ops)
     for (f, op_id), op_type in outcomes.items():
         assert op_type == EXPECTED_TYPE[mixed_policy(f, op_id)], (f, op_id, op_type)
@@ -115,7 +116,7 @@ def test_auth_outage_marks_users_and_refused_uploads_fail(fake_services: FakeSer
     assert processes_of_run(run.run_id) == [] and not run.running
     assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
 
-    ops = read_ops(out.ledger)
+    ops = [asdict(op) for op in read_ledger(out.ledger)]
     completions_by_id(ops)
     failed = [op for op in ops if op["type"] == "fail"]
     assert any(op["f"] == "register" and "ConnectionRefusedError" in op["error"] for op in failed)

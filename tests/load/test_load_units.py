@@ -10,15 +10,16 @@ import sys
 import threading
 import zlib
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 import requests
 
+from harness.ledger import LedgerWriter, read_ledger
 from load import config
 from load.driver import REPO_ROOT, LoadRun
 from load.images import PNG_SIGNATURE, tiny_png
-from load.ledger import Ledger, read_ops
 from load.outcome import classify
 from load.timeline import SecondCounter, append_rows, read_per_second
 
@@ -101,16 +102,16 @@ def test_status_codes(status: int, expected_type: str) -> None:
 def test_ledger_lines_stay_whole_across_processes(tmp_path: Path) -> None:
     path = tmp_path / "ledger.jsonl"
     writer = (
-        "import sys; from load.ledger import Ledger\n"
-        "book = Ledger(sys.argv[1])\n"
-        "for n in range(400): book.record(sys.argv[2], 'invoke', 'upload', str(n), 'e' * 400)\n"
+        "import sys; from harness.ledger import LedgerWriter\n"
+        "book = LedgerWriter(sys.argv[1])\n"
+        "for n in range(400): book.record('invoke', 'upload', str(n), 'e' * 400, process=sys.argv[2])\n"
     )
     procs = [subprocess.Popen([sys.executable, "-c", writer, str(path), f"p{i}"], cwd=REPO_ROOT) for i in range(4)]
 
     def write_from_threads(n: int) -> None:
-        with Ledger(path) as book:
+        with LedgerWriter(path) as book:
             for i in range(200):
-                book.record(f"t{n}", "ok", "chat", str(i))
+                book.record("ok", "chat", str(i), process=f"t{n}")
 
     threads = [threading.Thread(target=write_from_threads, args=(n,)) for n in range(4)]
     for thread in threads:
@@ -118,7 +119,7 @@ def test_ledger_lines_stay_whole_across_processes(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert all(p.wait(timeout=30) == 0 for p in procs)
-    ops = read_ops(path)  # json.loads fails on any torn line
+    ops = [asdict(op) for op in read_ledger(path)]  # a torn line anywhere but last is a LedgerError
     assert len(ops) == 4 * 400 + 4 * 200
     assert set(ops[0]) == {"time", "process", "type", "f", "id", "error"}
     for process in ("p0", "t3"):
@@ -127,9 +128,9 @@ def test_ledger_lines_stay_whole_across_processes(tmp_path: Path) -> None:
 
 
 def test_ledger_truncates_long_errors(tmp_path: Path) -> None:
-    with Ledger(tmp_path / "l.jsonl") as book:
-        book.record("u-1-1", "info", "upload", "x", "y" * 10_000)
-    assert len(read_ops(tmp_path / "l.jsonl")[0]["error"]) == 500
+    with LedgerWriter(tmp_path / "l.jsonl") as book:
+        book.record("info", "upload", "x", "y" * 10_000, process="u-1-1")
+    assert len(read_ledger(tmp_path / "l.jsonl")[0].error or "") == 500
 
 
 def test_second_counter_drains_finished_seconds(tmp_path: Path) -> None:
@@ -184,7 +185,7 @@ def test_driver_refuses_non_loopback_before_launching(tmp_path: Path) -> None:
 
 def test_only_the_locust_side_imports_locust() -> None:
     code = (
-        "import sys, load, load.driver, load.config, load.ledger, load.outcome, load.timeline,"
+        "import sys, load, load.driver, load.config, load.outcome, load.timeline,"
         " load.images\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in"
         " ('locust', 'gevent'))))"
