@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 # volume -> size in MiB (pg-waste-data: PostgreSQL keeps wal_keep_size = 256MB of WAL)
 DISKS = {"pg-waste-data": 640, "wal-storage": 64, "wal-ai": 64}
+# The services of the ecoeco-app image run as this user (its Dockerfile's USER); the workers' WAL
+# disks are its own. PostgreSQL's image gives its data disk to its own user.
+APP_UID = 10001
+APP_DISKS = ("wal-storage", "wal-ai")
 
 
 def disk_root(project: str) -> Path:
@@ -64,6 +68,9 @@ def prepare(project: str) -> dict[str, str]:
         if data.exists() and not _mounted(mnt):
             shutil.rmtree(data)
         data.mkdir(exist_ok=True)
+        if name in APP_DISKS:
+            os.chown(data, APP_UID, APP_UID)
+            data.chmod(0o750)
     return backing
 
 

@@ -9,16 +9,19 @@ import threading
 import time
 import uuid
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from harness import observe
+from harness.disks import APP_UID
 from harness.probes import ProbeUser, tiny_png
 from harness.stack import Stack
 from harness.wait import until
 from load.images import photo_jpeg
+from system import topology
 from system.broker import ALL_QUEUES
 
 pytestmark = pytest.mark.integration
@@ -243,3 +246,16 @@ def test_orphan_results_belong_to_the_window_they_were_written_in(stack: Stack) 
     counts = observe.results_counts(stack.config, since_unix=time.time() - 600)
     assert new in counts and old not in counts
     assert old in observe.results_counts(stack.config)
+
+
+def test_app_services_run_as_an_unprivileged_user(stack: Stack) -> None:
+    """Every API, both workers and the S3 stand-in run as uid 10001, not root (issue 10 §3)."""
+    services = (*topology.load().apis, *topology.load().workers, "s3")
+    for service in services:
+        status = stack.container(service).exec_run(["cat", "/proc/1/status"]).output.decode()
+        uids = next(line.split()[1:] for line in status.splitlines() if line.startswith("Uid:"))
+        assert uids == [str(APP_UID)] * 4, (service, uids)
+    # the WAL disks are the workers' own, and nobody else's
+    for worker in topology.load().workers:
+        st = os.stat(Path(stack.wal_host_path(worker)).parent)
+        assert (st.st_uid, oct(st.st_mode & 0o777)) == (APP_UID, "0o750"), worker
