@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import httpx
 
 from benchmarks import cpu
+from faults.wait import until
 from harness import observe
 from harness.config import from_env
 from harness.probes import ProbeUser, tiny_png
-from harness.wait import until
 from load.images import photo_pool
 from system.fakes.gpt import write_control
 

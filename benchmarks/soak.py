@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from faults.wait import until
 from harness import disks, observe
 from harness.config import from_env
 from harness.probes import ProbeUser
-from harness.wait import until
 from load.images import photo_pool
 
 SIZES = (200 * 1024, 1000 * 1024)

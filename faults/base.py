@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from harness.wait import WaitTimeout, until
+from faults.wait import WaitTimeout, until
 
 T = TypeVar("T")
 
@@ -21,12 +21,14 @@ class FaultError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """One observation saying whether a fault really took effect."""
+class EffectCheck:
+    """One piece of evidence that a fault took effect (e.g. "waste-api container not running"): what
+    a fault reports, what the scenario adds (steady state, the system's symptoms), and what the
+    record keeps (harness/record.py), one type throughout."""
 
     check: str
     ok: bool
-    detail: str
+    detail: str = ""
 
 
 class Fault(ABC):
@@ -43,7 +45,7 @@ class Fault(ABC):
         """Undo the fault; idempotent, and safe after a failed or partial inject."""
 
     @abstractmethod
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Observations showing whether the fault took effect (read-only)."""
 
     @abstractmethod
@@ -64,7 +66,7 @@ class Fault(ABC):
         return f"{type(self).__name__}({params})"
 
 
-def took_effect(evidence: list[Evidence]) -> bool:
+def took_effect(evidence: list[EffectCheck]) -> bool:
     """True when there is evidence and every check of it is ok."""
     return bool(evidence) and all(e.ok for e in evidence)
 

@@ -11,7 +11,7 @@ import pika.exceptions
 from docker.models.containers import Container
 
 from faults.amqp import NODES, amqp_connection, running_node
-from faults.base import TAG, Evidence, Fault, FaultError, wait_for
+from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
 from faults.target import Stack
 
 
@@ -76,13 +76,13 @@ class BlockQueue(Fault):
             raise FaultError(f"clear_policy {self.policy} failed: {output.strip()}")
         self._set = False
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """The policy applies to the queue; a confirmed probe publish is nacked."""
         if not self._set:
-            return [Evidence("policy", False, "no policy was set")]
+            return [EffectCheck("policy", False, "no policy was set")]
         node, container = self._node()
         effective = self._effective_policy(container)
-        out = [Evidence("policy", effective == self.policy, f"{self.queue} effective policy: {effective or 'none'}")]
+        out = [EffectCheck("policy", effective == self.policy, f"{self.queue} effective policy: {effective or 'none'}")]
         # An empty quorum queue accepts one message before it starts rejecting (its overflow check is
         # approximate), so up to three probes; the accepted ones stay in the queue as poison.
         conn = amqp_connection(self.stack, node)
@@ -96,12 +96,12 @@ class BlockQueue(Fault):
                         "", self.queue, json.dumps({"ecoeco_fault": "probe"}).encode(), props, mandatory=True
                     )
                 except pika.exceptions.NackError:
-                    out.append(Evidence("publish-nacked", True, f"probe {attempt} nacked ({attempt - 1} accepted)"))
+                    out.append(EffectCheck("publish-nacked", True, f"probe {attempt} nacked ({attempt - 1} accepted)"))
                     return out
         finally:
             if conn.is_open:
                 conn.close()
-        out.append(Evidence("publish-nacked", False, "3 probe publishes were confirmed"))
+        out.append(EffectCheck("publish-nacked", False, "3 probe publishes were confirmed"))
         return out
 
     def describe(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from faults import sqlite_damage
-from faults.base import Evidence, Fault, FaultError, wait_for
+from faults.base import EffectCheck, Fault, FaultError, wait_for
 from faults.target import OUR_LABEL, Stack, is_running, state, volume_host_path
 
 MODES = ("truncate", "flip", "delete", "damage_page")
@@ -150,10 +150,10 @@ class CorruptWal(Fault):
         except docker.errors.NotFound:
             return
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """File (size, sha256) before vs after the damage; the container running again."""
         if not self._before:
-            return [Evidence("damaged", False, "nothing was damaged")]
+            return [EffectCheck("damaged", False, "nothing was damaged")]
         key = "db" if self.mode == "damage_page" else "wal"
         before, after = self._before.get(key), self._after.get(key)
         expected = {
@@ -164,8 +164,10 @@ class CorruptWal(Fault):
         }[self.mode]
         running = self._container is not None and is_running(self._container)
         return [
-            Evidence(f"damaged:{key}", expected, f"{self._damage or 'no damage done'}; before={before} after={after}"),
-            Evidence("running-again", running, "the corruption is permanent; only the container was restarted"),
+            EffectCheck(
+                f"damaged:{key}", expected, f"{self._damage or 'no damage done'}; before={before} after={after}"
+            ),
+            EffectCheck("running-again", running, "the corruption is permanent; only the container was restarted"),
         ]
 
     def describe(self) -> dict[str, Any]:

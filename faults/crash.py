@@ -17,7 +17,7 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import Evidence, Fault, FaultError, wait_for
+from faults.base import EffectCheck, Fault, FaultError, wait_for
 from faults.target import Stack, is_running, main_pid
 
 
@@ -91,27 +91,27 @@ class Crash(Fault):
         """Targets the restart policy did not bring back within `grace_s`."""
         return list(self._by_hand)
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Per target: seen not running, or RestartCount / StartedAt changed since the kill."""
         out = []
         for c in self._targets:
             try:
                 after = _start_marker(c)
             except docker.errors.NotFound:
-                out.append(Evidence(f"crashed:{c.name}", False, "container no longer exists"))
+                out.append(EffectCheck(f"crashed:{c.name}", False, "container no longer exists"))
                 continue
             before = self._before.get(c.id)
             changed = before is not None and after != before
             ok = changed or self._seen_down.get(c.id, False)
             out.append(
-                Evidence(
+                EffectCheck(
                     f"crashed:{c.name}",
                     ok,
                     f"seen down={self._seen_down.get(c.id, False)}, "
                     f"(RestartCount, StartedAt) before={before} after={after}",
                 )
             )
-        return out or [Evidence("crashed", False, "nothing was killed")]
+        return out or [EffectCheck("crashed", False, "nothing was killed")]
 
     def describe(self) -> dict[str, Any]:
         """Services, grace and observation windows."""
@@ -164,9 +164,9 @@ class CrashAtHeal(Fault):
         if self.await_restart:
             self._crash.heal()
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Nothing to show before heal."""
-        return [Evidence(f"crash-at-heal:{','.join(self.services)}", True, "armed: the kill comes at heal")]
+        return [EffectCheck(f"crash-at-heal:{','.join(self.services)}", True, "armed: the kill comes at heal")]
 
     def describe(self) -> dict[str, Any]:
         """Services, and the crash that ran."""

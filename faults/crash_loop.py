@@ -25,7 +25,7 @@ import docker.errors
 import httpx
 from docker.models.containers import Container
 
-from faults.base import Evidence, Fault, FaultError, wait_for
+from faults.base import EffectCheck, Fault, FaultError, wait_for
 from faults.crash import await_restart
 from faults.target import Stack, is_running
 
@@ -160,13 +160,13 @@ class CrashLoop(Fault):
         """The container, if the restart policy did not bring it back within `grace_s`."""
         return list(self._by_hand)
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Killed at least once, and the kill took: down right now (while the loop runs), or killed
         again, or back as a new process (one kill without the loop: the restart policy was quick)."""
         down = self._container is not None and not _running(self._container)
         restarted = not down and self._container is not None and self._gone_since(self._first_started)
         return [
-            Evidence(
+            EffectCheck(
                 f"crash-loop:{self.service}",
                 self.kills >= 1 and (down or self.kills >= 2 or restarted),
                 f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted} "

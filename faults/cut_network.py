@@ -9,7 +9,7 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import TAG, Evidence, Fault, FaultError
+from faults.base import TAG, EffectCheck, Fault, FaultError
 from faults.target import Stack, container_ips, main_pid, state
 
 # Connect from inside a network namespace with the host's own Python (the image may have none).
@@ -82,30 +82,30 @@ class CutLink(Fault):
                 pass
             self._rules.pop()
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Rules present in each source namespace; optionally, a TCP connect to the destination fails."""
         out = []
         for src in {id(s): s for s, _ in self._rules}.values():
             try:
                 pid = main_pid(src)
             except (FaultError, docker.errors.NotFound) as exc:
-                out.append(Evidence(f"rules:{src.name}", False, f"source not running: {exc}"))
+                out.append(EffectCheck(f"rules:{src.name}", False, f"source not running: {exc}"))
                 continue
             listing = in_netns(pid, "iptables", "-w", "5", "-S").stdout
             present = sum(1 for line in listing.splitlines() if self.comment in line)
             expected = sum(1 for s, _ in self._rules if s is src)
-            out.append(Evidence(f"rules:{src.name}", present >= expected, f"{present} of {expected} rules present"))
+            out.append(EffectCheck(f"rules:{src.name}", present >= expected, f"{present} of {expected} rules present"))
             if self.probe_port is not None:
                 for ip in self._dest_ips:
                     reachable = tcp_reachable(pid, ip, self.probe_port)
                     out.append(
-                        Evidence(
+                        EffectCheck(
                             f"unreachable:{src.name}->{ip}:{self.probe_port}",
                             not reachable,
                             "connect succeeded" if reachable else "connect refused or timed out",
                         )
                     )
-        return out or [Evidence("rules", False, "no rule was added")]
+        return out or [EffectCheck("rules", False, "no rule was added")]
 
     def describe(self) -> dict[str, Any]:
         """Source, destination, action."""

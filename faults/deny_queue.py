@@ -13,7 +13,7 @@ import pika.exceptions
 from docker.models.containers import Container
 
 from faults.amqp import NODES, amqp_connection, running_node
-from faults.base import TAG, Evidence, Fault, FaultError, wait_for
+from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
 from faults.target import Stack
 
 ALL = ".*"
@@ -68,21 +68,21 @@ class DenyQueue(Fault):
             set_permissions(container, self.user, ALL)
             self._denied = False
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """No consumer on the queue, and a consume of it is refused."""
         if not self._denied:
-            return [Evidence("denied", False, "reads are not denied")]
+            return [EffectCheck("denied", False, "reads are not denied")]
         consumers = self._consumers()
-        out = [Evidence("no-consumers", consumers == 0, f"{self.queue} has {consumers} consumers")]
+        out = [EffectCheck("no-consumers", consumers == 0, f"{self.queue} has {consumers} consumers")]
         node, _ = self._node()
         conn = amqp_connection(self.stack, node)
         try:
             ch = conn.channel()
             try:
                 ch.basic_consume(self.queue, lambda *_: None)
-                out.append(Evidence("consume-refused", False, "a consume was accepted"))
+                out.append(EffectCheck("consume-refused", False, "a consume was accepted"))
             except pika.exceptions.ChannelClosedByBroker as exc:
-                out.append(Evidence("consume-refused", exc.reply_code == 403, f"refused: {exc.reply_text}"))
+                out.append(EffectCheck("consume-refused", exc.reply_code == 403, f"refused: {exc.reply_text}"))
         finally:
             if conn.is_open:
                 conn.close()

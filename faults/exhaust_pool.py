@@ -9,7 +9,7 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
-from faults.base import Evidence, Fault, FaultError
+from faults.base import EffectCheck, Fault, FaultError
 from faults.target import Stack, container_ips
 
 # Superusers get "too many clients"; others hit the reserved slots first.
@@ -128,10 +128,10 @@ class ExhaustPool(Fault):
             with contextlib.suppress(Exception):  # a connection the server already dropped is fine
                 conn.close()
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """The refusal seen at inject; a fresh connection is refused now too."""
         out = [
-            Evidence(
+            EffectCheck(
                 "refused-at-inject",
                 bool(self._refusal),
                 f"holding {len(self._held)} connections; server said: {self._refusal or 'nothing'}",
@@ -143,11 +143,11 @@ class ExhaustPool(Fault):
             try:
                 conn = self._connect()
             except psycopg2.OperationalError as exc:
-                out.append(Evidence("refused-now", _exhausted(exc), str(exc).strip()))
+                out.append(EffectCheck("refused-now", _exhausted(exc), str(exc).strip()))
                 return out
             with self._lock:
                 self._held.append(conn)
-        out.append(Evidence("refused-now", False, "new connections kept being accepted"))
+        out.append(EffectCheck("refused-now", False, "new connections kept being accepted"))
         return out
 
     def describe(self) -> dict[str, Any]:

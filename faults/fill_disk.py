@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from faults.base import TAG, Evidence, Fault, FaultError
+from faults.base import TAG, EffectCheck, Fault, FaultError
 from faults.target import Stack, volume_host_path
 
 BALLAST_NAME = f".{TAG}-ballast"
@@ -186,20 +186,20 @@ class FillDisk(Fault):
         if self._dir is not None:
             remove_ballast(self._dir)
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """ENOSPC seen while filling; free space now; a fresh 64 KiB write fails with ENOSPC."""
         if self._dir is None:
-            return [Evidence("enospc", False, "no volume was filled")]
+            return [EffectCheck("enospc", False, "no volume was filled")]
         st = os.statvfs(self._dir)
         free, avail = st.f_bfree * st.f_frsize, st.f_bavail * st.f_frsize
         probe_enospc, probe_detail = _enospc_on_write(self._dir)
         return [
-            Evidence("enospc-while-filling", self._enospc_seen, f"ballast {self._written} bytes in {self._dir}"),
+            EffectCheck("enospc-while-filling", self._enospc_seen, f"ballast {self._written} bytes in {self._dir}"),
             # a block or two may be freed meanwhile (a database recycles its own files): less than a
             # MiB left is still a full disk for every writer here
-            Evidence("no-free-space", avail < _MIB, f"free={free} bytes, available to non-root={avail} bytes"),
-            Evidence("enospc-on-write", probe_enospc, probe_detail),
-            Evidence("kept-full", True, f"{self.refilled} bytes taken back as the system freed them"),
+            EffectCheck("no-free-space", avail < _MIB, f"free={free} bytes, available to non-root={avail} bytes"),
+            EffectCheck("enospc-on-write", probe_enospc, probe_detail),
+            EffectCheck("kept-full", True, f"{self.refilled} bytes taken back as the system freed them"),
         ]
 
     def describe(self) -> dict[str, Any]:

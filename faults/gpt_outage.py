@@ -8,7 +8,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from faults.base import Evidence, Fault, FaultError
+from faults.base import EffectCheck, Fault, FaultError
 from system.fakes.gpt import FAMILIES, MODES, write_control
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -83,15 +83,15 @@ class GptOutage(Fault):
             return "unreadable"
         return str(data.get(self.family, {}).get("mode", "healthy"))
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """The control file says the mode; with a metrics URL, the family's error counter grew."""
         mode = self._mode_in_file()
-        out = [Evidence("control-file", mode == self.mode, f"{self.control_file}: {self.family} mode={mode}")]
+        out = [EffectCheck("control-file", mode == self.mode, f"{self.control_file}: {self.family} mode={mode}")]
         if self.metrics_url and self.mode != "slow":  # a slow answer is still a success
             counter = ERROR_COUNTERS[self.family]
             now = counter_total(self.metrics_url, counter)
             grew = now is not None and now > (self._baseline or 0.0)
-            out.append(Evidence(f"counter:{counter}", grew, f"{self._baseline} -> {now} at {self.metrics_url}"))
+            out.append(EffectCheck(f"counter:{counter}", grew, f"{self._baseline} -> {now} at {self.metrics_url}"))
         return out
 
     def describe(self) -> dict[str, Any]:

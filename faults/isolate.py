@@ -7,7 +7,7 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import Evidence, Fault, FaultError
+from faults.base import EffectCheck, Fault, FaultError
 from faults.target import Stack
 
 
@@ -53,7 +53,7 @@ class Isolate(Fault):
             except docker.errors.NotFound:
                 continue
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Per container: not attached to the network; optionally: a peer no longer resolves the name."""
         out = []
         for c, _aliases in self._saved.values():
@@ -61,26 +61,26 @@ class Isolate(Fault):
                 c.reload()
                 attached = self._net_name in (c.attrs["NetworkSettings"]["Networks"] or {})
                 out.append(
-                    Evidence(
+                    EffectCheck(
                         f"disconnected:{c.name}",
                         not attached,
                         f"networks={sorted(c.attrs['NetworkSettings']['Networks'] or {})}",
                     )
                 )
             except docker.errors.NotFound:
-                out.append(Evidence(f"disconnected:{c.name}", False, "container removed"))
+                out.append(EffectCheck(f"disconnected:{c.name}", False, "container removed"))
         if self.dns_probe_from and self._saved:
             peer = self.stack.container(self.dns_probe_from)
             result = peer.exec_run(["getent", "hosts", self.service])
             out.append(
-                Evidence(
+                EffectCheck(
                     f"unresolvable-from:{self.dns_probe_from}",
                     result.exit_code != 0,
                     f"getent hosts {self.service} -> exit {result.exit_code} "
                     f"{result.output.decode(errors='replace').strip()!r}",
                 )
             )
-        return out or [Evidence("disconnected", False, "nothing was disconnected")]
+        return out or [EffectCheck("disconnected", False, "nothing was disconnected")]
 
     def describe(self) -> dict[str, Any]:
         """Service and network."""

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from faults.base import Evidence, Fault
+from faults.base import EffectCheck, Fault
 from faults.block_queue import BlockQueue
 from faults.corrupt_wal import CorruptWal
 from faults.crash import Crash, CrashAtHeal
@@ -70,7 +70,7 @@ class AllOf(Fault):
         if errors:
             raise RuntimeError("; ".join(errors))
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Every part's evidence."""
         return [e for f in self.faults for e in f.evidence()]
 

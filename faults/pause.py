@@ -7,7 +7,7 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import Evidence, Fault, FaultError
+from faults.base import EffectCheck, Fault, FaultError
 from faults.target import Stack, state
 
 
@@ -43,16 +43,16 @@ class Pause(Fault):
             except docker.errors.NotFound:
                 continue
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Per target: Docker reports it paused."""
         out = []
         for c in self._targets:
             try:
                 st = state(c)
-                out.append(Evidence(f"paused:{c.name}", bool(st["Paused"]), f"status={st['Status']}"))
+                out.append(EffectCheck(f"paused:{c.name}", bool(st["Paused"]), f"status={st['Status']}"))
             except docker.errors.NotFound:
-                out.append(Evidence(f"paused:{c.name}", False, "container removed"))
-        return out or [Evidence("paused", False, "nothing was paused")]
+                out.append(EffectCheck(f"paused:{c.name}", False, "container removed"))
+        return out or [EffectCheck("paused", False, "nothing was paused")]
 
     def describe(self) -> dict[str, Any]:
         """Service."""

@@ -10,7 +10,7 @@ import pika
 import pika.exceptions
 
 from faults.amqp import amqp_connection, queue_depth
-from faults.base import TAG, Evidence, Fault, FaultError, wait_for
+from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
 from faults.target import Stack
 from system.broker import DEAD_LETTER_QUEUE
 
@@ -69,10 +69,10 @@ class PoisonMessages(Fault):
         finally:
             conn.close()
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Every poison message confirmed; the dead-letter queue grew by at least as many (waits a while)."""
         out = [
-            Evidence(
+            EffectCheck(
                 "published",
                 self._published == self.count and self.count > 0,
                 f"{self._published} of {self.count} confirmed into {self.queue}",
@@ -90,7 +90,7 @@ class PoisonMessages(Fault):
             wait_for(enough, timeout_s=self.dead_letter_timeout_s, what="poison messages dead-lettered", interval_s=0.5)
         grown = last[0]
         detail = f"{DEAD_LETTER_QUEUE} grew by {grown} (baseline {self._baseline}; other traffic counts too)"
-        out.append(Evidence("dead-lettered", grown >= self._published, detail))
+        out.append(EffectCheck("dead-lettered", grown >= self._published, detail))
         return out
 
     def describe(self) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import Any
 
-from faults.base import Evidence, Fault
+from faults.base import EffectCheck, Fault
 from faults.leftovers import heal_leftovers  # re-exported: callers find every run-level helper here
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ class Record:
     params: dict[str, Any]
     injected_at: float
     inject_error: str | None = None
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[EffectCheck] = field(default_factory=list)
     healed_at: float | None = None
     heal_error: str | None = None
 
@@ -60,7 +60,7 @@ class Nemesis:
             raise
         return record
 
-    def evidence(self, fault: Fault) -> list[Evidence]:
+    def evidence(self, fault: Fault) -> list[EffectCheck]:
         """Ask a fault for evidence and keep it in its record."""
         found = fault.evidence()
         for record in self.records:

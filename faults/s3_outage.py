@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from faults.base import Evidence, Fault
+from faults.base import EffectCheck, Fault
 from faults.pause import Pause
 from faults.stop import Stop
 from faults.target import Stack
@@ -29,7 +29,7 @@ class S3Outage(Fault):
         """Start or unpause it again."""
         self._inner.heal()
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """The container is not running (stop) or paused (pause)."""
         return self._inner.evidence()
 

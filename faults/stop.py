@@ -8,7 +8,7 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import Evidence, Fault, FaultError, wait_for
+from faults.base import EffectCheck, Fault, FaultError, wait_for
 from faults.target import Stack, is_running, state
 
 
@@ -45,17 +45,17 @@ class Stop(Fault):
             except docker.errors.NotFound:
                 continue
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self) -> list[EffectCheck]:
         """Per target: its status is not running."""
         out = []
         for c in self._targets:
             try:
                 st = state(c)
             except docker.errors.NotFound:
-                out.append(Evidence(f"stopped:{c.name}", True, "container removed"))
+                out.append(EffectCheck(f"stopped:{c.name}", True, "container removed"))
                 continue
-            out.append(Evidence(f"stopped:{c.name}", not st["Running"], f"status={st['Status']}"))
-        return out or [Evidence("stopped", False, "nothing was stopped")]
+            out.append(EffectCheck(f"stopped:{c.name}", not st["Running"], f"status={st['Status']}"))
+        return out or [EffectCheck("stopped", False, "nothing was stopped")]
 
     def describe(self) -> dict[str, Any]:
         """Service and stop timeout."""

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from faults.base import EffectCheck
 from harness.checkers.rto import Sample
 from harness.verdict import Judgement, Verdict, worst
 
@@ -34,15 +35,6 @@ class Timeline:
     healed_s: float | None = None
     recovered_s: float | None = None
     drained_s: float | None = None
-
-
-@dataclass(frozen=True)
-class EffectCheck:
-    """One piece of evidence that the fault took effect (e.g. "waste-api container not running")."""
-
-    check: str
-    ok: bool
-    detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,10 @@ from typing import Any
 
 import httpx
 
-from faults.base import Fault
+from faults.base import EffectCheck, Fault
 from faults.kinds import make
 from faults.registry import Nemesis
+from faults.wait import WaitTimeout, until
 from harness import counters, observe
 from harness.alerts import current_alerts, judge_from_prometheus
 from harness.checkers.isolation import check_isolation
@@ -33,10 +34,9 @@ from harness.ledger import LedgerWriter, Op, outcomes_for, read_ledger, summaris
 from harness.point import FailurePoint
 from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
-from harness.record import EffectCheck, LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
+from harness.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
 from harness.stack import Stack
 from harness.verdict import Judgement, Verdict
-from harness.wait import WaitTimeout, until
 from harness.workload import DESIGN, Workload
 from load.driver import LoadRun
 from system.settings import SYNC_BACKOFF_BASE_S
@@ -215,7 +215,7 @@ class Scenario:
                 self.nemesis.inject(fault)
                 self._phase("hold", self.point.hold_s)
                 time.sleep(self.point.hold_s)  # the outage length is the fault's parameter
-                self.effect.extend(EffectCheck(e.check, e.ok, e.detail) for e in self.nemesis.evidence(fault))
+                self.effect.extend(self.nemesis.evidence(fault))
                 # what the fault holds back now is what a last kill at heal, or the heal itself, meets
                 self.context["in_flight_at_heal"] = observe.in_flight(self.stack.config)
                 at_heal = self._scrape()  # a restart at heal must not hide what the old process counted

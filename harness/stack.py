@@ -26,10 +26,10 @@ from faults.gpt_outage import reset_control
 from faults.registry import heal_leftovers
 from faults.target import Stack as Targets
 from faults.target import volume_host_path
+from faults.wait import until
 from harness import disks, observe
 from harness.config import REPO_ROOT, HarnessConfig
 from harness.startup import START_TIMEOUT_S, StackStartError, await_healthy
-from harness.wait import until
 from system import topology
 
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")

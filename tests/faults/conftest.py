@@ -19,7 +19,7 @@ from docker.models.networks import Network
 from docker.models.volumes import Volume
 
 from faults.target import COMPOSE_NETWORK, COMPOSE_PROJECT, COMPOSE_SERVICE, COMPOSE_VOLUME, OUR_LABEL, Stack
-from harness.wait import until
+from faults.wait import until
 
 PROJECT = "ecoeco-faults-test"
 PREFIX = f"{PROJECT}-"

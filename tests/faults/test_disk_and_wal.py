@@ -9,7 +9,7 @@ import pytest
 from faults import CorruptWal, FaultError, FillDisk, took_effect
 from faults.fill_disk import BALLAST_NAME
 from faults.target import is_running, volume_host_path
-from harness.wait import until
+from faults.wait import until
 from tests.faults.conftest import TestProject
 from tests.faults.sqlite_wal import make_wal_db, read_back
 

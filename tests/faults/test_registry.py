@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from faults import Evidence, Fault, FaultError, Nemesis, took_effect
+from faults import EffectCheck, Fault, FaultError, Nemesis, took_effect
 from harness.config import REPO_ROOT
 
 
@@ -37,8 +37,8 @@ class FakeFault(Fault):
             raise RuntimeError(f"{self.label} heal failed")
         self.active = False
 
-    def evidence(self) -> list[Evidence]:
-        return [Evidence("active", self.active, self.label)]
+    def evidence(self) -> list[EffectCheck]:
+        return [EffectCheck("active", self.active, self.label)]
 
     def describe(self) -> dict[str, Any]:
         return {"fault": self.name, "label": self.label}

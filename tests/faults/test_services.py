@@ -17,7 +17,7 @@ from faults import BlockQueue, ExhaustPool, PoisonMessages, took_effect
 from faults.amqp import amqp_connection, queue_depth
 from faults.leftovers import heal_leftovers
 from faults.target import Stack
-from harness.wait import until
+from faults.wait import until
 from system.broker import declare_topology
 from system.settings import Settings
 from tests.faults.conftest import PROJECT, TestProject, require_image

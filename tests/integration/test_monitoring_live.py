@@ -10,10 +10,10 @@ import httpx
 import pytest
 from prometheus_client.metrics import MetricWrapperBase
 
+from faults.wait import until
 from harness.alerts import alert_rules
 from harness.probes import ProbeUser, tiny_png
 from harness.stack import Stack
-from harness.wait import until
 from system import metrics
 from system.monitoring.promql import dashboard_metric_names, metric_names, server_metric_names
 from tests.monitoring.alert_table import BY_NAME

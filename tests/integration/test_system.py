@@ -15,11 +15,11 @@ from typing import Any
 import httpx
 import pytest
 
+from faults.wait import until
 from harness import observe
 from harness.disks import APP_UID
 from harness.probes import ProbeUser, tiny_png
 from harness.stack import Stack
-from harness.wait import until
 from load.images import photo_jpeg
 from system import topology
 from system.broker import ALL_QUEUES

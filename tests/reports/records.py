@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from faults.base import EffectCheck
 from harness.claims import Claim, all_claims, claim
 from harness.record import (
-    EffectCheck,
     LoadSummary,
     RunRecord,
     ScenarioEntry,

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import reports
-from harness.record import EffectCheck, LoadSummary, ScenarioRecord, Timeline, overall_verdict
+from faults.base import EffectCheck
+from harness.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict
 from harness.verdict import Verdict
 from reports.__main__ import main
 from tests.reports.records import T0, full_run, scenario, write

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from faults.base import EffectCheck
 from harness.checkers import Sample
 from harness.record import (
-    EffectCheck,
     LoadSummary,
     RecordError,
     RunRecord,

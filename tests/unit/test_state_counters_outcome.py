@@ -7,11 +7,12 @@ from dataclasses import replace
 
 import pytest
 
+from faults.base import EffectCheck
 from harness import findings
 from harness.checkers.state import judge_last_write
 from harness.counters import CounterSpec, Snapshot, growth, growth_over, parse
 from harness.ledger import Op
-from harness.record import EffectCheck, ScenarioRecord, Timeline, overall_verdict
+from harness.record import ScenarioRecord, Timeline, overall_verdict
 from harness.verdict import Judgement, Verdict
 from scenarios.outcome import junit_properties, settle
 
