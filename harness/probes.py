@@ -27,8 +27,8 @@ from load.images import photo_pool
 from load.outcome import classify
 
 PROBE_HZ = 5.0
-# A login costs PBKDF2-SHA256 at 600,000 iterations, ~0.18 s of a core: five a second would be
-# the harness's own load on the auth domain (most of a core of two), so auth is sampled once a second.
+# A login costs a password hash (Argon2id, ~45 ms of a core): five a second would be the harness's
+# own load on the auth domain, on two cores shared by the whole stack, so auth is sampled once a second.
 PROBE_HZ_BY_DOMAIN = {"auth": 1.0}
 CANARY_PERIOD_S = 1.0 / DESIGN.canary_uploads_per_s
 # Canaries are photos near the workload's median size (log-uniform 20 KiB-1 MiB: ~140 KiB), not

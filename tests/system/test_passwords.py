@@ -4,33 +4,36 @@ from __future__ import annotations
 
 import hashlib
 
+from argon2 import PasswordHasher
+
 from system.apis import passwords
 from system.apis.login_throttle import PER_CLIENT, PER_USER, SWEEP_MIN, LoginThrottle
 
 
-def test_a_new_hash_names_its_work_factor_and_verifies() -> None:
+def test_a_new_hash_is_argon2id_at_owasps_minimum_and_verifies() -> None:
     stored = passwords.hash_password("correct horse")
-    algorithm, iterations, salt, digest = stored.split("$")
-    assert (algorithm, int(iterations)) == ("pbkdf2_sha256", 600_000)
-    assert passwords.ITERATIONS >= 600_000  # OWASP's minimum for PBKDF2-HMAC-SHA256
-    assert digest == hashlib.pbkdf2_hmac("sha256", b"correct horse", bytes.fromhex(salt), 600_000).hex()
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # OWASP: 19 MiB, 2 passes, 1 lane
     assert passwords.verify("correct horse", stored)
     assert not passwords.verify("correct horsE", stored)
     assert not passwords.needs_rehash(stored)
+    assert passwords.hash_password("correct horse") != stored  # salted
 
 
-def test_a_legacy_hash_still_verifies_and_asks_to_be_replaced() -> None:
+def test_older_pbkdf2_hashes_still_verify_and_ask_to_be_replaced() -> None:
     salt = b"s" * 16
     legacy = f"{salt.hex()}${hashlib.pbkdf2_hmac('sha256', b'pw-123456', salt, 1000).hex()}"
     assert passwords.verify("pw-123456", legacy)
     assert not passwords.verify("pw-1234567", legacy)
     assert passwords.needs_rehash(legacy)
-    weaker = passwords.hash_password("pw-123456", iterations=1000)
+    digest = hashlib.pbkdf2_hmac("sha256", b"pw-123456", salt, 600_000).hex()
+    pbkdf2 = f"pbkdf2_sha256$600000${salt.hex()}${digest}"
+    assert passwords.verify("pw-123456", pbkdf2) and passwords.needs_rehash(pbkdf2)
+    weaker = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash("pw-123456")
     assert passwords.verify("pw-123456", weaker) and passwords.needs_rehash(weaker)
 
 
 def test_an_unreadable_hash_never_matches() -> None:
-    for stored in ("", "$", "zz$00", "md5$1$00$00", "pbkdf2_sha256$0$00$00", "pbkdf2_sha256$x$00$00"):
+    for stored in ("", "$", "zz$00", "md5$1$00$00", "pbkdf2_sha256$0$00$00", "pbkdf2_sha256$x$00$00", "$argon2id$x"):
         assert not passwords.verify("anything", stored), stored
         assert passwords.needs_rehash(stored)
 
