@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -60,7 +61,13 @@ class HarnessConfig:
             "ECOECO_UNSAFE": self.unsafe,
             "ECOECO_TOKEN_SECRET": token_secret(),
             "ECOECO_ERLANG_COOKIE": erlang_cookie(),
+            **{f"ECOECO_PG_PW_{role.upper()}": pg_password(role) for role in pg_roles()},
         }
+
+    def resolve(self, value: str) -> str:
+        """`{dsn:<role>}` in a planted defect's environment -> that service role's DSN (its password is
+        filled in here, so the defect as recorded holds none)."""
+        return _DSN_REF.sub(lambda m: service_dsn(m.group(1)), value)
 
 
 SECRETS_DIR = REPO_ROOT / ".runtime" / "secrets"
@@ -86,6 +93,26 @@ def deployment_secret(path: Path, env_var: str, make: Callable[[], str]) -> str:
 def token_secret(path: Path = SECRET_FILE) -> str:
     """The key that signs bearer tokens ($ECOECO_TOKEN_SECRET or generated)."""
     return deployment_secret(path, "ECOECO_TOKEN_SECRET", lambda: secrets.token_urlsafe(32))
+
+
+def pg_roles() -> tuple[str, ...]:
+    """Every service's PostgreSQL login role (docker-compose.yml's PG_APP_ROLES)."""
+    return tuple(r for roles in topology.load().app_roles.values() for r in roles)
+
+
+def pg_password(role: str) -> str:
+    """A service role's PostgreSQL password ($ECOECO_PG_PW_<ROLE> or generated)."""
+    return deployment_secret(SECRETS_DIR / f"pg_{role}", f"ECOECO_PG_PW_{role.upper()}", lambda: secrets.token_hex(16))
+
+
+def service_dsn(role: str) -> str:
+    """The DSN a service connects with from inside the stack, as its own role."""
+    where = topology.load()
+    server = where.role_server(role)
+    return f"postgresql://{role}:{pg_password(role)}@{server}:5432/{where.databases[server]}"
+
+
+_DSN_REF = re.compile(r"\{dsn:([a-z_]+)\}")
 
 
 def erlang_cookie(path: Path = COOKIE_FILE) -> str:

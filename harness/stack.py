@@ -98,7 +98,7 @@ class Stack:
         the queues' type, so the services are stopped and every queue deleted first (RabbitMQ
         refuses to redeclare a queue with other arguments).
         """
-        os.environ.update(env)
+        os.environ.update({k: self.config.resolve(v) for k, v in env.items()})
         if reset_queues:
             self._compose("stop", *services)
             delete_queues(self.config)

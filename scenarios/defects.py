@@ -67,7 +67,9 @@ DEFECTS: tuple[Defect, ...] = (
                           "when that copy is lost again (acked before it is in the WAL) does the skip lose it"),
     Defect("republish_once+ack_before_wal", _unsafe("republish_once", "ack_before_wal"), WORKERS,
            "recovery republishes each row once, and the copies are acked on receipt"),
-    Defect("auth_via_db", _unsafe("auth_via_db"), ("waste-api", "chat-llm-api"),
+    # the design's services share the auth database's credentials: here auth-api's role
+    Defect("auth_via_db", {**_unsafe("auth_via_db"), "ECOECO_DEFECT_AUTH_DSN": "{dsn:auth_api}"},
+           ("waste-api", "chat-llm-api"),
            "spec section 2: every request re-checks the user in ecoeco_auth"),
     Defect("restart_policy_no", {"ECOECO_RESTART_POLICY": "no"}, ("waste-api",),
            "no restart policy: a crashed service stays down"),
@@ -78,6 +80,7 @@ DEFECTS: tuple[Defect, ...] = (
 
 SAFE_ENV: dict[str, str] = {
     "ECOECO_UNSAFE": "",
+    "ECOECO_DEFECT_AUTH_DSN": "",
     "ECOECO_RESTART_POLICY": "unless-stopped",
     "PG_SYNCHRONOUS_COMMIT": "on",
 }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -43,6 +43,11 @@ class Topology:
 
     published: tuple[Published, ...]
     databases: Mapping[str, str]  # PostgreSQL service -> its database (PG_DATABASE)
+    app_roles: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # PG service -> services' roles
+
+    def role_server(self, role: str) -> str:
+        """The PostgreSQL service whose database a service role belongs to."""
+        return next(server for server, roles in self.app_roles.items() if role in roles)
 
     def suffix(self, service: str, container_port: int | None = None) -> str:
         """The host port suffix NN of `service` (its first published port, or the one of `container_port`)."""
@@ -75,6 +80,7 @@ def parse(compose: Mapping[str, Any]) -> Topology:
     """The topology of a parsed compose document."""
     published: list[Published] = []
     databases: dict[str, str] = {}
+    roles: dict[str, tuple[str, ...]] = {}
     for service, spec in (compose.get("services") or {}).items():
         for entry in spec.get("ports") or ():
             m = _MAPPING.match(str(entry))
@@ -86,10 +92,12 @@ def parse(compose: Mapping[str, Any]) -> Topology:
         env = spec.get("environment") or {}
         if isinstance(env, Mapping) and env.get("PG_DATABASE"):
             databases[service] = str(env["PG_DATABASE"])
+        if isinstance(env, Mapping) and env.get("PG_APP_ROLES"):  # "name" or "name:read", space-separated
+            roles[service] = tuple(r.split(":")[0] for r in str(env["PG_APP_ROLES"]).split())
     suffixes = [p.suffix for p in published]
     if len(set(suffixes)) != len(suffixes):
         raise TopologyError(f"two published ports share a suffix: {sorted(suffixes)}")
-    return Topology(tuple(published), databases)
+    return Topology(tuple(published), databases, roles)
 
 
 @cache

@@ -11,7 +11,7 @@ import docker
 import pytest
 
 from faults.target import OUR_LABEL
-from harness.config import HarnessConfig, erlang_cookie, token_secret
+from harness.config import HarnessConfig, erlang_cookie, pg_roles, token_secret
 from system.settings import KNOWN_TOKEN_SECRETS, token_secret_problem
 from tests.faults.conftest import PROJECT, require_image
 
@@ -91,3 +91,18 @@ def test_a_broker_refuses_a_missing_or_published_cookie(docker_client: docker.Do
         assert result["StatusCode"] != 0 and "refusing to start: RABBITMQ_COOKIE" in logs, logs[-500:]
     finally:
         container.remove(force=True, v=True)
+
+
+def test_each_service_role_has_its_own_password_and_a_defect_records_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    for role in pg_roles():
+        monkeypatch.setenv(f"ECOECO_PG_PW_{role.upper()}", f"pw-of-{role}-0123456789")
+    env = HarnessConfig().compose_env()
+    assert env["ECOECO_PG_PW_WASTE_API"] == "pw-of-waste_api-0123456789"
+    assert len({env[f"ECOECO_PG_PW_{r.upper()}"] for r in pg_roles()}) == len(pg_roles())
+    assert HarnessConfig().resolve("{dsn:auth_api}") == (
+        "postgresql://auth_api:pw-of-auth_api-0123456789@pg-auth:5432/ecoeco_auth"
+    )
+    assert HarnessConfig().resolve("plain") == "plain"
+    from scenarios.defects import defect
+
+    assert "pw-of" not in str(defect("auth_via_db").env)  # the record keeps the placeholder

@@ -71,3 +71,18 @@ def test_the_repositorys_compose_file() -> None:
     assert t.databases["pg-analytics"] == "ecoeco_waste"  # the replica of the waste database
     assert topology.host_port("waste-api", prefix="180") == 18001
     assert topology.url("rabbitmq-2", 15692, prefix="170") == "http://127.0.0.1:17042"
+
+
+def test_service_roles_come_from_each_servers_pg_app_roles() -> None:
+    t = parse(
+        compose(
+            **{
+                "pg-a": {"environment": {"PG_DATABASE": "db_a", "PG_APP_ROLES": "svc_one svc_two:read"}},
+                "pg-b": {"environment": {"PG_DATABASE": "db_b"}},
+            }
+        )
+    )
+    assert dict(t.app_roles) == {"pg-a": ("svc_one", "svc_two")} and t.role_server("svc_two") == "pg-a"
+    with pytest.raises(StopIteration):
+        t.role_server("nobody")
+    assert "waste_api" in topology.load().app_roles["pg-waste"]

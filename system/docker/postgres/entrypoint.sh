@@ -11,6 +11,9 @@
 #   PG_MAX_CONNECTIONS     default 50 (a replica never goes below its primary's value)
 #   PG_PRIMARY_HOST        replica only: host of the primary (port PG_PRIMARY_PORT, default 5432)
 #   PG_USER / PG_PASSWORD  superuser and replication user, default ecoeco / ecoeco
+#   PG_APP_ROLES           primary only: the services' own login roles on PG_DATABASE, created at
+#                          first init: "name" (read and write its rows) or "name:read" (SELECT only);
+#                          each role's password in PG_PW_<NAME> (upper case), generated per deployment
 set -euo pipefail
 
 PGDATA=${PGDATA:-/var/lib/postgresql/data}
@@ -23,6 +26,7 @@ PG_PRIMARY_HOST=${PG_PRIMARY_HOST:-}
 PG_PRIMARY_PORT=${PG_PRIMARY_PORT:-5432}
 PG_USER=${PG_USER:-ecoeco}
 PG_PASSWORD=${PG_PASSWORD:-ecoeco}
+PG_APP_ROLES=${PG_APP_ROLES:-}
 MARKER="$PGDATA/.ecoeco-initialized"
 SOCK=/run/postgresql
 
@@ -86,8 +90,32 @@ EOF
         elif [[ -n "$PG_SCHEMA" ]]; then
             log "no /schema/$PG_SCHEMA.sql: database left empty"
         fi
+        [[ -n "$PG_APP_ROLES" ]] && create_app_roles "${psql[@]}" -d "$PG_DATABASE"
         as_pg pg_ctl -D "$PGDATA" -w -t 60 -m fast stop >/dev/null
     fi
+}
+
+# A login role per service, with rights on this database's rows and nothing else (no DDL, no other
+# database): a service's credentials cannot drop a table or read another domain.
+create_app_roles() {
+    local role access var pw
+    "$@" -c "REVOKE ALL ON DATABASE \"$PG_DATABASE\" FROM PUBLIC; REVOKE CREATE ON SCHEMA public FROM PUBLIC"
+    "$@" -c "REVOKE CONNECT ON DATABASE postgres FROM PUBLIC; REVOKE CONNECT ON DATABASE template1 FROM PUBLIC"
+    for spec in $PG_APP_ROLES; do
+        role=${spec%%:*}; access=${spec#"$role"}; access=${access#:}
+        var="PG_PW_${role^^}"; pw=${!var:-}
+        [[ ${#pw} -ge 16 ]] || { log "refusing to create role $role: $var is unset or shorter than 16 characters"; exit 1; }
+        log "creating role $role (${access:-read-write}) on $PG_DATABASE"
+        "$@" -v role="$role" -v pw="$pw" <<'SQL'
+CREATE ROLE :"role" LOGIN PASSWORD :'pw' NOSUPERUSER NOCREATEDB NOCREATEROLE;
+SQL
+        "$@" -c "GRANT CONNECT ON DATABASE \"$PG_DATABASE\" TO \"$role\"; GRANT USAGE ON SCHEMA public TO \"$role\""
+        if [[ "$access" == read ]]; then
+            "$@" -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"$role\""
+        else
+            "$@" -c "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \"$role\"; GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO \"$role\""
+        fi
+    done
 }
 
 init_replica() {
