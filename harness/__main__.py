@@ -1,12 +1,20 @@
-"""CLI: `python -m harness lint [--scale S] [--strict]`: the claims lint, no containers needed."""
+"""CLI of the harness.
+
+`python -m harness lint [--scale S] [--strict]`: the claims lint, no containers needed.
+`python -m harness env`: the environment docker compose needs for this deployment (project, ports,
+time scale, the generated secrets) as `export` lines, to run the stack by hand:
+`eval "$(python3 -m harness env)" && docker compose up -d --wait`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 
+from harness.config import from_env
 from harness.lint_inputs import run_lint, table
 
 
@@ -23,7 +31,12 @@ def main(argv: list[str] | None = None) -> int:
     lint.add_argument(
         "--strict", action="store_true", help="exit 1 when one of our rules cannot decide its claim (undecidable)"
     )
+    sub.add_parser("env", help="export lines of the environment docker compose needs (secrets included)")
     args = parser.parse_args(argv)
+    if args.command == "env":
+        for key, value in from_env().compose_env().items():
+            print(f"export {key}={shlex.quote(value)}")
+        return 0
     scale = args.scale if args.scale is not None else float(os.environ.get("ECOECO_TIME_SCALE") or 1.0)
     if not scale > 0:
         parser.error(f"--scale must be positive, not {scale:g}")
