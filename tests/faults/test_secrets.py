@@ -44,23 +44,34 @@ def test_known_or_short_secrets_are_refused(secret: str) -> None:
     assert token_secret_problem(secret)
 
 
-@pytest.mark.integration
-def test_an_api_refuses_to_start_with_the_old_default(docker_client: docker.DockerClient) -> None:
-    image = require_image(docker_client, "ecoeco-app")
-    container = docker_client.containers.run(
-        image,
-        ["python3", "-m", "system.apis.location"],
-        environment={"ECOECO_TOKEN_SECRET": "ecoeco-dev-token-secret"},
+def refused_start(
+    client: docker.DockerClient, image: str, env: dict[str, str], command: list[str] | None = None
+) -> str:
+    """Run `image` offline with `env`; it must exit with a non-zero status: its logs."""
+    container = client.containers.run(
+        require_image(client, image),
+        command,
+        environment=env,
         labels={OUR_LABEL: PROJECT},
         detach=True,
         network_mode="none",
     )
     try:
-        result = container.wait(timeout=60)
-        logs = container.logs().decode()
-        assert result["StatusCode"] != 0 and "refusing to start" in logs and "published in this repository" in logs
+        assert container.wait(timeout=60)["StatusCode"] != 0, container.logs().decode()[-500:]
+        return str(container.logs().decode())
     finally:
         container.remove(force=True, v=True)
+
+
+@pytest.mark.integration
+def test_an_api_refuses_to_start_with_the_old_default(docker_client: docker.DockerClient) -> None:
+    logs = refused_start(
+        docker_client,
+        "ecoeco-app",
+        {"ECOECO_TOKEN_SECRET": "ecoeco-dev-token-secret"},
+        ["python3", "-m", "system.apis.location"],
+    )
+    assert "refusing to start" in logs and "published in this repository" in logs
 
 
 def test_the_erlang_cookie_is_generated_per_deployment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -77,20 +88,8 @@ def test_the_erlang_cookie_is_generated_per_deployment(tmp_path: Path, monkeypat
 @pytest.mark.integration
 @pytest.mark.parametrize("cookie", ["", "ecoeco-rabbitmq-cluster-cookie", "short"])
 def test_a_broker_refuses_a_missing_or_published_cookie(docker_client: docker.DockerClient, cookie: str) -> None:
-    image = require_image(docker_client, "ecoeco-rabbitmq")
-    container = docker_client.containers.run(
-        image,
-        environment={"RABBITMQ_COOKIE": cookie},
-        labels={OUR_LABEL: PROJECT},
-        detach=True,
-        network_mode="none",
-    )
-    try:
-        result = container.wait(timeout=60)
-        logs = container.logs().decode()
-        assert result["StatusCode"] != 0 and "refusing to start: RABBITMQ_COOKIE" in logs, logs[-500:]
-    finally:
-        container.remove(force=True, v=True)
+    logs = refused_start(docker_client, "ecoeco-rabbitmq", {"RABBITMQ_COOKIE": cookie})
+    assert "refusing to start: RABBITMQ_COOKIE" in logs, logs[-500:]
 
 
 def test_each_service_role_has_its_own_password_and_a_defect_records_none(monkeypatch: pytest.MonkeyPatch) -> None:
