@@ -109,7 +109,7 @@ def service_dsn(role: str) -> str:
     """The DSN a service connects with from inside the stack, as its own role."""
     where = topology.load()
     server = where.role_server(role)
-    return f"postgresql://{role}:{pg_password(role)}@{server}:5432/{where.databases[server]}"
+    return f"postgresql://{role}:{pg_password(role)}@{server}:{topology.PG_PORT}/{where.databases[server]}"
 
 
 _DSN_REF = re.compile(r"\{dsn:([a-z_]+)\}")
