@@ -40,13 +40,19 @@ def classify(name: str) -> str | None:
     return None
 
 
-def _num(x: object) -> float | None:
+def number(x: object) -> float | None:
+    """A measured or claimed value as a float, None when it is not a number (text, None, a bool)."""
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
+
+
+def is_alert_delay(name: str) -> bool:
+    """A detection judgement that measures the alert's delay (not its resolution or its scope)."""
+    return classify(name) == "detection" and not re.search(r"resolved|scope", name)
 
 
 def measured_text(j: Judgement) -> str:
     """A judgement's measurement with its unit ('8.84 s', '3 ops', 'no data')."""
-    value = _num(j.measured)
+    value = number(j.measured)
     if value is None:
         return "no data" if j.measured is None else str(j.measured)
     if j.unit == "availability":
@@ -56,7 +62,7 @@ def measured_text(j: Judgement) -> str:
 
 def claimed_text(j: Judgement) -> str:
     """A judgement's claimed bound with its unit."""
-    value = _num(j.claimed)
+    value = number(j.claimed)
     if value is None:
         return "—" if j.claimed is None else str(j.claimed)
     if j.unit == "availability":
@@ -72,8 +78,8 @@ def detection(js: list[Judgement], claim: Claim) -> Cell:
     """Did the expected alert fire, and how long after injection."""
     if not js:
         return Cell(None, "not measured", f"expected alert {claim.alert}; no detection judgement in the record")
-    primary = next((j for j in js if not re.search(r"resolved|scope", j.claim)), js[0])
-    value = _num(primary.measured)
+    primary = next((j for j in js if is_alert_delay(j.claim)), js[0])
+    value = number(primary.measured)
     text = (
         f"after {fmt(value)} s"
         if value is not None
@@ -86,8 +92,8 @@ def isolation(js: list[Judgement]) -> Cell:
     """The lowest availability of a domain outside the claimed impact."""
     if not js:
         return Cell(None, "not measured")
-    j = max(js, key=lambda j: (j.verdict != Verdict.HOLDS, -(_num(j.measured) or 0.0)))
-    text = f"min {measured_text(j)}" if _num(j.measured) is not None else measured_text(j)
+    j = max(js, key=lambda j: (j.verdict != Verdict.HOLDS, -(number(j.measured) or 0.0)))
+    text = f"min {measured_text(j)}" if number(j.measured) is not None else measured_text(j)
     return Cell(worst(x.verdict for x in js), text, _detail(js))
 
 
@@ -96,7 +102,7 @@ def rto(js: list[Judgement], claim: Claim) -> Cell:
     claimed = f"{fmt(claim.rto_limit_s)} s"
     if not js:
         return Cell(None, f"— / {claimed}", "no RTO judgement in the record")
-    unrecovered = [j for j in js if _num(j.measured) is None]
+    unrecovered = [j for j in js if number(j.measured) is None]
     if unrecovered:
         j = unrecovered[0]
         shown = (
@@ -105,9 +111,9 @@ def rto(js: list[Judgement], claim: Claim) -> Cell:
             else "no data"
         )
     else:
-        j = max(js, key=lambda j: _num(j.measured) or 0.0)
+        j = max(js, key=lambda j: number(j.measured) or 0.0)
         shown = measured_text(j)
-    bound = claimed_text(j) if _num(j.claimed) is not None else claimed
+    bound = claimed_text(j) if number(j.claimed) is not None else claimed
     refs = sorted(
         {str(x.evidence["reference"]) for x in js if isinstance(x.evidence, dict) and x.evidence.get("reference")}
     )
@@ -124,9 +130,9 @@ def counted(js: list[Judgement], breakdown: Callable[[Judgement], str] | None) -
     """Operation counts summed over the op kinds judged (upload, chat ...): measured / claimed."""
     if not js:
         return Cell(None, "not measured")
-    values = [_num(j.measured) for j in js]
+    values = [number(j.measured) for j in js]
     shown = "no data" if any(v is None for v in values) else fmt(sum(v for v in values if v is not None))
-    claimed = sum(_num(j.claimed) or 0.0 for j in js)
+    claimed = sum(number(j.claimed) or 0.0 for j in js)
     note = "; ".join(b for b in (breakdown(j) for j in js) if b) if breakdown else ""
     return Cell(worst(j.verdict for j in js), f"{shown} / {fmt(claimed)} ops", _detail(js), note)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from harness.verdict import Judgement, Verdict, severity
+from reports.cells import number
 from reports.runs import LoadedRun, fid_order
 
 Direction = Literal["better", "worse", "same", "new", "not run"]
@@ -81,10 +82,6 @@ def compare(current: LoadedRun, previous: LoadedRun) -> Comparison:
     return Comparison(previous.run_id, previous.verdict, changes)
 
 
-def _num(x: object) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
-
-
 def _deltas(before: Sequence[Judgement], after: Sequence[Judgement]) -> list[Delta]:
     old = {j.claim: j for j in before}
     out = []
@@ -92,7 +89,7 @@ def _deltas(before: Sequence[Judgement], after: Sequence[Judgement]) -> list[Del
         o = old.get(j.claim)
         if o is None:
             continue
-        d = Delta(j.claim, j.unit, _num(o.measured), _num(j.measured), o.verdict, j.verdict)
+        d = Delta(j.claim, j.unit, number(o.measured), number(j.measured), o.verdict, j.verdict)
         if d.verdict_before is not d.verdict_after or (d.change is not None and d.change != 0):
             out.append(d)
     return out

@@ -178,18 +178,26 @@ def _started_unix(run_dir: Path) -> float | None:
     return _loose(run_dir)[0]
 
 
+def _runs_before(run_dir: Path, started: float | None) -> list[tuple[float, frozenset[str], Path]]:
+    """The other runs of the same runs/ folder that started before `started` (every one when it is
+    unknown) and have a readable start: (started, scenario fids, folder)."""
+    here = run_dir.resolve()
+    found = []
+    for other in here.parent.iterdir():
+        if other.is_symlink() or not other.is_dir() or other.resolve() == here:
+            continue  # runs/latest points at some run: never compare a run with itself
+        when, fids = _loose(other)
+        if when is not None and (started is None or when < started):
+            found.append((when, fids, other))
+    return found
+
+
 def earlier_runs(run: LoadedRun, count: int) -> list[Path]:
     """Up to `count` runs of the same runs/ folder that started before this one and share a failure
     point with it, oldest first (the trend's history)."""
     mine = {s.fid for s in run.scenarios}
-    found: list[tuple[float, Path]] = []
-    for other in run.run_dir.parent.iterdir():
-        if other.is_symlink() or not other.is_dir() or other.resolve() == run.run_dir:
-            continue
-        started, fids = _loose(other)
-        if started is not None and (run.started_unix is None or started < run.started_unix) and fids & mine:
-            found.append((started, other))
-    return [p for _, p in sorted(found)[-count:]] if count > 0 else []
+    found = sorted((when, other) for when, fids, other in _runs_before(run.run_dir, run.started_unix) if fids & mine)
+    return [p for _, p in found[-count:]] if count > 0 else []
 
 
 def previous_run_dir(run_dir: Path) -> Path | None:
@@ -198,13 +206,6 @@ def previous_run_dir(run_dir: Path) -> Path | None:
     Runs sharing a scenario with this one come first: a controls run in between must not hide the last
     F1-F17 run from the comparison.
     """
-    here = run_dir.resolve()
-    mine, my_fids = _loose(here)
-    candidates: list[tuple[bool, float, Path]] = []
-    for other in here.parent.iterdir():
-        if other.is_symlink() or not other.is_dir() or other.resolve() == here:
-            continue  # runs/latest points at some run: never compare a run with itself
-        started, fids = _loose(other)
-        if started is not None and (mine is None or started < mine):
-            candidates.append((bool(fids & my_fids), started, other))
+    mine, my_fids = _loose(run_dir.resolve())
+    candidates = [(bool(fids & my_fids), when, other) for when, fids, other in _runs_before(run_dir, mine)]
     return max(candidates)[2] if candidates else None

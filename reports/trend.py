@@ -4,10 +4,12 @@ by run (oldest first), a sparkline of each, and every verdict change."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.verdict import Judgement, Measured, Verdict
+from harness.verdict import Judgement, Verdict
+from reports.cells import classify, is_alert_delay, number
 from reports.html_parts import badge, esc
 from reports.runs import LoadedRun, LoadedScenario, earlier_runs, load_run
 from reports.svg import fmt, sparkline
@@ -27,17 +29,10 @@ class TrendPoint:
     detection_s: float | None  # the slowest alert's delay
 
 
-def _number(value: Measured) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _measure(judgements: tuple[Judgement, ...], prefix: str) -> tuple[float | None, float | None]:
-    """The largest measured value among judgements named `prefix`..., and what it was claimed against."""
-    found = [
-        (m, _number(j.claimed))
-        for j in judgements
-        if j.claim.startswith(prefix) and (m := _number(j.measured)) is not None
-    ]
+def _measure(judgements: tuple[Judgement, ...], picks: Callable[[str], bool]) -> tuple[float | None, float | None]:
+    """The largest measured value among the judgements `picks` by name, and what it was claimed against
+    (the scorecard's own rules: reports/cells.py)."""
+    found = [(m, number(j.claimed)) for j in judgements if picks(j.claim) and (m := number(j.measured)) is not None]
     return max(found, key=lambda f: f[0]) if found else (None, None)
 
 
@@ -52,8 +47,8 @@ class Trend:
 
 def point_of(run_id: str, s: LoadedScenario) -> TrendPoint:
     """What the trend keeps of one scenario."""
-    rto, claimed = _measure(s.judgements, "rto:")
-    detection, _ = _measure(s.judgements, "detection ")
+    rto, claimed = _measure(s.judgements, lambda name: classify(name) == "rto")
+    detection, _ = _measure(s.judgements, is_alert_delay)
     return TrendPoint(run_id, s.verdict, rto, claimed, detection)
 
 
