@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from harness.config import HarnessConfig, from_env
+from harness.config import AS_WRITTEN, HarnessConfig, from_env
 from harness.journal import RunJournal
 
 
@@ -20,11 +20,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="N",
         help="run each selected failure point up to N times, stopping it at its first violation (default 1)",
     )
+    parser.addoption(
+        "--as-written",
+        action="store_true",
+        help="put the design as written on trial (its own policies and alert rules, docs/as-written.md): "
+        "the failure points of its review unless -k picks others; no planted-defect controls",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("repeat") < 1:
         raise pytest.UsageError(f"--repeat must be at least 1, got {config.getoption('repeat')}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--as-written: a control plants a defect in the hardened build, so none runs; without -k only
+    the failure points of the design review (scenarios.catalogue.AS_WRITTEN_PLAN) run."""
+    if not config.getoption("as_written"):
+        return
+    from scenarios.catalogue import AS_WRITTEN_PLAN
+
+    def wanted(item: pytest.Item) -> bool:
+        if item.get_closest_marker("controls"):
+            return False
+        callspec = getattr(item, "callspec", None)  # a parametrized test's parameters
+        point = callspec.params.get("point") if callspec is not None else None
+        return point is None or bool(config.option.keyword) or point.id in AS_WRITTEN_PLAN
+
+    keep = [i for i in items if wanted(i)]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if not wanted(i)])
+        items[:] = keep
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -38,8 +64,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.fixture(scope="session")
 def harness_config(pytestconfig: pytest.Config) -> HarnessConfig:
-    """This session's configuration (env ECOECO_*, --repeat), with a fresh run id."""
-    return replace(from_env(), repeat=pytestconfig.getoption("repeat"))
+    """This session's configuration (env ECOECO_*, --repeat, --as-written), with a fresh run id."""
+    config = replace(from_env(), repeat=pytestconfig.getoption("repeat"))
+    return replace(config, build=AS_WRITTEN) if pytestconfig.getoption("as_written") else config
 
 
 @pytest.fixture(scope="session")

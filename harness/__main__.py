@@ -3,7 +3,8 @@
 `python -m harness lint [--scale S] [--strict]`: the claims lint, no containers needed.
 `python -m harness env`: the environment docker compose needs for this deployment (project, ports,
 time scale, the generated secrets) as `export` lines, to run the stack by hand:
-`eval "$(python3 -m harness env)" && docker compose up -d --wait`.
+`eval "$(python3 -m harness env)" && docker compose up -d --wait` (`env --as-written`: the design's
+own policies and alert rules, docs/as-written.md).
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import os
 import shlex
 import sys
 import time
+from dataclasses import replace
 
-from harness.config import from_env
+from harness.config import AS_WRITTEN, from_env
 from harness.lint_inputs import run_lint, table
 
 
@@ -31,10 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     lint.add_argument(
         "--strict", action="store_true", help="exit 1 when one of our rules cannot decide its claim (undecidable)"
     )
-    sub.add_parser("env", help="export lines of the environment docker compose needs (secrets included)")
+    env = sub.add_parser("env", help="export lines of the environment docker compose needs (secrets included)")
+    env.add_argument("--as-written", action="store_true", help="the design as written (docs/as-written.md)")
     args = parser.parse_args(argv)
     if args.command == "env":
-        for key, value in from_env().compose_env().items():
+        config = from_env()
+        if args.as_written:
+            config = replace(config, build=AS_WRITTEN)
+        for key, value in config.compose_env().items():
             print(f"export {key}={shlex.quote(value)}")
         return 0
     scale = args.scale if args.scale is not None else float(os.environ.get("ECOECO_TIME_SCALE") or 1.0)

@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from system import topology
+from harness.record import BUILDS
+from system import as_written, topology
 
+HARDENED, AS_WRITTEN = BUILDS
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -26,6 +28,7 @@ class HarnessConfig:
     run_id: str = ""
     unsafe: str = ""
     repeat: int = 1  # runs of each failure point (--repeat N); a point stops at its first violation
+    build: str = HARDENED  # HARDENED, or AS_WRITTEN: the design's own policies and alert rules (--as-written)
 
     def port(self, service: str, container_port: int | None = None) -> int:
         """The 127.0.0.1 port of a service (system/topology.py reads it from docker-compose.yml)."""
@@ -52,13 +55,27 @@ class HarnessConfig:
         """Host folder mounted at /control (GPT router control file)."""
         return REPO_ROOT / ".runtime" / "control"
 
+    @property
+    def as_written(self) -> bool:
+        """The design as written is on trial (system/as_written.py), not the hardened build."""
+        return self.build == AS_WRITTEN
+
     def compose_env(self) -> dict[str, str]:
-        """Environment for docker compose: project, ports, time scale, planted defects, the secrets."""
+        """Environment for docker compose: project, ports, time scale, planted defects (the design's
+        own policies and alert rules in an as-written run), the secrets."""
+        unsafe, build = self.unsafe, {"ECOECO_ALERT_RULES": "ours"}
+        if self.as_written:
+            unsafe = ",".join(o for o in (as_written.UNSAFE, self.unsafe) if o)
+            build = {
+                "ECOECO_ALERT_RULES": as_written.ALERT_RULES,
+                "ECOECO_DEFECT_AUTH_DSN": self.resolve(as_written.AUTH_DSN),
+            }
         return {
             "ECOECO_PROJECT": self.project,
             "ECOECO_PORT_PREFIX": self.port_prefix,
             "ECOECO_TIME_SCALE": str(self.time_scale),
-            "ECOECO_UNSAFE": self.unsafe,
+            "ECOECO_UNSAFE": unsafe,
+            **build,
             "ECOECO_TOKEN_SECRET": token_secret(),
             "ECOECO_ERLANG_COOKIE": erlang_cookie(),
             **{f"ECOECO_PG_PW_{role.upper()}": pg_password(role) for role in pg_roles()},
@@ -131,4 +148,5 @@ def from_env() -> HarnessConfig:
         runs_dir=Path(os.environ.get("ECOECO_RUNS_DIR", str(REPO_ROOT / "runs"))),
         run_id=run_id,
         unsafe=os.environ.get("ECOECO_UNSAFE", ""),
+        build=AS_WRITTEN if os.environ.get("ECOECO_AS_WRITTEN") == "1" else HARDENED,
     )

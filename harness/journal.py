@@ -37,6 +37,7 @@ class RunJournal:
                 scenarios=entries,
                 finished_unix=time.time(),
                 git_commit=self.commit,
+                build=self.config.build,
             ),
         )
         latest = self.config.runs_dir / "latest"

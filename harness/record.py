@@ -19,6 +19,7 @@ from harness.checkers.rto import Sample
 from harness.verdict import Judgement, Verdict, worst
 
 SCHEMA_VERSION = 1
+BUILDS = ("hardened", "as-written")  # harness.config.HARDENED, AS_WRITTEN: what a run put on trial
 
 
 class RecordError(ValueError):
@@ -108,6 +109,7 @@ class RunRecord:
     finished_unix: float | None = None
     git_commit: str | None = None
     schema_version: int = SCHEMA_VERSION
+    build: str = BUILDS[0]  # or the design as written, its own policies on trial (harness.config)
 
 
 def control_outcome(rec: ScenarioRecord) -> Verdict | None:
@@ -178,6 +180,8 @@ def validate_run(rec: RunRecord) -> None:
     if not rec.run_id or "/" in rec.run_id or rec.run_id.startswith("."):
         raise RecordError(f"run_id: must be a plain folder name, got {rec.run_id!r}")
     _positive("time_scale", rec.time_scale)
+    if rec.build not in BUILDS:
+        raise RecordError(f"build: expected one of {', '.join(BUILDS)}, got {rec.build!r}")
     if rec.finished_unix is not None and rec.finished_unix < rec.started_unix:
         raise RecordError("finished_unix: before started_unix")
     fids = [e.fid for e in rec.scenarios]
@@ -363,6 +367,7 @@ def _parse_run(d: dict[str, Any]) -> RunRecord:
         scenarios=entries,
         finished_unix=_field(d, "finished_unix", "run", float, True),
         git_commit=_field(d, "git_commit", "run", str, True),
+        build=_field(d, "build", "run", str, True) or BUILDS[0],  # runs before the field: hardened
     )
     validate_run(rec)
     return rec

@@ -36,8 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"reports: {exc}", file=sys.stderr)
         return EXIT_CODES[Verdict.HARNESS_ERROR]  # nothing to report on is a harness failure, not a pass
-    print(f"{result.verdict.value.upper()} (gate exit {result.exit_code}, accepted findings set aside): {result.html}")
-    print(f"  {result.json}\n  {result.summary}")
+    how = "design review" if result.review else "accepted findings set aside"
+    print(f"{result.verdict.value.upper()} (gate exit {result.exit_code}, {how}): {result.html}")
+    print(f"  {result.json}\n  {result.summary}" + (f"\n  {result.review}" if result.review else ""))
     if result.previous_run_id:
         print(f"  compared with {result.previous_run_id}")
     return result.exit_code if args.gate else 0

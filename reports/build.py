@@ -9,12 +9,13 @@ from pathlib import Path
 from harness.config import REPO_ROOT
 from harness.verdict import Verdict
 from harness.verdict import exit_code as verdict_exit_code
-from reports import html_page, report_json, summary, trend
+from reports import design_review, html_page, report_json, summary, trend
 from reports.compare import Comparison, compare
-from reports.runs import load_run, previous_run_dir
+from reports.runs import LoadedRun, latest_hardened_runs, load_run, previous_run_dir
 from reports.scorecard import rows as scorecard_rows
 
 JUNIT = "junit.xml"
+REVIEW = "design-review.md"
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class BuildResult:
     json: Path
     summary: Path
     previous_run_id: str | None
+    review: Path | None = None  # an as-written run's design-review.md
 
 
 def default_run_dir() -> Path:
@@ -51,11 +53,14 @@ def build(run_dir: Path) -> BuildResult:
     junit = JUNIT if (real_dir / JUNIT).exists() else None
     links = {"report.json": "report.json", "summary.md": "summary.md"} | ({"JUnit XML": JUNIT} if junit else {})
     history = trend.trend(run)
-    html = _write(real_dir / "report.html", html_page.render(run, rows, comparison, links, history))
+    review = _design_review(run)
+    if review is not None:
+        links["design review"] = REVIEW
+    html = _write(real_dir / "report.html", html_page.render(run, rows, comparison, links, history, review))
     doc = _write(
         real_dir / "report.json",
         report_json.document(
-            run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}, history
+            run, rows, comparison, {"html": "report.html", "summary": "summary.md", "junit": junit}, history, review
         ),
     )
     md = _write(real_dir / "summary.md", summary.markdown(run, rows, comparison, _shown(html)))
@@ -67,7 +72,20 @@ def build(run_dir: Path) -> BuildResult:
         doc,
         md,
         comparison.previous_run_id if comparison else None,
+        real_dir / REVIEW if review is not None else None,
     )
+
+
+def _design_review(run: LoadedRun) -> design_review.Review | None:
+    """An as-written run's review beside the newest hardened run (design-review.md written here)."""
+    if not run.as_written:
+        return None
+    dirs = latest_hardened_runs(run)
+    loaded = {d: load_run(d) for d in set(dirs.values())}
+    hardened = {sid: loaded[d] for sid, d in dirs.items()}
+    found = design_review.Review(design_review.review(run, hardened), sorted({r.run_id for r in loaded.values()}))
+    _write(run.run_dir / REVIEW, design_review.markdown(run, found))
+    return found
 
 
 def exit_code(run_dir: Path) -> int:

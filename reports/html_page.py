@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.verdict import Verdict
-from reports import detection, lint_table, timing, trend
+from reports import design_review, detection, lint_table, timing, trend
 from reports.compare import Comparison
 from reports.gate import GateReport, gate
 from reports.html_parts import CSS, badge, cell_td, esc, vclass, when
@@ -21,10 +21,18 @@ TIME_SCALE_NOTE = (
 
 
 def render(
-    run: LoadedRun, rows: list[Row], comparison: Comparison | None, links: dict[str, str], history: trend.Trend
+    run: LoadedRun,
+    rows: list[Row],
+    comparison: Comparison | None,
+    links: dict[str, str],
+    history: trend.Trend,
+    review: design_review.Review | None = None,
 ) -> str:
-    """The complete HTML document."""
-    body = [_header(run, rows, comparison, links), _scorecard(rows, comparison)]
+    """The complete HTML document (an as-written run's design review first)."""
+    body = [_header(run, rows, comparison, links)]
+    if review is not None:
+        body.append(design_review.html(review))
+    body.append(_scorecard(rows, comparison))
     if comparison is not None:
         body.append(_comparison(comparison))
     found = detection.score(run)

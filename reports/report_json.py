@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from harness.verdict import Verdict
-from reports import detection, lint_table, repeats, timing, trend
+from reports import design_review, detection, lint_table, repeats, timing, trend
 from reports.compare import Comparison
 from reports.gate import gate
 from reports.runs import LoadedRun
@@ -24,6 +24,7 @@ def document(
     comparison: Comparison | None,
     files: dict[str, str | None],
     history: trend.Trend,
+    review: design_review.Review | None = None,
 ) -> str:
     """The JSON text of report.json (pretty-printed: it is small and people read it in CI logs)."""
     doc: dict[str, Any] = {
@@ -37,6 +38,7 @@ def document(
             "finished_unix": run.finished_unix,
             "git_commit": run.git_commit,
             "time_scale": run.time_scale,
+            "build": run.build,
         },
         "verdict": run.verdict.value,
         "exit_code": gate(run).exit_code,  # the gate's: accepted findings set aside
@@ -54,6 +56,8 @@ def document(
         "trend": trend.json_doc(history),
         "files": files,
     }
+    if review is not None:
+        doc["design_review"] = review.to_dict()
     return json.dumps(doc, indent=1, sort_keys=False, allow_nan=False, default=str) + "\n"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from harness import findings
 from harness.findings import Finding, FindingsError, Gated
-from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
+from harness.record import BUILDS, RecordError, ScenarioRecord, read_run, read_scenario
 from harness.verdict import Judgement, Verdict, worst
 
 _FID = re.compile(r"^F(\d+)$")
@@ -54,6 +54,7 @@ class LoadedRun:
     recorded_verdict: Verdict | None = None
     problems: list[str] = field(default_factory=list)
     accepted: Mapping[tuple[str, str], Finding] = field(default_factory=dict)  # accepted-findings.toml
+    build: str = BUILDS[0]  # what was on trial: the hardened build, or the design as written
 
     @property
     def verdict(self) -> Verdict:
@@ -74,9 +75,19 @@ class LoadedRun:
         return findings.gate_record(s.record, self.accepted)
 
     @property
+    def as_written(self) -> bool:
+        """The design as written was on trial: a review, not a gate (reports.design_review)."""
+        return self.build == BUILDS[1]
+
+    @property
     def gate_verdict(self) -> Verdict:
         """What a pipeline gates on: the run's verdict with accepted findings set aside (a stale
-        acceptance counts as violated); the scenarios decide it, and any reading problem is an error."""
+        acceptance counts as violated); the scenarios decide it, and any reading problem is an error.
+        For the design as written, violations are the review's findings: only a run that could not
+        judge (inconclusive, harness error) fails."""
+        if self.as_written:
+            found = [Verdict.HOLDS if s.verdict is Verdict.VIOLATED else s.verdict for s in self.scenarios]
+            return worst([*found, *([Verdict.HARNESS_ERROR] if self.problems else [])])
         verdicts = [self.gated(s).verdict for s in self.scenarios]
         if self.problems:
             verdicts.append(Verdict.HARNESS_ERROR)
@@ -128,6 +139,7 @@ def load_run(run_dir: Path, *, full: bool = True) -> LoadedRun:
         recorded_verdict=run.verdict,
         problems=problems,
         accepted=accepted,
+        build=run.build,
     )
 
 
@@ -163,33 +175,50 @@ def _load_judgements(fid: str, path: Path, listed: Verdict | None) -> LoadedScen
     return LoadedScenario(fid, listed or verdict, path, None, judgements=judgements)
 
 
-def _loose(run_dir: Path) -> tuple[float | None, frozenset[str]]:
-    """started_unix and scenario fids of a run.json read loosely (ordering runs, even ones that fail validation)."""
+def _loose(run_dir: Path) -> tuple[float | None, frozenset[str], str]:
+    """started_unix, scenario fids and build of a run.json read loosely (ordering runs, even ones
+    that fail validation)."""
     try:
         data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         value, entries = data.get("started_unix"), data.get("scenarios") or []
         fids = frozenset(str(e.get("fid")) for e in entries if isinstance(e, dict))
+        build = str(data.get("build") or BUILDS[0])
     except (OSError, ValueError, AttributeError, TypeError):
-        return None, frozenset()
-    return (float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None), fids
+        return None, frozenset(), BUILDS[0]
+    return (float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None), fids, build
 
 
 def _started_unix(run_dir: Path) -> float | None:
     return _loose(run_dir)[0]
 
 
-def _runs_before(run_dir: Path, started: float | None) -> list[tuple[float, frozenset[str], Path]]:
+def _runs_before(
+    run_dir: Path, started: float | None, build: str | None = None
+) -> list[tuple[float, frozenset[str], Path]]:
     """The other runs of the same runs/ folder that started before `started` (every one when it is
-    unknown) and have a readable start: (started, scenario fids, folder)."""
+    unknown), have a readable start and put the same build on trial as this one (or `build`):
+    (started, scenario fids, folder). A run of the design as written is never another's history."""
     here = run_dir.resolve()
+    build = build or _loose(here)[2]
     found = []
     for other in here.parent.iterdir():
         if other.is_symlink() or not other.is_dir() or other.resolve() == here:
             continue  # runs/latest points at some run: never compare a run with itself
-        when, fids = _loose(other)
-        if when is not None and (started is None or when < started):
+        when, fids, theirs = _loose(other)
+        if when is not None and (started is None or when < started) and theirs == build:
             found.append((when, fids, other))
     return found
+
+
+def latest_hardened_runs(run: LoadedRun) -> dict[str, Path]:
+    """For each scenario of `run`, the newest run of the hardened build in the same runs/ folder
+    that has it, whenever it ran (the design review's other column)."""
+    newest: dict[str, tuple[float, Path]] = {}
+    for when, fids, other in _runs_before(run.run_dir, None, BUILDS[0]):
+        for sid in fids & {s.fid for s in run.scenarios}:
+            if sid not in newest or when > newest[sid][0]:
+                newest[sid] = (when, other)
+    return {sid: path for sid, (_, path) in newest.items()}
 
 
 def earlier_runs(run: LoadedRun, count: int) -> list[Path]:
@@ -206,6 +235,6 @@ def previous_run_dir(run_dir: Path) -> Path | None:
     Runs sharing a scenario with this one come first: a controls run in between must not hide the last
     F1-F17 run from the comparison.
     """
-    mine, my_fids = _loose(run_dir.resolve())
+    mine, my_fids, _ = _loose(run_dir.resolve())
     candidates = [(bool(fids & my_fids), when, other) for when, fids, other in _runs_before(run_dir, mine)]
     return max(candidates)[2] if candidates else None

@@ -71,6 +71,8 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("auth_via_db", {**_unsafe("auth_via_db"), "ECOECO_DEFECT_AUTH_DSN": "{dsn:auth_api}"},
            ("waste-api", "chat-llm-api"),
            "spec section 2: every request re-checks the user in ecoeco_auth"),
+    Defect("direct_publish", _unsafe("direct_publish"), ("waste-api",),
+           "spec section 2: waste-api publishes in the request, without an outbox"),
     Defect("restart_policy_no", {"ECOECO_RESTART_POLICY": "no"}, ("waste-api",),
            "no restart policy: a crashed service stays down"),
     Defect("pg_sync_commit_off", {"PG_SYNCHRONOUS_COMMIT": "off"}, ("pg-waste",),

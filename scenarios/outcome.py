@@ -6,6 +6,9 @@ non-holding judgements are accepted ones, with everything else holding, is an xf
 violation, an inconclusive judgement, an unproven fault or a harness error fails the test, and
 an accepted judgement that holds fails it too (so the file is corrected). INCONCLUSIVE is never
 a pass: it fails with the reason.
+
+The design as written (--as-written) is on trial rather than gated: a violated claim is the
+review's finding, an xfail with its evidence; inconclusive and harness errors still fail.
 """
 
 from __future__ import annotations
@@ -68,3 +71,15 @@ def settle(record: ScenarioRecord, accepted: Mapping[tuple[str, str], Finding]) 
     if g.accepted:
         reasons = "; ".join(f"{c}: {accepted[(record.fid, c)].reason}" for c in g.accepted)
         pytest.xfail(f"design claim known false (accepted finding): {reasons}\n{text}")
+
+
+def settle_as_written(record: ScenarioRecord) -> None:
+    """The pytest outcome of a scenario of the design as written: holds passes, violated is an
+    expected failure (the design review's finding), anything else fails."""
+    text = explain(record)
+    if record.verdict is Verdict.VIOLATED:
+        pytest.xfail(f"the design as written violates its claim:\n{text}")
+    if record.verdict is Verdict.HARNESS_ERROR:
+        pytest.fail(f"HARNESS ERROR: {text}")
+    if record.verdict is Verdict.INCONCLUSIVE:
+        pytest.fail(f"INCONCLUSIVE (not a pass): {text}")

@@ -7,6 +7,8 @@
 #   bash scripts/chaos.sh            # all of F1-F17 and their harsher modes
 #   bash scripts/chaos.sh -k f07     # one
 #   bash scripts/chaos.sh --repeat 5 -k f07   # up to 5 runs, stopping at the first violation
+#   bash scripts/chaos.sh --as-written  # the design exactly as written: its design review
+#                                       # (docs/as-written.md); exit 0 once every claim was judged
 set -uo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
@@ -14,7 +16,10 @@ cd "$REPO"
 source "$REPO/scripts/runlock.sh"
 "$REPO/scripts/setup.sh" || exit 3
 PY=$("$REPO/scripts/venv.sh") || exit 3
-export ECOECO_RUN_ID="${ECOECO_RUN_ID:-$(date +%Y%m%d-%H%M%S)}"
+SHOW=summary.md
+for arg in "$@"; do [[ "$arg" == --as-written ]] && SHOW=design-review.md; done
+SUFFIX=$([[ "$SHOW" == design-review.md ]] && echo "-as-written")
+export ECOECO_RUN_ID="${ECOECO_RUN_ID:-$(date +%Y%m%d-%H%M%S)$SUFFIX}"
 RUN_DIR="$REPO/runs/$ECOECO_RUN_ID"
 mkdir -p "$RUN_DIR"
 trap '"$REPO/scripts/cleanup.sh" "${ECOECO_PROJECT:-ecoeco}"' EXIT
@@ -26,7 +31,7 @@ if [[ ! -f "$RUN_DIR/run.json" ]]; then
 fi
 "$PY" -m reports build "$RUN_DIR" || exit 3
 echo
-cat "$RUN_DIR/summary.md" 2>/dev/null | head -40
+if [[ "$SHOW" == design-review.md ]]; then cat "$RUN_DIR/$SHOW"; else head -40 "$RUN_DIR/$SHOW"; fi 2>/dev/null
 echo
 echo "report: $RUN_DIR/report.html  (also runs/latest/report.html)"
 "$PY" -c "import sys; from pathlib import Path; from reports import exit_code; sys.exit(exit_code(Path(sys.argv[1])))" "$RUN_DIR"

@@ -23,6 +23,7 @@ UNSAFE_OPTIONS = frozenset(
         "no_idempotency",  # stages redo work and insert results even if already done
         "classic_queues",  # classic queues (durable, on one node, not replicated) instead of quorum queues
         "auth_via_db",  # spec section 2 as written: every request re-checks the user in ecoeco_auth
+        "direct_publish",  # spec section 2 as written: waste-api publishes in the request, no outbox
     }
 )
 

@@ -167,7 +167,8 @@ def submit(
             (task_id, user_id, hashlib.sha256(data).hexdigest(), len(data)),
         )
         created = cur.fetchone() is not None
-        if created:
+        direct = settings.is_unsafe("direct_publish")
+        if created and not direct:
             cur.execute(
                 "INSERT INTO outbox (task_id, body) VALUES (%s, %s)",
                 (task_id, psycopg2.Binary(json.dumps(body).encode())),
@@ -177,9 +178,21 @@ def submit(
             owner = cur.fetchone()
             if owner is None or owner["user_id"] != user_id:
                 raise HTTPException(409, "task_id already used by another user")
-    if created:
+    if created and direct:
+        _publish_in_request(task_id, body)
+    elif created:
         handed.put(task_id, body)  # published by the relay thread: the request never waits on the broker
     return JSONResponse(status_code=202, content={"task_id": task_id, "status": "accepted"})
+
+
+def _publish_in_request(task_id: str, body: dict[str, Any]) -> None:
+    """The design as written (planted `direct_publish`): publish before answering, no outbox. A
+    broker that is down fails the upload (503); the task row it already committed stays behind."""
+    try:
+        publisher.publish("user_input_queue", body)
+    except BrokerUnavailable as exc:
+        metrics.BROKER_PUBLISH_FAILURES.inc()
+        raise HTTPException(503, f"message broker unavailable: task {task_id} not queued") from exc
 
 
 @app.get("/tasks/{task_id}", responses=errors(404))

@@ -20,8 +20,10 @@ alert templates:
   ${seconds:1m}           scaled duration as a plain number of seconds (for comparisons)
   ${scale}                the scale itself
 
-Usage: render.py [--scale S] [--src DIR] --out DIR   (scale defaults to $ECOECO_TIME_SCALE or 1)
-Writes DIR/prometheus.yml, DIR/rules/*.yml and DIR/timing.json.
+Usage: render.py [--scale S] [--src DIR] [--rules ours|design] --out DIR
+(scale defaults to $ECOECO_TIME_SCALE or 1, rules to $ECOECO_ALERT_RULES or ours)
+Writes DIR/prometheus.yml, DIR/rules/*.yml and DIR/timing.json. `--rules design` renders the
+design document's own rules (rules-design/) instead of this project's (rules/).
 """
 
 from __future__ import annotations
@@ -108,6 +110,8 @@ class Timing:
         return round(production_s * self.scale, 3)
 
 
+RULE_SETS = {"ours": "rules", "design": "rules-design"}  # rule set -> template folder
+
 _INTERVALS = ("scrape_interval", "evaluation_interval", "scrape_timeout", "pg_scrape_interval", "pg_scrape_timeout")
 
 
@@ -140,15 +144,17 @@ def default_src() -> Path:
     return Path(__file__).resolve().parent
 
 
-def render_all(scale: float, out: Path, src: Path | None = None) -> Timing:
-    """Render prometheus.yml and rules/*.yml from `src` into `out`; returns the timing used."""
+def render_all(scale: float, out: Path, src: Path | None = None, rules: str = "ours") -> Timing:
+    """Render prometheus.yml and one rule set's *.yml from `src` into `out`; returns the timing used."""
     src = src or default_src()
+    if rules not in RULE_SETS:
+        raise ValueError(f"unknown rule set {rules!r}; known: {', '.join(RULE_SETS)}")
     timing = Timing.for_scale(scale)
     (out / "rules").mkdir(parents=True, exist_ok=True)
     (out / "prometheus.yml").write_text(render_text((src / "prometheus.yml.tmpl").read_text(), timing))
-    templates = sorted((src / "rules").glob("*.yml.tmpl"))
+    templates = sorted((src / RULE_SETS[rules]).glob("*.yml.tmpl"))
     if not templates:
-        raise FileNotFoundError(f"no rule templates in {src / 'rules'}")
+        raise FileNotFoundError(f"no rule templates in {src / RULE_SETS[rules]}")
     for tmpl in templates:
         (out / "rules" / tmpl.name.removesuffix(".tmpl")).write_text(render_text(tmpl.read_text(), timing))
     (out / "timing.json").write_text(json.dumps(asdict(timing), indent=2) + "\n")
@@ -159,12 +165,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=float(os.environ.get("ECOECO_TIME_SCALE") or 1.0))
     ap.add_argument("--src", type=Path, default=None)
+    ap.add_argument("--rules", choices=sorted(RULE_SETS), default=os.environ.get("ECOECO_ALERT_RULES") or "ours")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    timing = render_all(args.scale, args.out, args.src)
+    timing = render_all(args.scale, args.out, args.src, args.rules)
     print(
         f"rendered for scale {timing.scale}: scrape/eval every {format_duration(timing.scrape_interval_s)}, "
-        f"timeout {format_duration(timing.scrape_timeout_s)} -> {args.out}",
+        f"timeout {format_duration(timing.scrape_timeout_s)}, {args.rules} rules -> {args.out}",
         file=sys.stderr,
     )
     return 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from system.monitoring.render import Timing, format_duration, parse_duration, render_text
+import pytest
+import yaml
+
+from system.monitoring.render import Timing, format_duration, parse_duration, render_all, render_text
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("90s", 90), ("1m", 60), ("1h30m", 5400), ("250ms", 0.25), ("2", 2)])
@@ -55,3 +58,20 @@ def test_render_text_placeholders_and_go_templates() -> None:
     assert out == "for: 6s r=15s s=3 k=0.05 {{ $labels.job }}"
     with pytest.raises(ValueError):
         render_text("${nope}", t)
+
+
+def test_the_design_rule_set_is_the_document_s_five_rules_verbatim(tmp_path: Path) -> None:
+    render_all(0.02, tmp_path / "design", rules="design")
+    doc = yaml.safe_load((tmp_path / "design" / "rules" / "design.yml").read_text())
+    rules = {r["alert"]: (r["expr"], r["for"]) for g in doc["groups"] for r in g["rules"]}
+    assert rules == {
+        "WasteAPIDown": ('up{job="waste-api"} == 0', "1200ms"),
+        "RabbitMQDown": ("rabbitmq_up == 0", "2400ms"),
+        "WorkerStorageDown": ('up{job="worker-storage"} == 0', "2400ms"),
+        "WasteDBDown": ('pg_up{database="ecoeco_waste"} == 0', "1200ms"),
+        "GPT5APIDown": ("rate(gpt5_api_errors_total[6s]) > 0.5", "6s"),
+    }
+    render_all(0.02, tmp_path / "ours")
+    assert not (tmp_path / "ours" / "rules" / "design.yml").exists()
+    with pytest.raises(ValueError, match="unknown rule set"):
+        render_all(0.02, tmp_path / "x", rules="mine")

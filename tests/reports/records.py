@@ -161,6 +161,7 @@ def write(
     started: float = T0,
     run_id: str | None = None,
     listed: Mapping[str, Verdict] | None = None,
+    build: str = "hardened",
 ) -> Path:
     """Write the scenarios and a run.json listing them (`listed` overrides a listed verdict)."""
     for rec in records:
@@ -179,6 +180,7 @@ def write(
             entries,
             finished_unix=started + 600,
             git_commit="0123456789abcdef0123456789abcdef01234567",
+            build=build,
         ),
     )
     return run_dir

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Entrypoint of ecoeco-prometheus. One image, several commands:
 #
-#   prometheus [ARGS...]        (default) render config + rules for ECOECO_TIME_SCALE into
+#   prometheus [ARGS...]        (default) render config + rules (ECOECO_ALERT_RULES: ours, or
+#                               design for the document's own) for ECOECO_TIME_SCALE into
 #                               /etc/ecoeco-prometheus, then exec Prometheus on :9090 (TSDB in
 #                               /prometheus, retention PROMETHEUS_RETENTION, default 2d).
 #   postgres-exporter           one postgres_exporter 0.11 process per DSN in
