@@ -118,6 +118,8 @@ def _side(found: Iterable[tuple[str, Row]], kind: str, judge: Callable[[Row], tu
 def _judge_cell(kind: str) -> Callable[[Row], tuple[Verdict | None, str]]:
     def judge(r: Row) -> tuple[Verdict | None, str]:
         c = _cell(r, kind)
+        if c.verdict is None and r.verdict not in (None, Verdict.HOLDS, Verdict.VIOLATED):
+            return r.verdict, f"not judged: {r.reason}"  # it ran, and could not judge (no pass, no finding)
         text = c.text + (f" ({c.note})" if c.note else "")
         if kind == "rpo" and c.verdict is Verdict.VIOLATED:
             text += _lost_ids(r)
@@ -134,7 +136,8 @@ def _general_rto(r: Row) -> tuple[Verdict | None, str]:
     rec = r.scenario.record if r.scenario else None
     js = [j for j in (rec.judgements if rec else ()) if cells.classify(j.claim) == "rto" and "relapse" not in j.claim]
     if not js:
-        return None, ""
+        unjudged = r.verdict not in (None, Verdict.HOLDS, Verdict.VIOLATED)
+        return (r.verdict, f"not judged: {r.reason}") if unjudged else (None, "")
     verdicts, texts = [], []
     for j in js:
         value = cells.number(j.measured)

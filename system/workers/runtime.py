@@ -23,7 +23,7 @@ from system.workers.consumer import StageConsumer, wait_for_broker
 from system.workers.recovery import recover_on_startup
 from system.workers.retry import Retrier
 from system.workers.stage import Stage
-from system.workers.sync import Syncer
+from system.workers.sync import GIVE_UP_AFTER, Syncer
 from system.workers.wal import WAL
 
 log = logging.getLogger(__name__)
@@ -72,16 +72,26 @@ class Worker:
             "worker": self.name,
             "recovered": self.recovered,
             "consumers": consumers,
-            "wal_pending": self.wal.pending_count(),
-            "wal_unsynced": self.wal.unsynced_count(),
+            "wal_pending": self.pending(),
+            "wal_unsynced": self.unsynced(),
         }
+
+    # Work still in hand. Rows the design's own policies abandon (republish_once, sync_gives_up) are
+    # never taken up again: counted, the system would never be idle again after losing them.
+    def pending(self) -> int:
+        """WAL rows not yet done that recovery will still take up."""
+        return self.wal.pending_count(include_republished=not self.settings.is_unsafe("republish_once"))
+
+    def unsynced(self) -> int:
+        """Completed WAL rows not yet in PostgreSQL that the sync will still try."""
+        return self.wal.unsynced_count(GIVE_UP_AFTER if self.settings.is_unsafe("sync_gives_up") else None)
 
     def refresh_gauges(self) -> None:
         """Recompute the WAL gauges (called on every scrape)."""
-        metrics.WAL_PENDING.set(self.wal.pending_count())
+        metrics.WAL_PENDING.set(self.pending())
         metrics.WAL_FILE_SIZE.set(self.wal.wal_file_size())
         metrics.WAL_RETRY_QUEUE.set(self.wal.retry_count())
-        metrics.WAL_UNSYNCED.set(self.wal.unsynced_count())
+        metrics.WAL_UNSYNCED.set(self.unsynced())
         metrics.WAL_DISK_FREE.set(self.wal.disk_free_bytes())
 
     def run(self) -> None:

@@ -189,18 +189,25 @@ class WAL:
             ).fetchall()
         return [_row(r) for r in rows]
 
-    def _count(self, query: str) -> int:
+    def _count(self, query: str, params: tuple[object, ...] = ()) -> int:
         with self._lock:
-            (n,) = self._db.execute(query).fetchone()
+            (n,) = self._db.execute(query, params).fetchone()
         return int(n)
 
-    def pending_count(self) -> int:
-        """Rows in pending/running/republished (the wal_pending_tasks gauge)."""
-        return self._count("SELECT count(*) FROM task_wal WHERE status IN ('pending','running','republished')")
+    def pending_count(self, include_republished: bool = True) -> int:
+        """Rows not yet done (the wal_pending_tasks gauge): pending/running, and republished unless
+        recovery never selects those again (the design's republish_once: then they are abandoned)."""
+        statuses = "('pending','running','republished')" if include_republished else "('pending','running')"
+        return self._count(f"SELECT count(*) FROM task_wal WHERE status IN {statuses}")
 
-    def unsynced_count(self) -> int:
-        """Completed rows not yet in PostgreSQL (the wal_unsynced_tasks gauge)."""
-        return self._count("SELECT count(*) FROM task_wal WHERE status='completed' AND sync_status='pending'")
+    def unsynced_count(self, give_up_after: int | None = None) -> int:
+        """Completed rows not yet in PostgreSQL (the wal_unsynced_tasks gauge); with `give_up_after`
+        only those the sync still tries (the design's sync_gives_up abandons the others)."""
+        return self._count(
+            "SELECT count(*) FROM task_wal WHERE status='completed' AND sync_status='pending' "
+            "AND (?1 IS NULL OR sync_retry_count < ?1)",
+            (give_up_after,),
+        )
 
     def disk_free_bytes(self) -> int:
         """Bytes available (to this process) on the WAL's filesystem."""

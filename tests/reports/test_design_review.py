@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import reports
+from faults.base import EffectCheck
 from harness.verdict import Judgement, Verdict
 from reports.design_review import review
 from reports.runs import latest_hardened_runs, load_run, previous_run_dir
@@ -70,6 +71,16 @@ def test_an_as_written_run_that_could_not_judge_exits_2(tmp_path: Path) -> None:
     assert reports.build(run_dir).exit_code == 2
     rows = {r.claim: r for r in review(load_run(run_dir), {})}
     assert rows["RPO = 0 for every failure type"].hardened.text == "no hardened run in runs/"
+    # a point that ran and could not judge is inconclusive, not "not run", whichever claim is asked
+    stopped = scenario("F7", judgements=[], effect=[EffectCheck("steady state before injection", False, "timeout")])
+    run_dir = write(tmp_path / "runs" / "d", [stopped], build="as-written")
+    rows = {r.claim: r for r in review(load_run(run_dir), {})}
+    for claim in ("F7 Worker-Storage down: RPO = 0", "RTO < 5 minutes for every failure type"):
+        assert rows[claim].as_written.verdict is Verdict.INCONCLUSIVE
+        assert (
+            "not judged" in rows[claim].as_written.text
+            and "fault not shown to take effect" in rows[claim].as_written.text
+        )
 
 
 def test_each_point_is_set_beside_the_newest_hardened_run_that_has_it(tmp_path: Path) -> None:

@@ -124,6 +124,21 @@ def test_spec_as_written_drops_old_rows_and_forgets_republished(tmp_path: Path) 
     assert recover_on_startup(wal, spec, QUEUES, lambda q, m: None, now=10_001.0).republished == 0
 
 
+def test_work_the_design_abandons_is_not_counted_as_work_in_hand(tmp_path: Path) -> None:
+    """A row republished under republish_once, or out of sync attempts under sync_gives_up, is
+    never taken up again: counting it, the as-written system would never be idle again."""
+    wal = make_wal(tmp_path)
+    _unfinished(wal, "task-rep", created_at=1.0)
+    wal.set_status("task-rep", "image_uploader", "republished", RECOVERED_NOTE)
+    wal.begin("task-done", "image_uploader", {"task_id": "task-done"}, now=1.0)
+    wal.complete("task-done", "image_uploader", {"ok": 1})
+    for _ in range(10):
+        wal.mark_sync_failed([("task-done", "image_uploader")], "ecoeco_waste down", now=2.0)
+    assert wal.pending_count() == 1 and wal.pending_count(include_republished=False) == 0
+    assert wal.unsynced_count() == 1 and wal.unsynced_count(give_up_after=10) == 0
+    assert wal.unsynced_count(give_up_after=11) == 1
+
+
 def test_recovery_publish_failure_leaves_row_unfinished(tmp_path: Path) -> None:
     wal = make_wal(tmp_path)
     _unfinished(wal, "task-1", created_at=1.0)
