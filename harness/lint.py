@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 from harness.claims import Claim
+from system.monitoring.promql import metric_names
 
 LintVerdict = Literal["ok", "depends", "undecidable", "latent"]
 _RANGE = re.compile(r"\[([0-9smhdwy]+)\]")
@@ -170,6 +171,15 @@ def policy_rows(policies: Iterable[Policy], claims: Mapping[str, Claim], scale: 
     return out
 
 
+def reads_what_exists(row: LintRow, w: AlertWindow, exported: frozenset[str] | None) -> LintRow:
+    """An alert on a metric no target exports can never fire, whatever its window says."""
+    missing = sorted(metric_names(w.expr) - exported) if exported is not None else []
+    if not missing:
+        return row
+    text = f"{w.alert} reads {', '.join(missing)}, which no target exports: it can never fire"
+    return replace(row, verdict="undecidable", text=text)
+
+
 def lint(
     claims: Iterable[Claim],
     ours: Mapping[str, AlertWindow],
@@ -177,16 +187,18 @@ def lint(
     scrape_s: float,
     eval_s: float,
     policies: Iterable[Policy] = (),
+    exported: frozenset[str] | None = None,
 ) -> list[LintRow]:
-    """Every row: the design's alert expression and ours per claim, then the policies."""
+    """Every row: the design's alert expression and ours per claim, then the policies. With
+    `exported` (every metric name the stack exposes), a rule reading another is undecidable."""
     cs = list(claims)
     rows: list[LintRow] = []
     for c in cs:
         design = design_window(c, scale, scrape_s, eval_s)
         if design is not None:
-            rows.append(alert_row(c, design))
+            rows.append(reads_what_exists(alert_row(c, design), design, exported))
         if c.alert in ours:
-            rows.append(alert_row(c, ours[c.alert]))
+            rows.append(reads_what_exists(alert_row(c, ours[c.alert]), ours[c.alert], exported))
         else:
             rows.append(
                 LintRow(

@@ -11,6 +11,7 @@ import yaml
 from harness.claims import all_claims
 from harness.lint import AlertWindow, LintRow, Policy, lint, spec_sync_give_up_s, window
 from system.monitoring import render
+from system.monitoring.known_metrics import all_known_names
 from system.settings import SYNC_BACKOFF_BASE_S, SYNC_PERIOD_S, TASK_TIMEOUT_S
 from system.workers.sync import GIVE_UP_AFTER, SPEC_RETRIES
 
@@ -62,6 +63,7 @@ def run_lint(scale: float) -> list[LintRow]:
         timing.scrape_interval_s,
         timing.evaluation_interval_s,
         design_policies(),
+        all_known_names(),
     )
 
 

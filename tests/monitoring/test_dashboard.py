@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from system.monitoring.known_metrics import all_known_names
 from system.monitoring.promql import dashboard_metric_names, dashboard_queries
-from tests.monitoring.known_metrics import all_known_names
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "system" / "monitoring" / "dashboard.json"
 

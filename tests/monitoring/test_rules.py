@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from system.monitoring.known_metrics import rule_problems, scrape_jobs
 from system.monitoring.promql import rule_expressions
 from system.monitoring.render import Timing, parse_duration, render_all
 from tests.monitoring import promtool as pt
 from tests.monitoring.alert_table import BY_NAME, table_problems
-from tests.monitoring.known_metrics import rule_problems, scrape_jobs
 from tests.monitoring.rule_cases import Case, cases, expected_for_s, load_rules, write_test_files
 
 SCALES = (1.0, 0.02)

@@ -95,10 +95,23 @@ def test_the_spec_sync_schedule_and_the_policies() -> None:
 def test_the_design_as_written_is_flagged_and_the_suite_scale_is_not() -> None:
     as_written = {(r.fid, r.source): r.verdict for r in run_lint(1.0) if r.check == "alert vs RTO"}
     assert as_written[("F1", "design")] == as_written[("F7", "design")] == "undecidable"
-    assert as_written[("F4", "design")] == "depends"
+    assert as_written[("F4", "design")] == "undecidable"  # rabbitmq_up: exported by nothing
+    assert as_written[("F4", "ours")] == "depends"
     suite = run_lint(0.02)
-    assert not [r for r in suite if r.verdict in ("undecidable", "depends")], suite
+    flagged = [(r.fid, r.source) for r in suite if r.verdict in ("undecidable", "depends")]
+    assert flagged == [("F4", "design")], suite  # at the suite's scale only the metric nobody exports
     assert claim("F1").rto_s == 30  # the lint's premise: RTO claims are not scaled
+
+
+def test_a_rule_on_a_metric_nobody_exports_is_undecidable_whatever_its_window() -> None:
+    w = AlertWindow("XDown", "design", "rabbitmq_up == 0 or up == 0", 1, 0, 1, 1)
+    rows = lint([crash(300)], {"XDown": w}, 1.0, 1, 1, exported=frozenset({"up"}))
+    assert [(r.verdict, r.text) for r in rows] == [
+        ("undecidable", "XDown reads rabbitmq_up, which no target exports: it can never fire")
+    ]
+    assert [r.verdict for r in lint([crash(300)], {"XDown": w}, 1.0, 1, 1)] == ["ok"]  # not asked: not judged
+    exported = frozenset({"up", "rabbitmq_up"})
+    assert [r.verdict for r in lint([crash(300)], {"XDown": w}, 1.0, 1, 1, exported=exported)] == ["ok"]
 
 
 # Whole rows, texts included: what a reader of the lint table sees is the product.

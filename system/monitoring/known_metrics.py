@@ -4,8 +4,8 @@
   `_total`, `_bucket`, `_created` suffixes are exactly what /metrics serves);
 - RabbitMQ 3.10.8's rabbitmq_prometheus (/metrics and /metrics/detailed) and
   postgres_exporter 0.11.1: sample names scraped from the real processes (Debian's packages,
-  run in this project's images) into fixtures/*.names — regenerate with
-  `python3 -m tests.monitoring.known_metrics` (prints how);
+  run in this project's images) into exported/*.names — regenerate with
+  `python3 -m system.monitoring.known_metrics` (prints how);
 - Prometheus' own per-target series (up, scrape_*) and ALERTS.
 """
 
@@ -15,7 +15,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "exported"
 
 PROMETHEUS_SYNTHETIC = frozenset(
     {
@@ -88,7 +88,7 @@ if __name__ == "__main__":
         "Capture a fixture from a running exporter (names only):\n"
         "  curl -s http://HOST:15692/metrics; curl -s 'http://HOST:15692/metrics/detailed?"
         "family=queue_coarse_metrics&family=queue_consumer_count&family=queue_metrics'\n"
-        "  | grep -v '^#' | sed -E 's/[{ ].*//' | grep . | sort -u > fixtures/rabbitmq-3.10.8.names\n"
+        "  | grep -v '^#' | sed -E 's/[{ ].*//' | grep . | sort -u > exported/rabbitmq-3.10.8.names\n"
         "  (postgres_exporter: curl -s http://HOST:9187/metrics for one database up and one down)"
     )
 
