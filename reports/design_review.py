@@ -101,7 +101,8 @@ def _lost_ids(r: Row) -> str:
     return f" e.g. {', '.join(ids[:SAMPLE_IDS])}" if ids else ""
 
 
-def _side(found: Iterable[tuple[str, Row]], kind: str, judge: Callable[[Row], tuple[Verdict | None, str]]) -> Side:
+def _side(found: Iterable[tuple[str, Row]], judge: Callable[[Row], tuple[Verdict | None, str]]) -> Side:
+    """One build's verdict on one claim over the scenarios that bear on it."""
     parts: list[tuple[Verdict | None, str]] = []
     for sid, r in found:
         verdict, text = judge(r)
@@ -132,9 +133,10 @@ def _judge_cell(kind: str) -> Callable[[Row], tuple[Verdict | None, str]]:
 
 def _general_rto(r: Row) -> tuple[Verdict | None, str]:
     """RTO against the general 5 minutes, whatever the point's own claim."""
-    js: list[Judgement] = []
     rec = r.scenario.record if r.scenario else None
-    js = [j for j in (rec.judgements if rec else ()) if cells.classify(j.claim) == "rto" and "relapse" not in j.claim]
+    js: list[Judgement] = [
+        j for j in (rec.judgements if rec else ()) if cells.classify(j.claim) == "rto" and "relapse" not in j.claim
+    ]
     if not js:
         unjudged = r.verdict not in (None, Verdict.HOLDS, Verdict.VIOLATED)
         return (r.verdict, f"not judged: {r.reason}") if unjudged else (None, "")
@@ -182,8 +184,8 @@ def _table_rows(c: Claim, mine: dict[str, tuple[str, Row]], theirs: dict[str, tu
     for kind, text in asks.items():
         here = {sid: v for sid, v in mine.items() if v[0] == c.fid}
         there = {sid: v for sid, v in theirs.items() if v[0] == c.fid}
-        written = _side(((sid, r) for sid, (_, r) in here.items()), kind, _judge_cell(kind))
-        hardened = _side(((sid, r) for sid, (_, r) in there.items()), kind, _judge_cell(kind))
+        written = _side(((sid, r) for sid, (_, r) in here.items()), _judge_cell(kind))
+        hardened = _side(((sid, r) for sid, (_, r) in there.items()), _judge_cell(kind))
         fix = _fix(kind, _broken_fids(here, kind), written, hardened)
         out.append(ReviewRow(f"{c.fid} {c.title}: {text}", "table", written, hardened, fix))
     return out
@@ -209,8 +211,8 @@ def review(run: LoadedRun, hardened: Mapping[str, LoadedRun]) -> list[ReviewRow]
             out += _table_rows(c, mine, theirs)
     for kind, text in _GENERAL:
         judge = _general_rto if kind == "rto" else _judge_cell(kind)
-        written = _side(((sid, r) for sid, (_, r) in mine.items()), kind, judge)
-        other = _side(((sid, r) for sid, (_, r) in theirs.items()), kind, judge)
+        written = _side(((sid, r) for sid, (_, r) in mine.items()), judge)
+        other = _side(((sid, r) for sid, (_, r) in theirs.items()), judge)
         if not theirs:
             other = Side(None, "no hardened run in runs/")
         out.append(ReviewRow(text, "general", written, other, _fix(kind, _broken_fids(mine, kind), written, other)))
