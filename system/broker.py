@@ -157,6 +157,27 @@ def _accepts(node: str, port: int) -> bool:
         return False
 
 
+def publish_channel(conn: pika.BlockingConnection, settings: Settings) -> BlockingChannel:
+    """A channel to publish on: with publisher confirms (unless the planted `no_confirms`), so that
+    basic_publish returns only once the broker has the message, and raises when it refuses it."""
+    channel = conn.channel()
+    if not settings.is_unsafe("no_confirms"):
+        channel.confirm_delivery()
+    return channel
+
+
+def publish(channel: BlockingChannel, settings: Settings, queue: str, body: dict[str, Any]) -> None:
+    """The one way a message is published: JSON, persistent (unless the planted
+    `transient_delivery`), its task id as message id, mandatory routing (an unroutable message
+    raises instead of vanishing). pika's BlockingConnection serves one thread, so each publisher
+    brings its own channel: the API's Publisher below, a worker's consumer its own connection's."""
+    mode = 1 if settings.is_unsafe("transient_delivery") else 2
+    props = pika.BasicProperties(
+        delivery_mode=mode, content_type="application/json", message_id=str(body.get("task_id", ""))
+    )
+    channel.basic_publish("", queue, json.dumps(body).encode(), properties=props, mandatory=True)
+
+
 class Publisher:
     """A thread-safe publisher: persistent messages, publisher confirms, mandatory routing."""
 
@@ -171,24 +192,16 @@ class Publisher:
             return self._channel
         self.close()
         self._conn = connect(self._settings)
-        channel = self._conn.channel()
+        channel = publish_channel(self._conn, self._settings)
         declare_topology(channel, self._settings)
-        if not self._settings.is_unsafe("no_confirms"):
-            channel.confirm_delivery()
         self._channel = channel
         return channel
 
     def publish(self, queue: str, body: dict[str, Any]) -> None:
         """Publish to `queue`; returns only once the broker confirmed, else BrokerUnavailable."""
-        mode = 1 if self._settings.is_unsafe("transient_delivery") else 2
-        props = pika.BasicProperties(
-            delivery_mode=mode, content_type="application/json", message_id=str(body.get("task_id", ""))
-        )
-        data = json.dumps(body).encode()
         with self._lock:
             try:
-                channel = self._ensure()
-                channel.basic_publish("", queue, data, properties=props, mandatory=True)
+                publish(self._ensure(), self._settings, queue, body)
             except (pika.exceptions.AMQPError, OSError) as exc:
                 self.close()
                 raise BrokerUnavailable(f"publish to {queue} not confirmed: {exc!r}") from exc

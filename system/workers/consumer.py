@@ -25,7 +25,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 
 from system import metrics
-from system.broker import BrokerUnavailable, connect, declare_topology
+from system.broker import BrokerUnavailable, connect, declare_topology, publish, publish_channel
 from system.settings import Settings
 from system.workers.stage import ExternalFailure, PoisonMessage, Stage, retry_backoff, run_task
 from system.workers.wal import WAL
@@ -84,14 +84,12 @@ class StageConsumer(threading.Thread):
         try:
             channel = conn.channel()
             declare_topology(channel, self._settings)
-            publish_channel = conn.channel()
-            if not self._settings.is_unsafe("no_confirms"):
-                publish_channel.confirm_delivery()
+            forward_channel = publish_channel(conn, self._settings)
             auto_ack = self._settings.is_unsafe("ack_before_wal")
             channel.basic_qos(prefetch_count=self._settings.prefetch)
 
             def on_message(ch: BlockingChannel, method: Basic.Deliver, _props: BasicProperties, body: bytes) -> None:
-                self._handle(ch, publish_channel, method.delivery_tag, body, auto_ack)
+                self._handle(ch, forward_channel, method.delivery_tag, body, auto_ack)
 
             channel.basic_consume(self.stage.input_queue, on_message, auto_ack=auto_ack)
             self._set_connected(True)
@@ -195,11 +193,7 @@ class StageConsumer(threading.Thread):
         if self.stage.output_queue is None:
             self._on_completed.set()
             return
-        mode = 1 if self._settings.is_unsafe("transient_delivery") else 2
-        props = pika.BasicProperties(
-            delivery_mode=mode, content_type="application/json", message_id=str(output.get("task_id", ""))
-        )
-        pub.basic_publish("", self.stage.output_queue, json.dumps(output).encode(), properties=props, mandatory=True)
+        publish(pub, self._settings, self.stage.output_queue, output)
         self._on_completed.set()
 
 
