@@ -15,7 +15,7 @@ from faults.poison_messages import PoisonMessages
 from faults.registry import Nemesis, Record, heal_leftovers
 from faults.s3_outage import S3Outage
 from faults.stop import Stop
-from faults.target import Stack
+from faults.target import Project
 
 __all__ = [
     "TAG",
@@ -34,9 +34,9 @@ __all__ = [
     "Nemesis",
     "Pause",
     "PoisonMessages",
+    "Project",
     "Record",
     "S3Outage",
-    "Stack",
     "Stop",
     "heal_leftovers",
     "took_effect",

@@ -10,13 +10,15 @@ import pika.exceptions
 from docker.models.containers import Container
 
 from faults.base import FaultError
-from faults.target import Stack, is_running
+from faults.target import Project, is_running
 from system import topology
 
 NODES = topology.load().broker_nodes
 
 
-def amqp_connection(stack: Stack, node: str, user: str = "ecoeco", password: str = "ecoeco") -> pika.BlockingConnection:
+def amqp_connection(
+    stack: Project, node: str, user: str = "ecoeco", password: str = "ecoeco"
+) -> pika.BlockingConnection:
     """A blocking AMQP connection to a node's published 127.0.0.1 port."""
     params = pika.ConnectionParameters(
         host="127.0.0.1",
@@ -38,7 +40,7 @@ def queue_depth(channel: Any, queue: str) -> int:
     return int(channel.queue_declare(queue, passive=True).method.message_count)
 
 
-def running_node(stack: Stack, nodes: Sequence[str] = NODES) -> tuple[str, Container]:
+def running_node(stack: Project, nodes: Sequence[str] = NODES) -> tuple[str, Container]:
     """The first running node of the cluster (policies and permissions are cluster-wide)."""
     for node in nodes:
         try:

@@ -12,7 +12,7 @@ from docker.models.containers import Container
 
 from faults.amqp import NODES, amqp_connection, running_node
 from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
-from faults.target import Stack
+from faults.target import Project
 
 
 class BlockQueue(Fault):
@@ -21,7 +21,7 @@ class BlockQueue(Fault):
     name = "block_queue"
 
     def __init__(
-        self, stack: Stack, queue: str = "vision_analysis_queue", nodes: Sequence[str] = NODES, priority: int = 1000
+        self, stack: Project, queue: str = "vision_analysis_queue", nodes: Sequence[str] = NODES, priority: int = 1000
     ) -> None:
         self.stack, self.queue, self.nodes, self.priority = stack, queue, list(nodes), priority
         self.policy = f"{TAG}-block-{queue}"

@@ -16,7 +16,7 @@ from docker.models.containers import Container
 
 from faults import sqlite_damage
 from faults.base import EffectCheck, Fault, FaultError, wait_for
-from faults.target import OUR_LABEL, Stack, is_running, state, volume_host_path
+from faults.target import OUR_LABEL, Project, is_running, state, volume_host_path
 
 MODES = ("truncate", "flip", "delete", "damage_page")
 UNSAVED_FRAMES = 20  # a few commits' worth of frames not yet checkpointed
@@ -29,7 +29,7 @@ class CorruptWal(Fault):
 
     def __init__(
         self,
-        stack: Stack,
+        stack: Project,
         service: str,
         mode: str = "truncate",
         wal_dir: str = "/var/lib/ecoeco/wal",

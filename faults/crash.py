@@ -18,7 +18,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from faults.base import EffectCheck, Fault, FaultError, wait_for
-from faults.target import Stack, is_running, main_pid
+from faults.target import Project, is_running, main_pid
 
 
 def _start_marker(container: Container) -> tuple[int, str]:
@@ -33,7 +33,7 @@ class Crash(Fault):
     name = "crash"
 
     def __init__(
-        self, stack: Stack, services: str | Sequence[str], grace_s: float = 10.0, observe_s: float = 5.0
+        self, stack: Project, services: str | Sequence[str], grace_s: float = 10.0, observe_s: float = 5.0
     ) -> None:
         self.stack = stack
         self.services = [services] if isinstance(services, str) else list(services)
@@ -147,7 +147,7 @@ class CrashAtHeal(Fault):
 
     name = "crash_at_heal"
 
-    def __init__(self, stack: Stack, services: str | Sequence[str], await_restart: bool = True) -> None:
+    def __init__(self, stack: Project, services: str | Sequence[str], await_restart: bool = True) -> None:
         self.stack = stack
         self.services = [services] if isinstance(services, str) else list(services)
         self.await_restart = await_restart  # False: a frozen target only dies once the freeze is healed

@@ -27,7 +27,7 @@ from docker.models.containers import Container
 
 from faults.base import EffectCheck, Fault, FaultError, wait_for
 from faults.crash import await_restart
-from faults.target import Stack, is_running
+from faults.target import Project, is_running
 
 READY_TIMEOUT_S = 60.0
 
@@ -39,7 +39,7 @@ class CrashLoop(Fault):
 
     def __init__(
         self,
-        stack: Stack,
+        stack: Project,
         service: str,
         poll_s: float = 0.05,
         busy_url: str | None = None,

@@ -10,7 +10,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from faults.base import TAG, EffectCheck, Fault, FaultError
-from faults.target import Stack, container_ips, main_pid, state
+from faults.target import Project, container_ips, main_pid, state
 
 # Connect from inside a network namespace with the host's own Python (the image may have none).
 _PROBE = "import socket,sys; socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2).close()"
@@ -34,7 +34,7 @@ class CutLink(Fault):
     name = "cut_link"
 
     def __init__(
-        self, stack: Stack, source: str, destination: str, action: str = "REJECT", probe_port: int | None = None
+        self, stack: Project, source: str, destination: str, action: str = "REJECT", probe_port: int | None = None
     ) -> None:
         if action not in ("REJECT", "DROP"):
             raise ValueError(f"action must be REJECT or DROP, not {action!r}")

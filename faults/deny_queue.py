@@ -14,7 +14,7 @@ from docker.models.containers import Container
 
 from faults.amqp import NODES, amqp_connection, running_node
 from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
-from faults.target import Stack
+from faults.target import Project
 
 ALL = ".*"
 
@@ -31,7 +31,7 @@ class DenyQueue(Fault):
 
     name = "deny_queue"
 
-    def __init__(self, stack: Stack, queue: str, user: str = "ecoeco", nodes: tuple[str, ...] = NODES) -> None:
+    def __init__(self, stack: Project, queue: str, user: str = "ecoeco", nodes: tuple[str, ...] = NODES) -> None:
         self.stack, self.queue, self.user, self.nodes = stack, queue, user, nodes
         self._denied = False
 

@@ -10,7 +10,7 @@ import psycopg2
 import psycopg2.extensions
 
 from faults.base import EffectCheck, Fault, FaultError
-from faults.target import Stack, container_ips
+from faults.target import Project, container_ips
 
 # Superusers get "too many clients"; others hit the reserved slots first.
 _EXHAUSTED = ("too many clients", "remaining connection slots are reserved")
@@ -28,7 +28,7 @@ class ExhaustPool(Fault):
 
     def __init__(
         self,
-        stack: Stack,
+        stack: Project,
         service: str = "pg-waste",
         dbname: str = "postgres",
         user: str = "ecoeco",

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from faults.base import TAG, EffectCheck, Fault, FaultError
-from faults.target import Stack, volume_host_path
+from faults.target import Project, volume_host_path
 
 BALLAST_NAME = f".{TAG}-ballast"
 PROBE_NAME = f".{TAG}-probe"
@@ -73,7 +73,7 @@ class FillDisk(Fault):
 
     name = "fill_disk"
 
-    def __init__(self, stack: Stack, volume: str, max_fill_bytes: int = 4 * 1024 * _MIB) -> None:
+    def __init__(self, stack: Project, volume: str, max_fill_bytes: int = 4 * 1024 * _MIB) -> None:
         self.stack = stack
         self.volume = volume
         self.max_fill_bytes = max_fill_bytes  # refuse to fill a filesystem with more free space than this

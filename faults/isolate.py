@@ -8,7 +8,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from faults.base import EffectCheck, Fault, FaultError
-from faults.target import Stack
+from faults.target import Project
 
 
 class Isolate(Fault):
@@ -16,7 +16,9 @@ class Isolate(Fault):
 
     name = "isolate"
 
-    def __init__(self, stack: Stack, service: str, network: str = "backend", dns_probe_from: str | None = None) -> None:
+    def __init__(
+        self, stack: Project, service: str, network: str = "backend", dns_probe_from: str | None = None
+    ) -> None:
         self.stack = stack
         self.service = service
         self.network = network

@@ -25,14 +25,14 @@ from faults.poison_messages import PoisonMessages
 from faults.s3_outage import S3Outage
 from faults.spec import FaultSpec
 from faults.stop import Stop
-from faults.target import Stack
+from faults.target import Project
 
 
 class Context(Protocol):
     """What a fault needs from the run: the project's containers and the services' addresses."""
 
     @property
-    def targets(self) -> Stack: ...
+    def targets(self) -> Project: ...
 
     def url(self, service: str) -> str: ...
 

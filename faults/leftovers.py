@@ -14,7 +14,7 @@ from faults.cut_network import in_netns
 from faults.deny_queue import ALL, set_permissions
 from faults.fill_disk import remove_ballast
 from faults.gpt_outage import CONTROL_FILE, reset_control
-from faults.target import COMPOSE_SERVICE, Stack, volume_host_path
+from faults.target import COMPOSE_SERVICE, Project, volume_host_path
 
 
 def _flush_iptables(pid: int) -> int:
@@ -28,7 +28,7 @@ def _flush_iptables(pid: int) -> int:
     return removed
 
 
-def _clear_policies(stack: Stack) -> list[str]:
+def _clear_policies(stack: Project) -> list[str]:
     """Clear every RabbitMQ policy named TAG* through the first running node."""
     for container in stack.all_containers():
         if not container.labels.get(COMPOSE_SERVICE, "").startswith("rabbitmq") or container.status != "running":
@@ -51,7 +51,7 @@ def _clear_policies(stack: Stack) -> list[str]:
 
 def heal_leftovers(client: docker.DockerClient, project: str, control_file: Path = CONTROL_FILE) -> list[str]:
     """Undo what an earlier, interrupted run may have left in the project; returns what was done."""
-    stack = Stack(client, project)
+    stack = Project(client, project)
     actions: list[str] = []
     networks = stack.networks()
     for c in stack.all_containers():

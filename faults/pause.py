@@ -8,7 +8,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from faults.base import EffectCheck, Fault, FaultError
-from faults.target import Stack, state
+from faults.target import Project, state
 
 
 class Pause(Fault):
@@ -16,7 +16,7 @@ class Pause(Fault):
 
     name = "pause"
 
-    def __init__(self, stack: Stack, service: str) -> None:
+    def __init__(self, stack: Project, service: str) -> None:
         self.stack = stack
         self.service = service
         self._targets: list[Container] = []

@@ -11,7 +11,7 @@ import pika.exceptions
 
 from faults.amqp import amqp_connection, queue_depth
 from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
-from faults.target import Stack
+from faults.target import Project
 from system.broker import DEAD_LETTER_QUEUE
 
 # Malformed JSON, and well-formed JSON without a task_id: a consumer can process neither.
@@ -25,7 +25,7 @@ class PoisonMessages(Fault):
 
     def __init__(
         self,
-        stack: Stack,
+        stack: Project,
         queue: str = "user_input_queue",
         count: int = 2,
         node: str = "rabbitmq-1",

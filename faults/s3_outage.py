@@ -7,7 +7,7 @@ from typing import Any
 from faults.base import EffectCheck, Fault
 from faults.pause import Pause
 from faults.stop import Stop
-from faults.target import Stack
+from faults.target import Project
 
 
 class S3Outage(Fault):
@@ -15,7 +15,7 @@ class S3Outage(Fault):
 
     name = "s3_outage"
 
-    def __init__(self, stack: Stack, how: str = "stop", service: str = "s3") -> None:
+    def __init__(self, stack: Project, how: str = "stop", service: str = "s3") -> None:
         if how not in ("stop", "pause"):
             raise ValueError(f"how must be 'stop' or 'pause', not {how!r}")
         self.how, self.service = how, service

@@ -9,7 +9,7 @@ import docker.errors
 from docker.models.containers import Container
 
 from faults.base import EffectCheck, Fault, FaultError, wait_for
-from faults.target import Stack, is_running, state
+from faults.target import Project, is_running, state
 
 
 class Stop(Fault):
@@ -17,7 +17,7 @@ class Stop(Fault):
 
     name = "stop"
 
-    def __init__(self, stack: Stack, service: str, stop_timeout_s: int = 10) -> None:
+    def __init__(self, stack: Project, service: str, stop_timeout_s: int = 10) -> None:
         self.stack = stack
         self.service = service
         self.stop_timeout_s = stop_timeout_s  # SIGTERM grace before Docker sends SIGKILL

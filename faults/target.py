@@ -26,7 +26,7 @@ def default_project() -> str:
     return os.environ.get("ECOECO_PROJECT", "ecoeco")
 
 
-class Stack:
+class Project:
     """The containers, networks and volumes of one compose project (ours only)."""
 
     def __init__(self, client: docker.DockerClient | None = None, project: str | None = None) -> None:

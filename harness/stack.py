@@ -24,8 +24,7 @@ from docker.models.containers import Container
 
 from faults.gpt_outage import reset_control
 from faults.registry import heal_leftovers
-from faults.target import Stack as Targets
-from faults.target import volume_host_path
+from faults.target import Project, volume_host_path
 from faults.wait import until
 from harness import disks, observe
 from harness.config import REPO_ROOT, HarnessConfig
@@ -45,7 +44,7 @@ class Stack:
     def __init__(self, config: HarnessConfig) -> None:
         self.config = config
         self.client = docker.from_env()
-        self.targets = Targets(self.client, config.project)  # the one container resolver (faults/target.py)
+        self.targets = Project(self.client, config.project)  # the one container resolver (faults/target.py)
         self.compose = DockerCompose(
             str(REPO_ROOT), compose_file_name="docker-compose.yml", wait=True, keep_volumes=False
         )

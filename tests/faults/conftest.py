@@ -18,7 +18,7 @@ from docker.models.containers import Container
 from docker.models.networks import Network
 from docker.models.volumes import Volume
 
-from faults.target import COMPOSE_NETWORK, COMPOSE_PROJECT, COMPOSE_SERVICE, COMPOSE_VOLUME, OUR_LABEL, Stack
+from faults.target import COMPOSE_NETWORK, COMPOSE_PROJECT, COMPOSE_SERVICE, COMPOSE_VOLUME, OUR_LABEL, Project
 from faults.wait import until
 
 PROJECT = "ecoeco-faults-test"
@@ -80,7 +80,7 @@ class TestProject:
 
     def __init__(self, client: docker.DockerClient) -> None:
         self.client = client
-        self.stack = Stack(client, PROJECT)
+        self.stack = Project(client, PROJECT)
         self.suffix = secrets.token_hex(3)
         self._network: Network | None = None
 

@@ -16,7 +16,7 @@ import pytest
 from faults import BlockQueue, ExhaustPool, PoisonMessages, took_effect
 from faults.amqp import amqp_connection, queue_depth
 from faults.leftovers import heal_leftovers
-from faults.target import Stack
+from faults.target import Project
 from faults.wait import until
 from system.broker import declare_topology
 from system.settings import Settings
@@ -67,7 +67,7 @@ def test_exhaust_pool_until_too_many_clients(proj: TestProject, postgres: int) -
 
 
 @pytest.fixture
-def rabbitmq(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[Stack]:
+def rabbitmq(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[Project]:
     """A one-node ecoeco-rabbitmq (service rabbitmq-1) with the system's own queue topology."""
     image = require_image(docker_client, "ecoeco-rabbitmq")
     proj.run(
@@ -89,7 +89,7 @@ def rabbitmq(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[
     yield proj.stack
 
 
-def publish_confirmed(stack: Stack, queue: str) -> bool:
+def publish_confirmed(stack: Project, queue: str) -> bool:
     """Publish one persistent message with confirms, as the system does; False when nacked."""
     conn = amqp_connection(stack, "rabbitmq-1")
     try:
@@ -105,7 +105,7 @@ def publish_confirmed(stack: Stack, queue: str) -> bool:
         conn.close()
 
 
-def test_poison_messages_end_in_the_dead_letter_queue(rabbitmq: Stack) -> None:
+def test_poison_messages_end_in_the_dead_letter_queue(rabbitmq: Project) -> None:
     fault = PoisonMessages(rabbitmq, "user_input_queue", count=2, dead_letter_timeout_s=10)
     fault.inject()
     conn = amqp_connection(rabbitmq, "rabbitmq-1")
@@ -124,14 +124,14 @@ def test_poison_messages_end_in_the_dead_letter_queue(rabbitmq: Stack) -> None:
     fault.heal()
 
 
-def test_poison_messages_not_dead_lettered_is_reported(rabbitmq: Stack) -> None:
+def test_poison_messages_not_dead_lettered_is_reported(rabbitmq: Project) -> None:
     fault = PoisonMessages(rabbitmq, "auth_queue", count=1, dead_letter_timeout_s=1)
     fault.inject()
     evidence = {e.check: e for e in fault.evidence()}
     assert evidence["published"].ok and not evidence["dead-lettered"].ok
 
 
-def test_block_queue_nacks_publishes_until_healed(rabbitmq: Stack) -> None:
+def test_block_queue_nacks_publishes_until_healed(rabbitmq: Project) -> None:
     fault = BlockQueue(rabbitmq, "vision_analysis_queue", nodes=["rabbitmq-1"])
     fault.inject()
     evidence = fault.evidence()
@@ -144,7 +144,7 @@ def test_block_queue_nacks_publishes_until_healed(rabbitmq: Stack) -> None:
     assert not took_effect(fault.evidence())
 
 
-def test_leftover_policy_is_cleared(rabbitmq: Stack, docker_client: docker.DockerClient, tmp_path: Path) -> None:
+def test_leftover_policy_is_cleared(rabbitmq: Project, docker_client: docker.DockerClient, tmp_path: Path) -> None:
     BlockQueue(rabbitmq, "response_generation_queue", nodes=["rabbitmq-1"]).inject()  # never healed: a crashed run
     actions = heal_leftovers(docker_client, PROJECT, control_file=tmp_path / "gpt.json")
     assert "cleared RabbitMQ policy ecoeco-fault-block-response_generation_queue" in actions

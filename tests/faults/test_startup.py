@@ -9,16 +9,16 @@ import time
 import docker
 import pytest
 
-from harness.stack import Stack as HarnessStack
+from harness.stack import Stack
 from harness.startup import StackStartError, await_healthy
 from tests.faults.conftest import TestProject
 
 HEALTH = {"interval": 500_000_000, "timeout": 2_000_000_000, "retries": 1, "start_period": 0}
 
 
-def _handle(proj: TestProject) -> HarnessStack:
+def _handle(proj: TestProject) -> Stack:
     """The harness's own stack handle over the test project (its health, restart and logs)."""
-    handle = HarnessStack.__new__(HarnessStack)
+    handle = Stack.__new__(Stack)
     handle.targets = proj.stack
     return handle
 
