@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.record import BUILDS
 from system import as_written, topology
 
-HARDENED, AS_WRITTEN = BUILDS
+# what a run puts on trial: the hardened build, or the design as written (system/as_written.py)
+BUILDS = HARDENED, AS_WRITTEN = ("hardened", "as-written")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from faults.base import EffectCheck
 from harness.checkers.rto import Sample
+from harness.config import BUILDS
 from harness.verdict import Judgement, Verdict, worst
 
 SCHEMA_VERSION = 1
-BUILDS = ("hardened", "as-written")  # harness.config.HARDENED, AS_WRITTEN: what a run put on trial
 
 
 class RecordError(ValueError):

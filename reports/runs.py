@@ -9,8 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness import findings
+from harness.config import BUILDS
 from harness.findings import Finding, FindingsError, Gated
-from harness.record import BUILDS, RecordError, ScenarioRecord, read_run, read_scenario
+from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
 from harness.verdict import Judgement, Verdict, worst
 
 _FID = re.compile(r"^F(\d+)$")

@@ -11,7 +11,8 @@ from harness.config import REPO_ROOT
 from scenarios.catalogue import AS_WRITTEN_PLAN
 
 
-def collected(*args: str) -> list[str]:
+def collected(*args: str) -> list[tuple[str, str]]:
+    """(test function, parameter id) of every item pytest collects under `args`."""
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args, "scenarios"],
         cwd=REPO_ROOT,
@@ -20,7 +21,7 @@ def collected(*args: str) -> list[str]:
         timeout=120,
         check=True,
     )
-    return re.findall(r"::(test_\w+)\[([^\]]+)\]", done.stdout)
+    return [(m[1], m[2]) for m in re.finditer(r"::(test_\w+)\[([^\]]+)\]", done.stdout)]
 
 
 def test_as_written_runs_the_review_plan_and_no_control() -> None:
