@@ -148,5 +148,4 @@ def from_env() -> HarnessConfig:
         runs_dir=Path(os.environ.get("ECOECO_RUNS_DIR", str(REPO_ROOT / "runs"))),
         run_id=run_id,
         unsafe=os.environ.get("ECOECO_UNSAFE", ""),
-        build=AS_WRITTEN if os.environ.get("ECOECO_AS_WRITTEN") == "1" else HARDENED,
     )

@@ -38,6 +38,7 @@ class RunJournal:
                 finished_unix=time.time(),
                 git_commit=self.commit,
                 build=self.config.build,
+                unsafe=self.config.unsafe,
             ),
         )
         latest = self.config.runs_dir / "latest"

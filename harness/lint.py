@@ -172,9 +172,11 @@ def policy_rows(policies: Iterable[Policy], claims: Mapping[str, Claim], scale: 
 
 
 def reads_what_exists(row: LintRow, w: AlertWindow, exported: frozenset[str] | None) -> LintRow:
-    """An alert on a metric no target exports can never fire, whatever its window says."""
-    missing = sorted(metric_names(w.expr) - exported) if exported is not None else []
-    if not missing:
+    """An alert none of whose metrics any target exports can never fire, whatever its window says
+    (with one that exists, an `or` may still fire: left to the window)."""
+    names = metric_names(w.expr)
+    missing = sorted(names - exported) if exported is not None else []
+    if not missing or len(missing) < len(names):
         return row
     text = f"{w.alert} reads {', '.join(missing)}, which no target exports: it can never fire"
     return replace(row, verdict="undecidable", text=text)

@@ -16,7 +16,7 @@ from typing import Any
 
 from faults.base import EffectCheck
 from harness.checkers.rto import Sample
-from harness.config import BUILDS
+from harness.config import BUILDS, HARDENED
 from harness.verdict import Judgement, Verdict, worst
 
 SCHEMA_VERSION = 1
@@ -109,7 +109,8 @@ class RunRecord:
     finished_unix: float | None = None
     git_commit: str | None = None
     schema_version: int = SCHEMA_VERSION
-    build: str = BUILDS[0]  # or the design as written, its own policies on trial (harness.config)
+    build: str = HARDENED  # or the design as written, its own policies on trial (harness.config)
+    unsafe: str = ""  # ECOECO_UNSAFE planted in the whole stack for the run ("" none)
 
 
 def control_outcome(rec: ScenarioRecord) -> Verdict | None:
@@ -131,6 +132,23 @@ def overall_verdict(judgements: Iterable[Judgement], errors: Iterable[str], effe
     if not checks or not all(c.ok for c in checks):  # a fault that did not bite proves nothing
         verdicts.append(Verdict.INCONCLUSIVE)
     return worst(verdicts)
+
+
+def unjudged_verdict(rec: ScenarioRecord) -> Verdict:
+    """What a record shows besides its violations: HOLDS only when every other judgement holds,
+    nothing erred and the fault was seen to take effect. The design as written is reviewed by this:
+    its violations are findings, anything else still fails. Left out, as following from others: the
+    resolution of an alert that never fired (nothing to resolve), and whether the hardened build's
+    recovery paths ran (`exercised:`; the design as written has none of them, the outbox among them)."""
+    never_fired = {j.claim.removeprefix("detection ") for j in rec.judgements if j.verdict is Verdict.VIOLATED}
+    judged = [
+        j
+        for j in rec.judgements
+        if j.verdict is not Verdict.VIOLATED
+        and not j.claim.startswith("exercised:")
+        and j.claim.removeprefix("detection_resolved ") not in never_fired
+    ]
+    return overall_verdict([Judgement("judged", Verdict.HOLDS, 0, 0, ""), *judged], rec.errors, rec.effect)
 
 
 def probe_series(samples: Iterable[Sample], t0_unix: float) -> dict[str, list[list[float]]]:
@@ -367,7 +385,8 @@ def _parse_run(d: dict[str, Any]) -> RunRecord:
         scenarios=entries,
         finished_unix=_field(d, "finished_unix", "run", float, True),
         git_commit=_field(d, "git_commit", "run", str, True),
-        build=_field(d, "build", "run", str, True) or BUILDS[0],  # runs before the field: hardened
+        build=_field(d, "build", "run", str, True) or HARDENED,  # runs before the field: hardened
+        unsafe=_field(d, "unsafe", "run", str, True) or "",
     )
     validate_run(rec)
     return rec

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.claims import GENERAL_RTO_S, Claim, all_claims, claim
+from harness.record import unjudged_verdict
 from harness.verdict import Judgement, Verdict, worst
 from reports import cells
 from reports.html_parts import esc, vclass
@@ -22,7 +23,6 @@ from reports.scorecard import LABELS, Row, row
 from reports.svg import fmt
 from system import as_written
 
-KINDS = ("rto", "rpo", "isolation", "detection", "exactly_once")
 SAMPLE_IDS = 3  # lost task ids shown per scenario
 
 
@@ -116,15 +116,24 @@ def _side(found: Iterable[tuple[str, Row]], judge: Callable[[Row], tuple[Verdict
     return Side(verdict, "; ".join(shown))
 
 
+def _unjudged(r: Row) -> tuple[Verdict | None, str]:
+    """A point that ran but has no judgement of this kind: inconclusive or an error if it could not
+    judge (never "not run", never a pass), else it does not bear on the claim."""
+    rest = unjudged_verdict(r.scenario.record) if r.scenario and r.scenario.record else None
+    if rest is None or rest is Verdict.HOLDS:
+        return None, ""
+    return rest, f"not judged: {r.reason}"
+
+
 def _judge_cell(kind: str) -> Callable[[Row], tuple[Verdict | None, str]]:
     def judge(r: Row) -> tuple[Verdict | None, str]:
         c = _cell(r, kind)
-        if c.verdict is None and r.verdict not in (None, Verdict.HOLDS, Verdict.VIOLATED):
-            return r.verdict, f"not judged: {r.reason}"  # it ran, and could not judge (no pass, no finding)
+        if c.verdict is None:
+            return _unjudged(r)
         text = c.text + (f" ({c.note})" if c.note else "")
         if kind == "rpo" and c.verdict is Verdict.VIOLATED:
             text += _lost_ids(r)
-        if kind == "detection" and c.verdict is Verdict.VIOLATED and r.claim.detection is None:
+        if kind == "detection" and c.verdict is Verdict.VIOLATED and r.claim.alert not in as_written.design_alerts():
             text += ": the design gives no alert rule for it"
         return c.verdict, text
 
@@ -138,8 +147,7 @@ def _general_rto(r: Row) -> tuple[Verdict | None, str]:
         j for j in (rec.judgements if rec else ()) if cells.classify(j.claim) == "rto" and "relapse" not in j.claim
     ]
     if not js:
-        unjudged = r.verdict not in (None, Verdict.HOLDS, Verdict.VIOLATED)
-        return (r.verdict, f"not judged: {r.reason}") if unjudged else (None, "")
+        return _unjudged(r)
     verdicts, texts = [], []
     for j in js:
         value = cells.number(j.measured)
@@ -225,7 +233,8 @@ def tally(rows: list[ReviewRow]) -> str:
     def count(pick: Callable[[ReviewRow], Side]) -> str:
         judged = [pick(r).verdict for r in rows if pick(r).verdict is not None]
         parts = [f"{sum(1 for v in judged if v is verdict)} {LABELS[verdict].lower()}" for verdict in Verdict]
-        return f"{len(judged)} judged: " + ", ".join(p for p in parts if not p.startswith("0 "))
+        shown = ", ".join(p for p in parts if not p.startswith("0 "))
+        return f"{len(judged)} judged: {shown}" if judged else "not run"
 
     return f"as written {count(lambda r: r.as_written)}; hardened {count(lambda r: r.hardened)}"
 

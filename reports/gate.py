@@ -29,9 +29,10 @@ class GateReport:
     def headline(self) -> str:
         """One line: the exit code and what decided it."""
         if self.review:
+            judged = "every claim judged" if self.verdict is Verdict.HOLDS else "not every claim could be judged"
             return (
-                f"design review: {self.verdict.value.upper().replace('_', ' ')} (exit {self.exit_code}): the design as "
-                "written is judged, not gated; its violations are the review's findings"
+                f"design review (exit {self.exit_code}): {judged}; the design as written is reviewed, not gated: "
+                "its violations are the findings of design-review.md"
             )
         parts = [f"{len(self.new)} new finding{'s' if len(self.new) != 1 else ''}", f"{len(self.accepted)} accepted"]
         if self.stale:

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from harness import findings
-from harness.config import BUILDS
+from harness.config import AS_WRITTEN, HARDENED
 from harness.findings import Finding, FindingsError, Gated
-from harness.record import RecordError, ScenarioRecord, read_run, read_scenario
+from harness.record import RecordError, ScenarioRecord, read_run, read_scenario, unjudged_verdict
 from harness.verdict import Judgement, Verdict, worst
 
 _FID = re.compile(r"^F(\d+)$")
@@ -55,7 +55,7 @@ class LoadedRun:
     recorded_verdict: Verdict | None = None
     problems: list[str] = field(default_factory=list)
     accepted: Mapping[tuple[str, str], Finding] = field(default_factory=dict)  # accepted-findings.toml
-    build: str = BUILDS[0]  # what was on trial: the hardened build, or the design as written
+    build: str = HARDENED  # what was on trial: the hardened build, or the design as written
 
     @property
     def verdict(self) -> Verdict:
@@ -78,7 +78,7 @@ class LoadedRun:
     @property
     def as_written(self) -> bool:
         """The design as written was on trial: a review, not a gate (reports.design_review)."""
-        return self.build == BUILDS[1]
+        return self.build == AS_WRITTEN
 
     @property
     def gate_verdict(self) -> Verdict:
@@ -87,7 +87,8 @@ class LoadedRun:
         For the design as written, violations are the review's findings: only a run that could not
         judge (inconclusive, harness error) fails."""
         if self.as_written:
-            found = [Verdict.HOLDS if s.verdict is Verdict.VIOLATED else s.verdict for s in self.scenarios]
+            found = [unjudged_verdict(s.record) if s.record is not None else s.verdict for s in self.scenarios]
+            found = [Verdict.HARNESS_ERROR if v is Verdict.VIOLATED else v for v in found]  # unreadable record
             return worst([*found, *([Verdict.HARNESS_ERROR] if self.problems else [])])
         verdicts = [self.gated(s).verdict for s in self.scenarios]
         if self.problems:
@@ -178,14 +179,16 @@ def _load_judgements(fid: str, path: Path, listed: Verdict | None) -> LoadedScen
 
 def _loose(run_dir: Path) -> tuple[float | None, frozenset[str], str]:
     """started_unix, scenario fids and build of a run.json read loosely (ordering runs, even ones
-    that fail validation)."""
+    that fail validation); the build names any defect planted in the whole stack too."""
     try:
         data = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
         value, entries = data.get("started_unix"), data.get("scenarios") or []
         fids = frozenset(str(e.get("fid")) for e in entries if isinstance(e, dict))
-        build = str(data.get("build") or BUILDS[0])
+        build = str(data.get("build") or HARDENED)
+        if data.get("unsafe"):  # a stack with planted defects is a build of its own
+            build += f"+{data['unsafe']}"
     except (OSError, ValueError, AttributeError, TypeError):
-        return None, frozenset(), BUILDS[0]
+        return None, frozenset(), HARDENED
     return (float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None), fids, build
 
 
@@ -215,7 +218,7 @@ def latest_hardened_runs(run: LoadedRun) -> dict[str, Path]:
     """For each scenario of `run`, the newest run of the hardened build in the same runs/ folder
     that has it, whenever it ran (the design review's other column)."""
     newest: dict[str, tuple[float, Path]] = {}
-    for when, fids, other in _runs_before(run.run_dir, None, BUILDS[0]):
+    for when, fids, other in _runs_before(run.run_dir, None, HARDENED):
         for sid in fids & {s.fid for s in run.scenarios}:
             if sid not in newest or when > newest[sid][0]:
                 newest[sid] = (when, other)

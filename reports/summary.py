@@ -23,7 +23,7 @@ def markdown(run: LoadedRun, rows: list[Row], comparison: Comparison | None, htm
     lines = [
         f"## {ICONS[verdict]} Ecoeco resilience: **{verdict.value.upper().replace('_', ' ')}**",
         "",
-        f"{ICONS[gated.verdict]} **{gated.headline()}**",
+        f"{'🔎' if gated.review else ICONS[gated.verdict]} **{gated.headline()}**",
         *_findings(gated),
         "",
         f"Run `{run.run_id}` · commit {commit} · time scale {scale} (design timers × {scale}) · {tally(rows)}",

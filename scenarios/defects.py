@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from system import topology
+from system import as_written, topology
 
 # every service that publishes or declares queues (and so reads the broker defects)
 PUBLISHERS = ("waste-api", "worker-storage", "worker-ai")
@@ -68,7 +68,7 @@ DEFECTS: tuple[Defect, ...] = (
     Defect("republish_once+ack_before_wal", _unsafe("republish_once", "ack_before_wal"), WORKERS,
            "recovery republishes each row once, and the copies are acked on receipt"),
     # the design's services share the auth database's credentials: here auth-api's role
-    Defect("auth_via_db", {**_unsafe("auth_via_db"), "ECOECO_DEFECT_AUTH_DSN": "{dsn:auth_api}"},
+    Defect("auth_via_db", {**_unsafe("auth_via_db"), "ECOECO_DEFECT_AUTH_DSN": as_written.AUTH_DSN},
            ("waste-api", "chat-llm-api"),
            "spec section 2: every request re-checks the user in ecoeco_auth"),
     Defect("direct_publish", _unsafe("direct_publish"), ("waste-api",),

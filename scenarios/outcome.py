@@ -20,7 +20,7 @@ import pytest
 
 from harness import findings
 from harness.findings import Finding
-from harness.record import ScenarioRecord
+from harness.record import ScenarioRecord, unjudged_verdict
 from harness.verdict import Verdict
 
 
@@ -77,9 +77,10 @@ def settle_as_written(record: ScenarioRecord) -> None:
     """The pytest outcome of a scenario of the design as written: holds passes, violated is an
     expected failure (the design review's finding), anything else fails."""
     text = explain(record)
+    rest = unjudged_verdict(record)  # a violation must not hide an error or an unjudged claim
+    if rest is Verdict.HARNESS_ERROR:
+        pytest.fail(f"HARNESS ERROR: {text}")
+    if rest is Verdict.INCONCLUSIVE:
+        pytest.fail(f"INCONCLUSIVE (not a pass): {text}")
     if record.verdict is Verdict.VIOLATED:
         pytest.xfail(f"the design as written violates its claim:\n{text}")
-    if record.verdict is Verdict.HARNESS_ERROR:
-        pytest.fail(f"HARNESS ERROR: {text}")
-    if record.verdict is Verdict.INCONCLUSIVE:
-        pytest.fail(f"INCONCLUSIVE (not a pass): {text}")

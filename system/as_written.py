@@ -8,7 +8,10 @@ confirms, replicated queues, idempotent consumers, an outbox), the design as wri
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 from system.settings import UNSAFE_OPTIONS
 
@@ -80,9 +83,14 @@ if _unknown:
     raise ValueError(f"as-written policies name unknown options: {sorted(_unknown)}")
 
 
-def policy(option: str) -> Policy:
-    """A policy by its option name; KeyError lists the known ones."""
-    for p in POLICIES:
-        if p.option == option:
-            return p
-    raise KeyError(f"unknown as-written policy {option!r}; known: {UNSAFE}")
+RULES_DESIGN = Path(__file__).resolve().parent / "monitoring" / "rules-design"
+
+
+@cache
+def design_alerts() -> frozenset[str]:
+    """The names of the design's own alert rules (the ones an as-written run has)."""
+    return frozenset(
+        m.group(1)
+        for tmpl in RULES_DESIGN.glob("*.yml.tmpl")
+        for m in re.finditer(r"^\s*- alert: (\w+)", tmpl.read_text(encoding="utf-8"), re.MULTILINE)
+    )

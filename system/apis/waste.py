@@ -173,7 +173,7 @@ def submit(
                 "INSERT INTO outbox (task_id, body) VALUES (%s, %s)",
                 (task_id, psycopg2.Binary(json.dumps(body).encode())),
             )
-        else:
+        elif not created:
             cur.execute("SELECT user_id FROM tasks WHERE task_id=%s", (task_id,))
             owner = cur.fetchone()
             if owner is None or owner["user_id"] != user_id:

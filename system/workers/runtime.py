@@ -76,8 +76,9 @@ class Worker:
             "wal_unsynced": self.unsynced(),
         }
 
-    # Work still in hand. Rows the design's own policies abandon (republish_once, sync_gives_up) are
-    # never taken up again: counted, the system would never be idle again after losing them.
+    # Work still in hand. Rows the design's own policies abandon are never retried by the worker
+    # itself (republish_once: recovery skips them; a consumer takes one up again only if its message
+    # comes back; sync_gives_up: the sync skips them): counted, the system would never be idle again.
     def pending(self) -> int:
         """WAL rows not yet done that recovery will still take up."""
         return self.wal.pending_count(include_republished=not self.settings.is_unsafe("republish_once"))

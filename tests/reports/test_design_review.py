@@ -101,3 +101,32 @@ def test_builds_are_never_each_others_history(tmp_path: Path) -> None:
     assert previous_run_dir(later) == runs / "a-hardened"  # not the as-written run between them
     assert previous_run_dir(as_written) is None
     assert not (later / "design-review.md").exists() and reports.build(later).exit_code == 0
+
+
+def test_a_violation_never_hides_an_error_or_an_unjudged_claim(tmp_path: Path) -> None:
+    """A scenario is VIOLATED whenever one judgement is; as written that is a finding, but a harness
+    error, an unproven fault or an inconclusive judgement beside it still fails the review."""
+    runs = tmp_path / "runs"
+    errored = scenario("F7", judgements=judgements_for("F7", Verdict.VIOLATED), errors=["heal failed"])
+    assert reports.build(write(runs / "e", [errored], build="as-written")).exit_code == 3
+    unproven = scenario(
+        "F7", judgements=judgements_for("F7", Verdict.VIOLATED), effect=[EffectCheck("fault:F7", False, "not seen")]
+    )
+    assert reports.build(write(runs / "f", [unproven], build="as-written")).exit_code == 2
+    js = [j for j in judgements_for("F7", Verdict.VIOLATED) if not j.claim.startswith("rto")]  # no RTO judged
+    partial = scenario("F7", judgements=js, errors=["harness error: probe died"])
+    run_dir = write(runs / "g", [partial, scenario("F1")], build="as-written")
+    rows = {r.claim: r for r in review(load_run(run_dir), {})}
+    assert rows["F7 Worker-Storage down: RTO 60 s"].as_written.verdict is Verdict.HARNESS_ERROR
+    assert rows["RTO < 5 minutes for every failure type"].as_written.verdict is Verdict.HARNESS_ERROR
+    result = reports.build(run_dir)
+    assert result.exit_code == 3 and "not every claim could be judged" in result.summary.read_text()
+
+
+def test_a_run_with_planted_defects_is_not_the_hardened_column(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    hardened_run(runs)
+    planted = write(runs / "a3", [scenario("F7", Verdict.VIOLATED)], started=T0 + 500)
+    data = json.loads((planted / "run.json").read_text())
+    (planted / "run.json").write_text(json.dumps({**data, "unsafe": "ack_before_wal"}))
+    assert latest_hardened_runs(load_run(as_written_run(runs)))["F7"] == runs / "a-hardened"

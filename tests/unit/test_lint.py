@@ -104,7 +104,7 @@ def test_the_design_as_written_is_flagged_and_the_suite_scale_is_not() -> None:
 
 
 def test_a_rule_on_a_metric_nobody_exports_is_undecidable_whatever_its_window() -> None:
-    w = AlertWindow("XDown", "design", "rabbitmq_up == 0 or up == 0", 1, 0, 1, 1)
+    w = AlertWindow("XDown", "design", "rabbitmq_up == 0", 1, 0, 1, 1)
     rows = lint([crash(300)], {"XDown": w}, 1.0, 1, 1, exported=frozenset({"up"}))
     assert [(r.verdict, r.text) for r in rows] == [
         ("undecidable", "XDown reads rabbitmq_up, which no target exports: it can never fire")
@@ -112,6 +112,9 @@ def test_a_rule_on_a_metric_nobody_exports_is_undecidable_whatever_its_window() 
     assert [r.verdict for r in lint([crash(300)], {"XDown": w}, 1.0, 1, 1)] == ["ok"]  # not asked: not judged
     exported = frozenset({"up", "rabbitmq_up"})
     assert [r.verdict for r in lint([crash(300)], {"XDown": w}, 1.0, 1, 1, exported=exported)] == ["ok"]
+    # one selector that exists is enough for an `or` to fire
+    either = AlertWindow("XDown", "design", "rabbitmq_up == 0 or up == 0", 1, 0, 1, 1)
+    assert [r.verdict for r in lint([crash(300)], {"XDown": either}, 1.0, 1, 1, exported=frozenset({"up"}))] == ["ok"]
 
 
 # Whole rows, texts included: what a reader of the lint table sees is the product.

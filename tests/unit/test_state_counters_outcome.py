@@ -14,7 +14,7 @@ from harness.counters import CounterSpec, Snapshot, growth, growth_over, parse
 from harness.ledger import Op
 from harness.record import ScenarioRecord, Timeline, overall_verdict
 from harness.verdict import Judgement, Verdict
-from scenarios.outcome import junit_properties, settle
+from scenarios.outcome import junit_properties, settle, settle_as_written
 
 H, V, U = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE
 
@@ -182,3 +182,23 @@ def test_junit_properties_carry_each_judgements_figures() -> None:
         props["rto:waste.unit"],
     ) == ("violated", 41.5, 30, "s")
     assert props["upload:rpo.verdict"] == "holds"
+
+
+def test_as_written_a_violation_is_an_xfail_only_when_nothing_else_failed() -> None:
+    with pytest.raises(pytest.xfail.Exception):
+        settle_as_written(_record([_j("upload:rpo", V), _j("isolation", H)]))
+    with pytest.raises(pytest.fail.Exception, match="HARNESS ERROR"):
+        settle_as_written(_record([_j("upload:rpo", V)], errors=["probe died"]))
+    with pytest.raises(pytest.fail.Exception, match="INCONCLUSIVE"):
+        settle_as_written(_record([_j("upload:rpo", V), _j("isolation", U)]))
+    with pytest.raises(pytest.fail.Exception, match="INCONCLUSIVE"):
+        settle_as_written(_record([_j("upload:rpo", V)], effect_ok=False))
+    settle_as_written(_record([_j("upload:rpo", H)]))  # holds: passes
+
+
+def test_as_written_what_follows_from_a_finding_is_not_held_against_the_review() -> None:
+    never = [_j("detection A", V), _j("detection_resolved A", U)]  # nothing to resolve
+    with pytest.raises(pytest.xfail.Exception):
+        settle_as_written(_record([*never, _j("exercised:waste-api:outbox_relayed_total", U)]))
+    with pytest.raises(pytest.fail.Exception, match="INCONCLUSIVE"):  # another alert's resolution still counts
+        settle_as_written(_record([*never, _j("detection_resolved B", U)]))
