@@ -148,6 +148,7 @@ def unjudged_verdict(rec: ScenarioRecord) -> Verdict:
         and not j.claim.startswith("exercised:")
         and j.claim.removeprefix("detection_resolved ") not in never_fired
     ]
+    # one holding stand-in: a record whose only judgements were violated is judged, not "no judgement"
     return overall_verdict([Judgement("judged", Verdict.HOLDS, 0, 0, ""), *judged], rec.errors, rec.effect)
 
 

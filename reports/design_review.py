@@ -73,18 +73,14 @@ class Review:
         return {"hardened_runs": self.hardened_ids, "tally": tally(self.rows), "rows": [r.to_dict() for r in self.rows]}
 
 
-def _base_fid(s: LoadedScenario) -> str:
-    point = (s.record.parameters.get("point") or {}) if s.record else {}
-    return str(point.get("fid") or s.fid)
-
-
 def _rows(scenarios: Iterable[LoadedScenario]) -> dict[str, tuple[str, Row]]:
     """scenario id -> (its failure point, its scorecard row) for every scenario with a record."""
-    return {
-        s.fid: (_base_fid(s), row(claim(_base_fid(s)), s, None))
-        for s in scenarios
-        if s.record is not None and not s.is_control
-    }
+    out: dict[str, tuple[str, Row]] = {}
+    for s in scenarios:
+        if s.record is not None and not s.is_control:
+            fid = s.point_fid or s.fid
+            out[s.fid] = (fid, row(claim(fid), s, None))
+    return out
 
 
 def _cell(r: Row, kind: str) -> cells.Cell:
@@ -103,14 +99,14 @@ def _lost_ids(r: Row) -> str:
 
 def _side(found: Iterable[tuple[str, Row]], judge: Callable[[Row], tuple[Verdict | None, str]]) -> Side:
     """One build's verdict on one claim over the scenarios that bear on it."""
-    parts: list[tuple[Verdict | None, str]] = []
+    parts: list[tuple[Verdict, str]] = []
     for sid, r in found:
         verdict, text = judge(r)
         if verdict is not None:
             parts.append((verdict, f"{sid}: {text}"))
     if not parts:
         return Side(None, "not run")
-    verdict = worst(v for v, _ in parts if v is not None)
+    verdict = worst(v for v, _ in parts)
     # a holding claim says it briefly; a broken one shows where it broke first
     shown = [t for v, t in parts if v is not Verdict.HOLDS] or [t for _, t in parts]
     return Side(verdict, "; ".join(shown))
@@ -188,10 +184,10 @@ def _table_rows(c: Claim, mine: dict[str, tuple[str, Row]], theirs: dict[str, tu
         "isolation": f"impact {', '.join(sorted(c.impact))} only",
         "detection": detected,
     }
+    here = {sid: v for sid, v in mine.items() if v[0] == c.fid}
+    there = {sid: v for sid, v in theirs.items() if v[0] == c.fid}
     out = []
     for kind, text in asks.items():
-        here = {sid: v for sid, v in mine.items() if v[0] == c.fid}
-        there = {sid: v for sid, v in theirs.items() if v[0] == c.fid}
         written = _side(((sid, r) for sid, (_, r) in here.items()), _judge_cell(kind))
         hardened = _side(((sid, r) for sid, (_, r) in there.items()), _judge_cell(kind))
         fix = _fix(kind, _broken_fids(here, kind), written, hardened)

@@ -36,6 +36,13 @@ class LoadedScenario:
     counts_as: Verdict | None = None  # a planted-defect control: HOLDS if caught (harness.record.control_outcome)
 
     @property
+    def point_fid(self) -> str | None:
+        """The design's failure point ("F10") whose plan the record ran (a mode or a control of it
+        included); None without a readable plan."""
+        point = (self.record.parameters.get("point") or {}) if self.record else {}
+        return str(point["fid"]) if point.get("fid") else None
+
+    @property
     def is_control(self) -> bool:
         """A planted-defect control rather than a scenario of the system as built."""
         return self.counts_as is not None

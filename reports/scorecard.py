@@ -79,8 +79,7 @@ def rows(run: LoadedRun) -> list[Row]:
     )
     for s in extra:
         title = s.record.title if s.record else s.fid
-        point = (s.record.parameters.get("point") or {}) if s.record else {}
-        base = by_fid.get(str(point.get("fid", "")))
+        base = by_fid.get(s.point_fid or "")
         if base is not None:  # a harsher mode, or a control, of one of F1-F17: judged against its claim
             out.append(replace(row(replace(base, fid=s.fid, title=title), s, known_false(s)), catalogued=True))
             continue

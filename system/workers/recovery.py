@@ -33,6 +33,11 @@ class RecoveryReport:
     timed_out: int
 
 
+def retakes_republished(settings: Settings) -> bool:
+    """Whether recovery selects rows marked `republished` again (not under the design's republish_once)."""
+    return not settings.is_unsafe("republish_once")
+
+
 def recover_on_startup(
     wal: WAL,
     settings: Settings,
@@ -43,7 +48,7 @@ def recover_on_startup(
     """Checkpoint, then republish every unfinished task to its stage's input queue."""
     now = time.time() if now is None else now
     checkpoint = wal.checkpoint()
-    rows = wal.unfinished(include_republished=not settings.is_unsafe("republish_once"))
+    rows = wal.unfinished(include_republished=retakes_republished(settings))
     republished = timed_out = 0
     horizon = now - settings.scaled(TASK_TIMEOUT_S)
     for row in rows:

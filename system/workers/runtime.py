@@ -20,10 +20,10 @@ from system.db import Database
 from system.logs import quiet_per_request_loggers
 from system.settings import RECOVERY_POLL_S, Settings
 from system.workers.consumer import StageConsumer, wait_for_broker
-from system.workers.recovery import recover_on_startup
+from system.workers.recovery import recover_on_startup, retakes_republished
 from system.workers.retry import Retrier
 from system.workers.stage import Stage
-from system.workers.sync import GIVE_UP_AFTER, Syncer
+from system.workers.sync import Syncer, attempt_limit
 from system.workers.wal import WAL
 
 log = logging.getLogger(__name__)
@@ -81,11 +81,11 @@ class Worker:
     # comes back; sync_gives_up: the sync skips them): counted, the system would never be idle again.
     def pending(self) -> int:
         """WAL rows not yet done that recovery will still take up."""
-        return self.wal.pending_count(include_republished=not self.settings.is_unsafe("republish_once"))
+        return self.wal.pending_count(include_republished=retakes_republished(self.settings))
 
     def unsynced(self) -> int:
         """Completed WAL rows not yet in PostgreSQL that the sync will still try."""
-        return self.wal.unsynced_count(GIVE_UP_AFTER if self.settings.is_unsafe("sync_gives_up") else None)
+        return self.wal.unsynced_count(attempt_limit(self.settings))
 
     def refresh_gauges(self) -> None:
         """Recompute the WAL gauges (called on every scrape)."""

@@ -75,6 +75,12 @@ def write_rows(
     return stored
 
 
+def attempt_limit(settings: Settings) -> int | None:
+    """After how many failed attempts the sync abandons a row: the design's 10 under sync_gives_up,
+    else never (None)."""
+    return GIVE_UP_AFTER if settings.is_unsafe("sync_gives_up") else None
+
+
 class Syncer(threading.Thread):
     """Wakes on each completion and every sync period; pushes due rows to PostgreSQL."""
 
@@ -126,9 +132,10 @@ class Syncer(threading.Thread):
         """Sync one batch of due rows; returns how many rows were attempted."""
         now = time.time() if now is None else now
         base = self._settings.scaled(SYNC_BACKOFF_BASE_S)
-        if self._settings.is_unsafe("sync_gives_up"):
+        limit = attempt_limit(self._settings)
+        if limit is not None:
             rows = self._wal.unsynced(
-                BATCH, now, base, SPEC_RETRIES, self._settings.scaled(SYNC_PERIOD_S), give_up_after=GIVE_UP_AFTER
+                BATCH, now, base, SPEC_RETRIES, self._settings.scaled(SYNC_PERIOD_S), give_up_after=limit
             )
         else:
             rows = self._wal.unsynced(BATCH, now, base, MAX_EXPONENT + 1, base * 2**MAX_EXPONENT)
