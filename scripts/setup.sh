@@ -65,7 +65,8 @@ start_dockerd() {
         log "dockerd process exists but does not answer yet; waiting"
     else
         log "starting dockerd in the background (log: /var/log/dockerd.log)"
-        setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null &
+        # 9>&-: the engine outlives this run and must not inherit the run lock (scripts/runlock.sh)
+        setsid nohup dockerd >>/var/log/dockerd.log 2>&1 </dev/null 9>&- &
     fi
     local i
     for i in $(seq 1 120); do
