@@ -30,6 +30,8 @@ PIPELINE_QUEUES = (
     "rule_retrieval_queue",
     "response_generation_queue",
 )
+# the stage that reads each pipeline queue, in the same order (the workers' Stage names)
+PIPELINE_STAGES = ("image_uploader", "gpt5_analyzer", "rule_retriever", "response_generator")
 OTHER_QUEUES = ("auth_queue", "location_query_queue", "analytics_queue")
 ALL_QUEUES = PIPELINE_QUEUES + OTHER_QUEUES
 DLX = "ecoeco.dlx"

@@ -22,6 +22,10 @@ WAL_PRUNED = Counter("wal_pruned_tasks", "Finished, synced task_wal rows deleted
 WAL_RECOVERED = Counter("wal_recovered_tasks", "Rows handled by startup recovery", ["action"])
 WAL_DISK_FREE = Gauge("wal_disk_free_bytes", "Bytes available on the filesystem holding the WAL")
 WAL_ERRORS = Counter("wal_write_errors", "WAL writes that failed (disk full, corruption)")
+WAL_LOST_COMMITS = Gauge(
+    "wal_lost_commits", "Commits a damaged -wal dropped, found at start; 0 again once the rebuild window closed"
+)
+WAL_REBUILT = Counter("wal_rebuilt_rows", "Stage rows the lost commits had completed, rebuilt in ecoeco_waste")
 GPT5_ERRORS = Counter("gpt5_api_errors", "Failed GPT-5 Vision calls")
 GPT4O_MINI_ERRORS = Counter("gpt4o_mini_api_errors", "Failed GPT-4o mini calls")
 S3_ERRORS = Counter("s3_errors", "Failed S3 uploads")

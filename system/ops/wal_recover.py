@@ -13,16 +13,11 @@ import dataclasses
 import sys
 
 from system import settings as settings_mod
-from system.broker import BrokerUnavailable, Publisher
+from system.broker import PIPELINE_QUEUES, PIPELINE_STAGES, BrokerUnavailable, Publisher
 from system.workers.recovery import recover_on_startup
 from system.workers.wal import WAL
 
-QUEUE_OF = {
-    "image_uploader": "user_input_queue",
-    "gpt5_analyzer": "vision_analysis_queue",
-    "rule_retriever": "rule_retrieval_queue",
-    "response_generator": "response_generation_queue",
-}
+QUEUE_OF = dict(zip(PIPELINE_STAGES, PIPELINE_QUEUES, strict=True))
 
 
 def main(argv: list[str]) -> int:

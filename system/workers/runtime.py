@@ -20,6 +20,7 @@ from system.db import Database
 from system.logs import quiet_per_request_loggers
 from system.settings import RECOVERY_POLL_S, Settings
 from system.workers.consumer import StageConsumer, wait_for_broker
+from system.workers.rebuild import Rebuilder
 from system.workers.recovery import recover_on_startup, retakes_republished
 from system.workers.retry import Retrier
 from system.workers.stage import Stage
@@ -38,7 +39,7 @@ class Worker:
     def __init__(self, name: str, build_stages: StageFactory, settings: Settings, final_stage: str | None) -> None:
         self.name = name
         self.settings = settings
-        self.wal = WAL(settings.wal_path)
+        self.wal = WAL(settings.wal_path, count_commits=not settings.is_unsafe("wal_unchecked"))
         stages = build_stages(settings, self.wal)
         self.stages = {s.name: s for s in stages}
         self.publisher = Publisher(settings)
@@ -54,6 +55,10 @@ class Worker:
         waste_db = Database(settings.pg_dsn["waste"], "ecoeco_waste", max_connections=2)
         self.syncer = Syncer(self.wal, waste_db, settings, name, final_stage, self.completed)
         self.retrier = Retrier(self.stages, self.wal, settings, self.publisher, self.completed)
+        # F9: what a damaged -wal dropped before this start is rebuilt from ecoeco_waste
+        self.rebuilder = (
+            Rebuilder(self.wal, waste_db, settings, name, list(self.stages), self.wal.lost) if self.wal.lost else None
+        )
         self.recovered = False
 
     def _stage_up(self, stage: str) -> bool:
@@ -108,7 +113,7 @@ class Worker:
                 log.warning("recovery interrupted: %r", exc)
                 self.stop_event.wait(self.settings.scaled(RECOVERY_POLL_S))
         self.recovered = True
-        for thread in (*self.consumers, self.syncer, self.retrier):
+        for thread in (*self.consumers, self.syncer, self.retrier, *([self.rebuilder] if self.rebuilder else [])):
             thread.start()
         self.stop_event.wait()
         self.drain()
@@ -117,7 +122,12 @@ class Worker:
         """A graceful stop (SIGTERM): consumers finish the delivery in hand, flush their acks and
         close (the broker requeues what they had prefetched); then the retry and sync threads end
         after their current pass. Daemon threads would otherwise die mid-task with the process."""
-        threads: tuple[StageConsumer | Retrier | Syncer, ...] = (*self.consumers, self.retrier, self.syncer)
+        threads: tuple[StageConsumer | Retrier | Syncer | Rebuilder, ...] = (
+            *self.consumers,
+            self.retrier,
+            self.syncer,
+            *([self.rebuilder] if self.rebuilder else []),
+        )
         for t in threads:
             t.stop()
         deadline = time.monotonic() + timeout_s

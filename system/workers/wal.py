@@ -6,6 +6,7 @@ threads (consumers, sync, retry) each hold it only for one short transaction.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -15,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
+
+from system.workers.commit_count import CommitCount, LostCommits, lost
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS task_wal (
@@ -48,6 +51,13 @@ CREATE TABLE IF NOT EXISTS retry_queue (
     next_retry_at REAL NOT NULL,
     PRIMARY KEY (task_id, task_name)
 );
+-- every transaction of WAL counts itself here (system/workers/commit_count.py)
+CREATE TABLE IF NOT EXISTS wal_meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    commits INTEGER NOT NULL,
+    committed_at REAL NOT NULL
+);
+INSERT OR IGNORE INTO wal_meta (id, commits, committed_at) VALUES (1, 0, 0);
 """
 
 UNFINISHED = ("pending", "running")
@@ -87,9 +97,12 @@ def _row(r: sqlite3.Row) -> WalRow:
 
 
 class WAL:
-    """task_queue.db: every stage's input, status and output, durable before any ack."""
+    """task_queue.db: every stage's input, status and output, durable before any ack.
 
-    def __init__(self, path: str) -> None:
+    With `count_commits` (all but the design as written) each transaction is counted in the
+    database and in a file beside it; `lost` says what a damaged -wal dropped before this start."""
+
+    def __init__(self, path: str, count_commits: bool = True) -> None:
         self.path = path
         os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
         self._lock = threading.RLock()
@@ -99,24 +112,63 @@ class WAL:
         # synchronous is per connection: FULL syncs the WAL file on every commit.
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self.lost: LostCommits | None = None
+        self._commit_count: CommitCount | None = None
+        if count_commits:
+            self._start_count()
+
+    def _start_count(self) -> None:
+        """Compare the database's commit count with the file's, then go on from the higher one.
+
+        In one write transaction: another process (system/ops) cannot commit between the two reads,
+        and its file write trails its commit, so the file is never ahead without a real loss."""
+        self._commit_count = CommitCount(self.path + ".commits")
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                commits, at = self._db.execute("SELECT commits, committed_at FROM wal_meta WHERE id=1").fetchone()
+                counted = self._commit_count.read()
+                self.lost = lost((int(commits), float(at)), counted)
+                # counting on from the file's number: the gap is reported once, and never hidden later
+                start = max(int(commits), counted[0] if counted else 0)
+                self._db.execute("UPDATE wal_meta SET commits=max(commits, ?) WHERE id=1", (start,))
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            self._commit_count.write(start, time.time())
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
+            now = time.time()
             try:
                 yield self._db
+                commits = None
+                if self._commit_count is not None:
+                    # read back in the transaction: another process (system/ops) may commit too
+                    (commits,) = self._db.execute(
+                        "UPDATE wal_meta SET commits=commits+1, committed_at=? WHERE id=1 RETURNING commits", (now,)
+                    ).fetchone()
                 self._db.execute("COMMIT")
             except BaseException:
                 # SQLite may already have rolled back (e.g. SQLITE_FULL on COMMIT): keep the real error
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+            if self._commit_count is not None and commits is not None:
+                # a lagging count only hides a loss; the commit itself stands
+                with contextlib.suppress(OSError):
+                    self._commit_count.write(int(commits), now)
 
     def close(self) -> None:
         """Close the connection (checkpointing is SQLite's business)."""
         with self._lock:
             self._db.close()
+            if self._commit_count is not None:
+                self._commit_count.close()
 
     def get(self, task_id: str, task_name: str) -> WalRow | None:
         """The row of one task at one stage, if any."""

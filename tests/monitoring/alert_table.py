@@ -183,7 +183,7 @@ TABLE: tuple[Alert, ...] = (
         _SEV,
     ),
     _a("WorkerAIDown", "critical", "F8", "pipeline", "2m", "Worker-AI is down ({instance})", "docs", _SEV),
-    _a("WALCorruption", "critical", "F9", "pipeline", "0s", "WAL writes fail on {job}", "docs", _SEV),
+    _a("WALCorruption", "critical", "F9", "pipeline", "0s", "WAL damaged or failing on {job}", "docs", _SEV),
     _a(
         "WALSyncFailing", "warning", "F10", "pipeline", "1m", "WAL to PostgreSQL sync is failing on {job}", "docs", _SEV
     ),

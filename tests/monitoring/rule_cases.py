@@ -297,6 +297,10 @@ def cases() -> list[Case | QuietCase]:
         ),
         # Worker WAL
         Case("WALCorruption", "write errors", (counter(_sel("wal_write_errors_total", **_W), 0.5, 0, 3),), (_W,)),
+        Case(
+            "WALCorruption", "commits lost from a damaged -wal", (gauge(_sel("wal_lost_commits", **_W), 7, 0),), (_W,)
+        ),
+        QuietCase("WALCorruption", "no commit lost", ((_sel("wal_lost_commits", **_W), const(0)),)),
         QuietCase(
             "WALCorruption",
             "disk-full errors once a reason label exists",

@@ -365,3 +365,71 @@ def test_sync_marks_attempts_with_backoff_then_syncs_when_the_database_returns(t
     row = wal.get("t-1", "response_generator")
     assert row is not None and row.sync_status == "synced"
     assert [t for t, _ in db.rows] == ["task_stages", "results_log", "results"]  # every attempt logged
+
+
+# F9: a commit count outside the -wal finds what a damaged -wal dropped.
+_KILLED_WRITER = """
+import os, sys
+sys.path.insert(0, sys.argv[2])
+from system.workers.wal import WAL
+wal = WAL(sys.argv[1])
+wal._db.execute("PRAGMA wal_autocheckpoint=0")  # every commit stays in the -wal, as between checkpoints
+for i in range(int(sys.argv[3])):
+    wal.begin(f"task-{i:04d}", "image_uploader", {"task_id": f"task-{i:04d}"})
+os._exit(0)  # killed: no close, no checkpoint
+"""
+
+
+def _killed_after(db: Path, commits: int) -> None:
+    import subprocess
+    import sys
+
+    root = str(Path(__file__).resolve().parents[2])
+    subprocess.run([sys.executable, "-c", _KILLED_WRITER, str(db), root, str(commits)], check=True, timeout=60)
+
+
+def test_a_truncated_wal_is_found_by_the_commit_count(tmp_path: Path) -> None:
+    from faults.sqlite_damage import truncate_half
+
+    db = tmp_path / "task_queue.db"
+    _killed_after(db, 20)
+    truncate_half(Path(f"{db}-wal"))
+    Path(f"{db}-shm").unlink(missing_ok=True)
+    wal = WAL(str(db))
+    assert wal._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"  # SQLite sees nothing wrong
+    kept = len(wal.unfinished())
+    assert kept < 20
+    assert wal.lost is not None and wal.lost.count == 20 - kept
+    assert wal.lost.after <= wal.lost.until
+    wal.close()
+    # the gap is read once: the next start counts on from the file's number
+    assert WAL(str(db)).lost is None
+
+
+def test_an_intact_wal_loses_nothing_and_the_design_as_written_does_not_look(tmp_path: Path) -> None:
+    db = tmp_path / "task_queue.db"
+    _killed_after(db, 5)
+    assert WAL(str(db)).lost is None
+    other = tmp_path / "other.db"
+    _killed_after(other, 20)
+    Path(f"{other}-wal").unlink()  # every commit gone
+    Path(f"{other}-shm").unlink(missing_ok=True)
+    unchecked = WAL(str(other), count_commits=False)
+    assert unchecked.lost is None and not unchecked.unfinished()  # lost silently
+    unchecked.close()
+    assert WAL(str(other)).lost is not None
+
+
+def test_missing_stages_are_those_done_downstream_and_found_nowhere() -> None:
+    from system.workers.rebuild import missing_stages
+
+    mine = ["image_uploader", "rule_retriever"]
+    mirrored = {("a", "gpt5_analyzer"), ("b", "image_uploader"), ("b", "gpt5_analyzer"), ("c", "response_generator")}
+    in_wal = {("d", "image_uploader")}
+    found = missing_stages(
+        mine, ["a", "b", "c", "d", "e"], mirrored, finished={"d"}, in_wal=lambda t, s: (t, s) in in_wal
+    )
+    # a: analysed downstream, its upload row nowhere; c: answered, so both of ours ran;
+    # d: finished, its upload row still in the WAL (the sync will mirror it), its rules row nowhere;
+    # b: mirrored; e: no evidence (still in flight: the broker redelivers it)
+    assert found == [("a", "image_uploader"), ("c", "image_uploader"), ("c", "rule_retriever"), ("d", "rule_retriever")]
