@@ -382,7 +382,10 @@ class Scenario:
             until_back = max([healed, *(t if t is not None else end for t in back)])
             self.judgements.append(check_isolation(samples, injected, until_back, claim.impact))
         if "detection" in checkers:
-            self.judgements += self._judge_detection(injected, marks["recovered"])
+            # without an RTO claim (F9: the worker is back within a second) the alert's episode must
+            # end after heal, once the system dealt with the damage
+            recovered = marks["recovered"] if "rto" in checkers else healed
+            self.judgements += self._judge_detection(injected, recovered)
         if "healthy_after" in checkers:
             unhealthy = self.stack.unhealthy()
             self.judgements.append(
@@ -602,38 +605,80 @@ class _Abort(Exception):
     """The scenario cannot go on (its precondition failed)."""
 
 
-def _wal_keys(stack: Stack, worker: str) -> set[tuple[str, str]]:
+def _wal_keys(stack: Stack, worker: str, completed_only: bool = False) -> set[tuple[str, str]]:
     import sqlite3
 
     conn = sqlite3.connect(f"file:{stack.wal_host_path(worker)}?mode=ro", uri=True, timeout=5)
+    where = " WHERE status='completed'" if completed_only else ""
     try:
-        return {(str(t), str(n)) for t, n in conn.execute("SELECT task_id, task_name FROM task_wal")}
+        return {(str(t), str(n)) for t, n in conn.execute(f"SELECT task_id, task_name FROM task_wal{where}")}
     finally:
         conn.close()
 
 
+def _mirrored_keys(stack: Stack, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of `keys` ecoeco_waste's task_stages (the WAL's mirror) holds."""
+    import contextlib
+
+    with contextlib.closing(observe.pg(stack.config, "pg-waste")) as conn, conn.cursor() as cur:
+        cur.execute("SELECT task_id, task_name FROM task_stages WHERE task_id = ANY(%s)", ([t for t, _ in keys],))
+        return {(str(t), str(n)) for t, n in cur.fetchall()} & set(keys)
+
+
+def judge_rows_kept(
+    dropped: dict[str, list[tuple[object, ...]]], back: set[tuple[str, str]], where: dict[str, int] | None = None
+) -> Judgement:
+    """F9: every task_wal row the damage dropped (gone, or back to an earlier version) must be done
+    again by the end: completed in the WAL (redelivered, republished) or in its mirror in
+    ecoeco_waste (synced, or rebuilt from there). `back` holds the keys found so."""
+    rows = dropped.get("task_wal", [])
+    per_table = {t: len(r) for t, r in dropped.items()}
+    if not rows:
+        return Judgement(
+            "wal_rows_kept",
+            Verdict.INCONCLUSIVE,
+            None,
+            0,
+            "rows",
+            {
+                "reason": "the damage dropped no committed task_wal row: there was nothing to get back",
+                "dropped_per_table": per_table,
+            },
+        )
+    keys = sorted({(str(r[0]), str(r[1])) for r in rows})
+    missing = [k for k in keys if k not in back]
+    return Judgement(
+        "wal_rows_kept",
+        Verdict.VIOLATED if missing else Verdict.HOLDS,
+        len(missing),
+        0,
+        "rows",
+        {
+            "compared": "rows the damage dropped (the WAL as SQLite read it halted vs damaged) against the "
+            "completed rows of the WAL and the task_stages mirror at the end",
+            "dropped": len(keys),
+            "dropped_per_table": per_table,
+            "dropped_sample": [f"{r[0]}/{r[1]} ({r[4]})" for r in rows[:10]],
+            "missing": [f"{t}/{n}" for t, n in missing[:10]],
+            **(where or {}),
+        },
+    )
+
+
 def _audit_wal_rows_kept(scenario: Scenario) -> list[Judgement]:
-    """F9: the rows of worker-storage's WAL committed when it was halted must be what the worker
-    finds when it starts again. The fault read both versions of the files (halted, damaged); the
-    rows it dropped are gone or back to an earlier version. Without that comparison, committed rows
-    of before the injection must still be there at the end (later redos can hide a loss there)."""
+    """F9's audit (see judge_rows_kept). Without the fault's comparison, committed rows of before the
+    injection must still be there at the end (later redos can hide a loss there)."""
     dropped = getattr(scenario.fault, "rows_dropped", None)
     if dropped is not None:
-        rows = dropped.get("task_wal", [])
-        return [
-            Judgement(
-                "wal_rows_kept",
-                Verdict.VIOLATED if rows else Verdict.HOLDS,
-                len(rows),
-                0,
-                "rows",
-                {
-                    "compared": "the WAL as SQLite reads it when halted vs after the damage",
-                    "dropped_per_table": {t: len(r) for t, r in dropped.items()},
-                    "sample": [f"{r[0]}/{r[1]} ({r[4]})" for r in rows[:10]],
-                },
-            )
-        ]
+        keys = sorted({(str(r[0]), str(r[1])) for r in dropped.get("task_wal", [])})
+        in_wal: set[tuple[str, str]] = set()
+        mirrored: set[tuple[str, str]] = set()
+        if keys:
+            in_wal = _wal_keys(scenario.stack, "worker-storage", completed_only=True) & set(keys)
+            mirrored = _mirrored_keys(scenario.stack, keys)
+        # rows the mirror holds and the WAL does not were rebuilt from ecoeco_waste (or pruned after a sync)
+        where = {"back_in_wal": len(in_wal), "in_mirror_only": len(mirrored - in_wal)}
+        return [judge_rows_kept(dropped, in_wal | mirrored, where)]
     before: set[tuple[str, str]] = scenario.context.get("wal_before", set())
     if not before:
         return [

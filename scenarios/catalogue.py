@@ -108,8 +108,8 @@ _RECORDS: tuple[FailurePoint, ...] = (
     # What it strikes are commits not yet checkpointed, which the fault itself finds (it refuses to
     # cut when there are none); the places watched for work in flight are all of them.
     FailurePoint("F9", FaultSpec("corrupt_wal", {"service": "worker-storage", "mode": "truncate"}), CRASH_OBSERVE_S,
-                 ("pipeline",), audits=("wal_rows_kept",),
-                 checkers=tuple(c for c in CHECKERS if c != "rto")),  # known false: accepted-findings.toml
+                 ("pipeline",), audits=("wal_rows_kept",), checkers=tuple(c for c in CHECKERS if c != "rto"),
+                 defects={"wal_unchecked": "detection WALCorruption"}),
     # Both workers cut from ecoeco_waste (the broker and S3 stay reachable): results wait in the WALs.
     FailurePoint("F10", FaultSpec("cut_link", {"sources": ("worker-storage", "worker-ai"),
                                                "destination": "pg-waste", "probe_port": 5432}),

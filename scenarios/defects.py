@@ -73,6 +73,8 @@ DEFECTS: tuple[Defect, ...] = (
            "spec section 2: every request re-checks the user in ecoeco_auth"),
     Defect("direct_publish", _unsafe("direct_publish"), ("waste-api",),
            "spec section 2: waste-api publishes in the request, without an outbox"),
+    Defect("wal_unchecked", _unsafe("wal_unchecked"), ("worker-storage",),
+           "spec section 6: nothing counts the WAL's commits, so a damaged -wal goes unseen"),
     Defect("restart_policy_no", {"ECOECO_RESTART_POLICY": "no"}, ("waste-api",),
            "no restart policy: a crashed service stays down"),
     Defect("pg_sync_commit_off", {"PG_SYNCHRONOUS_COMMIT": "off"}, ("pg-waste",),

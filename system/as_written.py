@@ -59,6 +59,12 @@ POLICIES: tuple[Policy, ...] = (
            "§1: per-domain durable queues; no replicated queue type is named",
            "quorum queues, replicated on the three nodes (system/broker.py)",
            ("F4:rpo", "F4:rto", "F6:rpo", "F6:rto")),
+    Policy("wal_unchecked",
+           "§6 F9: a corrupted local WAL is listed with no way to notice it and no recovery; SQLite itself "
+           "drops commits past a damaged -wal frame without an error",
+           "a commit count kept outside the -wal, compared at start: the WALCorruption alert, and the rows "
+           "the lost commits completed rebuilt from ecoeco_waste (system/workers/commit_count.py, rebuild.py)",
+           ("F9:rpo", "F9:detection")),
     Policy("no_idempotency",
            "§6: republishing while the original is still queued runs a task twice unless consumers are "
            "idempotent; the document does not make them so",

@@ -65,7 +65,8 @@ def test_load_reads_the_given_file_then_the_environment_then_the_repository(
 
 
 def test_the_repository_file_names_real_scenarios_and_feeds_the_catalogue() -> None:
-    assert ACCEPTED and {fid for fid, _ in ACCEPTED} <= set(IDS)
+    # empty today (F9 fixed): whatever it lists must name real scenarios
+    assert {fid for fid, _ in ACCEPTED} <= set(IDS)
     assert findings.known_false("F9", ACC) == {"wal_rows_kept": "drops rows"}
     assert findings.known_false("F8", ACC) == {}
 
