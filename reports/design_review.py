@@ -158,12 +158,12 @@ def _general_rto(r: Row) -> tuple[Verdict | None, str]:
 def _fix(kind: str, fids: set[str], written: Side, hardened: Side) -> str:
     if written.verdict is not Verdict.VIOLATED:
         return "—"
-    if kind == "detection":
-        text = as_written.ALERT_FIX
+    keys = {f"{fid}:{kind}" for fid in fids}
+    found = "; ".join(f"{p.option} → {p.fix}" for p in as_written.POLICIES if keys & set(p.bites))
+    if kind == "detection":  # our rules, and what a policy adds for the rule to see (F9's commit count)
+        text = "; ".join(t for t in (as_written.ALERT_FIX, found) if t)
     else:
-        keys = {f"{fid}:{kind}" for fid in fids}
-        found = [p for p in as_written.POLICIES if keys & set(p.bites)]
-        text = "; ".join(f"{p.option} → {p.fix}" for p in found) or "no policy of the design explains it"
+        text = found or "no policy of the design explains it"
     if hardened.verdict is Verdict.VIOLATED:
         text += " (the hardened build is violated too: not fixed yet)"
     return text

@@ -13,7 +13,9 @@ fault while a dependency is down, or on worker-ai; docs/failure-points.md (F9) s
 
 For a while after the start (`REBUILD_WINDOW_S`, time-scaled) the pass runs every few seconds,
 because downstream evidence arrives as the pipeline drains; `wal_lost_commits` shows the loss
-meanwhile (the WALCorruption alert), then returns to 0.
+meanwhile (the WALCorruption alert). The window closes only after a pass that reached
+ecoeco_waste; then the loss is cleared in the WAL (wal_loss) and the gauge returns to 0. A worker
+stopped before that finds the loss again at its next start.
 """
 
 from __future__ import annotations
@@ -92,14 +94,21 @@ class Rebuilder(threading.Thread):
             self._lost.until,
         )
         deadline = time.monotonic() + self._window_s
-        while not self._halt.is_set() and time.monotonic() < deadline:
+        done = False  # the window ends only after a pass that succeeded: until then the loss stands
+        while not self._halt.is_set():
             try:
                 self.rebuild_once()
+                done = time.monotonic() >= deadline
             except (DatabaseUnavailable, OSError) as exc:
                 log.warning("rebuild pass failed: %r", exc)
             except Exception:
                 log.exception("rebuild pass failed")
+            if done:
+                break
             self._halt.wait(self._period_s)
+        if not done:  # stopped first: the next start finds the loss again (wal_loss) and goes on
+            return
+        self._wal.clear_loss()
         metrics.WAL_LOST_COMMITS.set(0)
         log.info("WAL rebuild window closed: %d stage rows rebuilt", self.rebuilt)
 

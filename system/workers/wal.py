@@ -58,6 +58,13 @@ CREATE TABLE IF NOT EXISTS wal_meta (
     committed_at REAL NOT NULL
 );
 INSERT OR IGNORE INTO wal_meta (id, commits, committed_at) VALUES (1, 0, 0);
+-- a loss the commit count found, kept until its rebuild is done (a restart meanwhile finds it again)
+CREATE TABLE IF NOT EXISTS wal_loss (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    commits INTEGER NOT NULL,
+    after REAL NOT NULL,
+    until REAL NOT NULL
+);
 """
 
 UNFINISHED = ("pending", "running")
@@ -100,7 +107,8 @@ class WAL:
     """task_queue.db: every stage's input, status and output, durable before any ack.
 
     With `count_commits` (all but the design as written) each transaction is counted in the
-    database and in a file beside it; `lost` says what a damaged -wal dropped before this start."""
+    database and in a file beside it; `lost` says what a damaged -wal dropped before this start
+    (or before an earlier one whose rebuild did not finish)."""
 
     def __init__(self, path: str, count_commits: bool = True) -> None:
         self.path = path
@@ -128,7 +136,16 @@ class WAL:
             try:
                 commits, at = self._db.execute("SELECT commits, committed_at FROM wal_meta WHERE id=1").fetchone()
                 counted = self._commit_count.read()
-                self.lost = lost((int(commits), float(at)), counted)
+                found = lost((int(commits), float(at)), counted)
+                if found is not None:
+                    self._db.execute(
+                        "INSERT INTO wal_loss (id, commits, after, until) VALUES (1, ?, ?, ?) ON CONFLICT (id) DO "
+                        "UPDATE SET commits=commits+excluded.commits, after=min(after, excluded.after), "
+                        "until=max(until, excluded.until)",
+                        (found.count, found.after, found.until),
+                    )
+                pending = self._db.execute("SELECT commits, after, until FROM wal_loss WHERE id=1").fetchone()
+                self.lost = LostCommits(int(pending[0]), float(pending[1]), float(pending[2])) if pending else None
                 # counting on from the file's number: the gap is reported once, and never hidden later
                 start = max(int(commits), counted[0] if counted else 0)
                 self._db.execute("UPDATE wal_meta SET commits=max(commits, ?) WHERE id=1", (start,))
@@ -162,6 +179,12 @@ class WAL:
                 # a lagging count only hides a loss; the commit itself stands
                 with contextlib.suppress(OSError):
                     self._commit_count.write(int(commits), now)
+
+    def clear_loss(self) -> None:
+        """The lost commits' rebuild is done: a later start no longer reports them."""
+        with self._tx() as db:
+            db.execute("DELETE FROM wal_loss")
+        self.lost = None
 
     def close(self) -> None:
         """Close the connection (checkpointing is SQLite's business)."""
