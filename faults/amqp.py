@@ -12,14 +12,16 @@ from docker.models.containers import Container
 from faults.base import FaultError
 from faults.target import Project, is_running
 from system import topology
+from system.credentials import AMQP_ADMIN, amqp_password
 
 NODES = topology.load().broker_nodes
 
 
 def amqp_connection(
-    stack: Project, node: str, user: str = "ecoeco", password: str = "ecoeco"
+    stack: Project, node: str, user: str = AMQP_ADMIN, password: str | None = None
 ) -> pika.BlockingConnection:
-    """A blocking AMQP connection to a node's published 127.0.0.1 port."""
+    """A blocking AMQP connection to a node's published 127.0.0.1 port (as the administrator by default)."""
+    password = amqp_password(user) if password is None else password
     params = pika.ConnectionParameters(
         host="127.0.0.1",
         port=stack.host_port(node, 5672),

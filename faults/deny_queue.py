@@ -15,6 +15,7 @@ from docker.models.containers import Container
 from faults.amqp import NODES, amqp_connection, running_node
 from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
 from faults.target import Project
+from system.credentials import AMQP_SERVICE_USERS
 
 ALL = ".*"
 
@@ -31,8 +32,15 @@ class DenyQueue(Fault):
 
     name = "deny_queue"
 
-    def __init__(self, stack: Project, queue: str, user: str = "ecoeco", nodes: tuple[str, ...] = NODES) -> None:
-        self.stack, self.queue, self.user, self.nodes = stack, queue, user, nodes
+    def __init__(
+        self,
+        stack: Project,
+        queue: str,
+        users: tuple[str, ...] = tuple(AMQP_SERVICE_USERS.values()),
+        nodes: tuple[str, ...] = NODES,
+    ) -> None:
+        # every service's user: whichever consumes the queue is refused
+        self.stack, self.queue, self.users, self.nodes = stack, queue, users, nodes
         self._denied = False
 
     def _node(self) -> tuple[str, Container]:
@@ -42,7 +50,8 @@ class DenyQueue(Fault):
         """Deny reads of the queue, then close every client connection so consumers must ask again."""
         _node, container = self._node()
         self._denied = True  # heal restores the permission even if the rest fails
-        set_permissions(container, self.user, f"^(?!{self.queue}$).*")
+        for user in self.users:
+            set_permissions(container, user, f"^(?!{self.queue}$).*")
         result = container.exec_run(
             ["rabbitmqctl", "close_all_connections", "--vhost", "/", f"{TAG}: {self.queue} blocked"]
         )
@@ -65,7 +74,8 @@ class DenyQueue(Fault):
         """Open reads again; the consumers get in at their next reconnect."""
         if self._denied:
             _node, container = self._node()
-            set_permissions(container, self.user, ALL)
+            for user in self.users:
+                set_permissions(container, user, ALL)
             self._denied = False
 
     def evidence(self) -> list[EffectCheck]:
@@ -75,19 +85,22 @@ class DenyQueue(Fault):
         consumers = self._consumers()
         out = [EffectCheck("no-consumers", consumers == 0, f"{self.queue} has {consumers} consumers")]
         node, _ = self._node()
-        conn = amqp_connection(self.stack, node)
-        try:
-            ch = conn.channel()
+        for user in self.users:  # each service's user is refused, whichever consumes the queue
+            conn = amqp_connection(self.stack, node, user=user)
             try:
-                ch.basic_consume(self.queue, lambda *_: None)
-                out.append(EffectCheck("consume-refused", False, "a consume was accepted"))
-            except pika.exceptions.ChannelClosedByBroker as exc:
-                out.append(EffectCheck("consume-refused", exc.reply_code == 403, f"refused: {exc.reply_text}"))
-        finally:
-            if conn.is_open:
-                conn.close()
+                ch = conn.channel()
+                try:
+                    ch.basic_consume(self.queue, lambda *_: None)
+                    out.append(EffectCheck(f"consume-refused:{user}", False, "a consume was accepted"))
+                except pika.exceptions.ChannelClosedByBroker as exc:
+                    out.append(
+                        EffectCheck(f"consume-refused:{user}", exc.reply_code == 403, f"refused: {exc.reply_text}")
+                    )
+            finally:
+                if conn.is_open:
+                    conn.close()
         return out
 
     def describe(self) -> dict[str, Any]:
-        """Queue and user."""
-        return {"fault": self.name, "queue": self.queue, "user": self.user}
+        """Queue and users."""
+        return {"fault": self.name, "queue": self.queue, "users": list(self.users)}

@@ -11,6 +11,7 @@ import psycopg2.extensions
 
 from faults.base import EffectCheck, Fault, FaultError
 from faults.target import Project, container_ips
+from system.credentials import PG_SUPERUSER, pg_superuser_password
 
 # Superusers get "too many clients"; others hit the reserved slots first.
 _EXHAUSTED = ("too many clients", "remaining connection slots are reserved")
@@ -31,8 +32,8 @@ class ExhaustPool(Fault):
         stack: Project,
         service: str = "pg-waste",
         dbname: str = "postgres",
-        user: str = "ecoeco",
-        password: str = "ecoeco",
+        user: str = PG_SUPERUSER,
+        password: str | None = None,  # the superuser's (system/credentials.py)
         max_connections: int = 1000,
         connect_timeout_s: int = 5,
         reset_clients: tuple[str, ...] = (),
@@ -45,7 +46,8 @@ class ExhaustPool(Fault):
         self._client_ips: list[str] = []
         self.resets = 0
         self.service = service
-        self.dbname, self.user, self.password = dbname, user, password
+        self.dbname, self.user = dbname, user
+        self.password = pg_superuser_password() if password is None else password
         self.max_connections = max_connections  # give up (FaultError) rather than open more than this
         self.connect_timeout_s = connect_timeout_s
         self._held: list[psycopg2.extensions.connection] = []

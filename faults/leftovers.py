@@ -15,6 +15,7 @@ from faults.deny_queue import ALL, set_permissions
 from faults.fill_disk import remove_ballast
 from faults.gpt_outage import CONTROL_FILE, reset_control
 from faults.target import COMPOSE_SERVICE, Project, volume_host_path
+from system.credentials import amqp_users
 
 
 def _flush_iptables(pid: int) -> int:
@@ -40,11 +41,12 @@ def _clear_policies(stack: Project) -> list[str]:
         for name in names:
             container.exec_run(["rabbitmqctl", "clear_policy", name])
         actions = [f"cleared RabbitMQ policy {n}" for n in names]
-        listing = container.exec_run(["rabbitmqctl", "-q", "list_user_permissions", "ecoeco", "--formatter", "json"])
-        perms = json.loads(listing.output.decode() or "[]") if listing.exit_code == 0 else []
-        if any(p.get("read") != ALL for p in perms):  # a DenyQueue that was never healed
-            set_permissions(container, "ecoeco", ALL)
-            actions.append("restored RabbitMQ read permission of ecoeco")
+        for user in amqp_users():
+            listing = container.exec_run(["rabbitmqctl", "-q", "list_user_permissions", user, "--formatter", "json"])
+            perms = json.loads(listing.output.decode() or "[]") if listing.exit_code == 0 else []
+            if any(p.get("read") != ALL for p in perms):  # a DenyQueue that was never healed
+                set_permissions(container, user, ALL)
+                actions.append(f"restored RabbitMQ read permission of {user}")
         return actions
     return []
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from system import as_written, topology
+from system.broker_access import definitions
+from system.credentials import (
+    PG_SUPERUSER,
+    amqp_password,
+    amqp_users,
+    erlang_cookie,
+    pg_password,
+    pg_roles,
+    pg_superuser_password,
+    token_secret,
+)
 
 # what a run puts on trial: the hardened build, or the design as written (system/as_written.py)
 BUILDS = HARDENED, AS_WRITTEN = ("hardened", "as-written")
@@ -41,8 +50,8 @@ class HarnessConfig:
     def dsn(self, service: str) -> str:
         """libpq DSN of a database server from the host."""
         return (
-            f"host=127.0.0.1 port={self.port(service)} dbname={topology.load().databases[service]} user=ecoeco "
-            "password=ecoeco connect_timeout=2"
+            f"host=127.0.0.1 port={self.port(service)} dbname={topology.load().databases[service]} "
+            f"user={PG_SUPERUSER} password={pg_superuser_password()} connect_timeout=2"
         )
 
     @property
@@ -78,48 +87,16 @@ class HarnessConfig:
             **build,
             "ECOECO_TOKEN_SECRET": token_secret(),
             "ECOECO_ERLANG_COOKIE": erlang_cookie(),
+            "ECOECO_PG_SUPERUSER_PASSWORD": pg_superuser_password(),
             **{f"ECOECO_PG_PW_{role.upper()}": pg_password(role) for role in pg_roles()},
+            **{f"ECOECO_AMQP_PW_{user.upper()}": amqp_password(user) for user in amqp_users()},
+            "ECOECO_AMQP_DEFINITIONS": definitions({user: amqp_password(user) for user in amqp_users()}),
         }
 
     def resolve(self, value: str) -> str:
         """`{dsn:<role>}` in a planted defect's environment -> that service role's DSN (its password is
         filled in here, so the defect as recorded holds none)."""
         return _DSN_REF.sub(lambda m: service_dsn(m.group(1)), value)
-
-
-SECRETS_DIR = REPO_ROOT / ".runtime" / "secrets"
-SECRET_FILE = SECRETS_DIR / "token_secret"
-COOKIE_FILE = SECRETS_DIR / "erlang_cookie"
-
-
-def deployment_secret(path: Path, env_var: str, make: Callable[[], str]) -> str:
-    """A secret of this deployment: $env_var, else the one generated into `path` the first time
-    (owner-only, never through a planted symlink), so no two checkouts share one and none is in
-    the repository."""
-    given = os.environ.get(env_var)
-    if given:
-        return given
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(make())
-    return path.read_text(encoding="ascii").strip()
-
-
-def token_secret(path: Path = SECRET_FILE) -> str:
-    """The key that signs bearer tokens ($ECOECO_TOKEN_SECRET or generated)."""
-    return deployment_secret(path, "ECOECO_TOKEN_SECRET", lambda: secrets.token_urlsafe(32))
-
-
-def pg_roles() -> tuple[str, ...]:
-    """Every service's PostgreSQL login role (docker-compose.yml's PG_APP_ROLES)."""
-    return tuple(r for roles in topology.load().app_roles.values() for r in roles)
-
-
-def pg_password(role: str) -> str:
-    """A service role's PostgreSQL password ($ECOECO_PG_PW_<ROLE> or generated)."""
-    return deployment_secret(SECRETS_DIR / f"pg_{role}", f"ECOECO_PG_PW_{role.upper()}", lambda: secrets.token_hex(16))
 
 
 def service_dsn(role: str) -> str:
@@ -130,12 +107,6 @@ def service_dsn(role: str) -> str:
 
 
 _DSN_REF = re.compile(r"\{dsn:([a-z_]+)\}")
-
-
-def erlang_cookie(path: Path = COOKIE_FILE) -> str:
-    """The RabbitMQ nodes' shared Erlang cookie ($ECOECO_ERLANG_COOKIE or generated): whoever knows
-    it can run any command on the broker, so it is no more published than the token secret."""
-    return deployment_secret(path, "ECOECO_ERLANG_COOKIE", lambda: secrets.token_hex(24))
 
 
 def from_env() -> HarnessConfig:

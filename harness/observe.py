@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from harness.config import HarnessConfig
 from system import topology
 from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE, PIPELINE_QUEUES
+from system.credentials import AMQP_ADMIN, amqp_password
 from system.settings import Settings
 
 QUEUES = (*ALL_QUEUES, DEAD_LETTER_QUEUE)  # the system's own topology (system/broker.py)
@@ -34,7 +35,7 @@ RABBITMQ_METRICS_PORT = 15692  # each node's Prometheus endpoint
 @contextlib.contextmanager
 def amqp_channel(config: HarnessConfig) -> Iterator[BlockingChannel]:
     """A channel to the first broker node that answers on the loopback."""
-    creds = pika.PlainCredentials("ecoeco", "ecoeco")
+    creds = pika.PlainCredentials(AMQP_ADMIN, amqp_password(AMQP_ADMIN))
     params = [
         pika.ConnectionParameters(
             "127.0.0.1",

@@ -67,6 +67,8 @@ def connection_parameters(settings: Settings) -> list[pika.ConnectionParameters]
 
 def connect(settings: Settings) -> pika.BlockingConnection:
     """A connection to the first node that answers."""
+    if not settings.amqp_user:  # a clear reason in the log, not a refused login retried forever
+        raise BrokerUnavailable("ECOECO_AMQP_USER is not set: this service has no RabbitMQ user (docker-compose.yml)")
     try:
         return pika.BlockingConnection(connection_parameters(settings))
     except pika.exceptions.AMQPError as exc:

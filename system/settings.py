@@ -67,8 +67,8 @@ class Settings:
     token_secret: str = ""
     token_ttl_s: float = 3600.0
     amqp_nodes: tuple[str, ...] = ("rabbitmq-1", "rabbitmq-2", "rabbitmq-3")
-    amqp_user: str = "ecoeco"
-    amqp_password: str = "ecoeco"
+    amqp_user: str = ""  # each service that talks to RabbitMQ has its own (system/broker_access.py)
+    amqp_password: str = ""
     pg_dsn: dict[str, str] = field(default_factory=dict)
     s3_endpoint: str = "http://s3:5000"
     s3_bucket: str = "ecoeco-images"
@@ -115,9 +115,10 @@ def _positive_int(name: str, default: str) -> int:
 def from_env() -> Settings:
     """Build Settings from ECOECO_* variables (see docs/contracts.md)."""
     domains = ("auth", "waste", "chat", "location", "analytics")
-    dsn = {d: _env(f"ECOECO_PG_{d.upper()}_DSN", f"postgresql://ecoeco:ecoeco@pg-{d}:5432/ecoeco_{d}") for d in domains}
+    # no default credentials: compose gives a service the DSNs of its own databases, with its own role
+    dsn = {d: _env(f"ECOECO_PG_{d.upper()}_DSN", f"postgresql://pg-{d}:5432/ecoeco_{d}") for d in domains}
     if "ECOECO_PG_ANALYTICS_DSN" not in os.environ:
-        dsn["analytics"] = "postgresql://ecoeco:ecoeco@pg-analytics:5432/ecoeco_waste"
+        dsn["analytics"] = "postgresql://pg-analytics:5432/ecoeco_waste"
     time_scale = float(_env("ECOECO_TIME_SCALE", "1.0"))
     gpt_timeout_default = max(GPT_TIMEOUT_FLOOR_S, GPT_TIMEOUT_S * time_scale)
     return Settings(
@@ -125,6 +126,8 @@ def from_env() -> Settings:
         unsafe=_parse_unsafe(_env("ECOECO_UNSAFE", "")),
         token_secret=_env("ECOECO_TOKEN_SECRET", ""),
         amqp_nodes=tuple(n.strip() for n in _env("ECOECO_AMQP_NODES", "rabbitmq-1,rabbitmq-2,rabbitmq-3").split(",")),
+        amqp_user=_env("ECOECO_AMQP_USER", ""),
+        amqp_password=_env("ECOECO_AMQP_PASSWORD", ""),
         pg_dsn=dsn,
         s3_endpoint=_env("ECOECO_S3_ENDPOINT", "http://s3:5000"),
         gpt_base_url=_env("ECOECO_GPT_BASE_URL", "https://gpt.invalid/v1"),

@@ -15,6 +15,7 @@ import psycopg2
 
 from system import topology
 from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE
+from system.credentials import AMQP_ADMIN, PG_SUPERUSER, amqp_password, pg_superuser_password
 
 QUEUES = (*ALL_QUEUES, DEAD_LETTER_QUEUE)
 QUEUE_WARN, WAL_WARN = 1000, 100
@@ -48,8 +49,8 @@ def main() -> int:
                     host="127.0.0.1",
                     port=topology.host_port(service),
                     dbname=dbname,
-                    user="ecoeco",
-                    password="ecoeco",
+                    user=PG_SUPERUSER,
+                    password=pg_superuser_password(),
                     connect_timeout=3,
                 ) as conn,
                 conn.cursor() as cur,
@@ -63,7 +64,7 @@ def main() -> int:
             pika.ConnectionParameters(
                 "127.0.0.1",
                 topology.host_port(node),
-                credentials=pika.PlainCredentials("ecoeco", "ecoeco"),
+                credentials=pika.PlainCredentials(AMQP_ADMIN, amqp_password(AMQP_ADMIN)),
                 connection_attempts=1,
                 socket_timeout=3,
             )

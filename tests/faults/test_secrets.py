@@ -11,7 +11,8 @@ import docker
 import pytest
 
 from faults.target import OUR_LABEL
-from harness.config import HarnessConfig, erlang_cookie, pg_roles, token_secret
+from harness.config import HarnessConfig
+from system.credentials import erlang_cookie, pg_roles, token_secret
 from system.settings import KNOWN_TOKEN_SECRETS, token_secret_problem
 from tests.faults.conftest import PROJECT, require_image
 
@@ -105,3 +106,59 @@ def test_each_service_role_has_its_own_password_and_a_defect_records_none(monkey
     from scenarios.defects import defect
 
     assert "pw-of" not in str(defect("auth_via_db").env)  # the record keeps the placeholder
+
+
+def test_broker_users_get_hashes_rabbitmq_accepts_and_only_the_admin_is_one() -> None:
+    import base64
+    import hashlib
+    import json
+
+    from system.broker_access import definitions, password_hash
+    from system.credentials import AMQP_ADMIN
+
+    # RabbitMQ's own export of guest/guest: base64(salt + sha256(salt + password))
+    known = base64.b64decode("22tTWcr5Ug2CgSXTZiPUwxXbv3IafPqiqP6nguRZnl0ItzOV")
+    assert hashlib.sha256(known[:4] + b"guest").digest() == known[4:]
+    mine = base64.b64decode(password_hash("s3cret-pw"))
+    assert len(mine) == 36 and hashlib.sha256(mine[:4] + b"s3cret-pw").digest() == mine[4:]
+    assert password_hash("s3cret-pw") == password_hash("s3cret-pw")  # stable: compose recreates nothing
+    doc = json.loads(definitions({AMQP_ADMIN: "a" * 32, "waste_api": "b" * 32}))
+    tags = {u["name"]: u["tags"] for u in doc["users"]}
+    assert tags == {AMQP_ADMIN: "administrator", "waste_api": ""}
+    assert "a" * 32 not in json.dumps(doc)  # hashes only
+    with pytest.raises(ValueError, match="administrator"):
+        definitions({"waste_api": "b" * 32})
+
+
+def test_every_broker_user_and_the_pg_superuser_have_their_own_password(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from system import credentials
+
+    monkeypatch.setattr(credentials, "SECRETS_DIR", tmp_path / "secrets")  # generated here, not in .runtime
+    for user in credentials.amqp_users():
+        monkeypatch.delenv(f"ECOECO_AMQP_PW_{user.upper()}", raising=False)
+    monkeypatch.delenv("ECOECO_PG_SUPERUSER_PASSWORD", raising=False)
+    env = HarnessConfig().compose_env()
+    passwords = [env[f"ECOECO_AMQP_PW_{u.upper()}"] for u in credentials.amqp_users()]
+    passwords.append(env["ECOECO_PG_SUPERUSER_PASSWORD"])
+    assert len(set(passwords)) == len(passwords) and all(len(p) == 32 for p in passwords)
+    written = {f.name for f in (tmp_path / "secrets").iterdir()}
+    assert {*(f"amqp_{u}" for u in credentials.amqp_users()), "pg_superuser"} <= written
+    monkeypatch.setenv("ECOECO_PG_SUPERUSER_PASSWORD", "given-0123456789")
+    assert HarnessConfig().compose_env()["ECOECO_PG_SUPERUSER_PASSWORD"] == "given-0123456789"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("password", ["", "ecoeco", "short"])
+def test_postgres_refuses_a_missing_or_published_superuser_password(
+    docker_client: docker.DockerClient, password: str
+) -> None:
+    logs = refused_start(docker_client, "ecoeco-postgres", {"PG_PASSWORD": password, "PG_DATABASE": "x"})
+    assert "refusing to start: PG_PASSWORD" in logs, logs[-500:]
+
+
+@pytest.mark.integration
+def test_a_broker_refuses_to_start_without_users(docker_client: docker.DockerClient) -> None:
+    logs = refused_start(docker_client, "ecoeco-rabbitmq", {"RABBITMQ_COOKIE": "c" * 30})
+    assert "refusing to start: RABBITMQ_DEFINITIONS" in logs, logs[-500:]

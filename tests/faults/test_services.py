@@ -19,6 +19,8 @@ from faults.leftovers import heal_leftovers
 from faults.target import Project
 from faults.wait import until
 from system.broker import declare_topology
+from system.broker_access import definitions
+from system.credentials import PG_SUPERUSER, amqp_password, amqp_users, pg_superuser_password
 from system.settings import Settings
 from tests.faults.conftest import PROJECT, TestProject, require_image
 
@@ -33,14 +35,19 @@ def postgres(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[
         "pg-waste",
         image=image,
         command=None,
-        environment={"PG_MAX_CONNECTIONS": "10"},
+        environment={"PG_MAX_CONNECTIONS": "10", "PG_PASSWORD": pg_superuser_password()},
         ports={"5432/tcp": ("127.0.0.1", None)},
     )
     port = proj.stack.host_port("pg-waste", 5432)
     until(
         lambda: (
             psycopg2.connect(
-                host="127.0.0.1", port=port, user="ecoeco", password="ecoeco", dbname="postgres", connect_timeout=2
+                host="127.0.0.1",
+                port=port,
+                user=PG_SUPERUSER,
+                password=pg_superuser_password(),
+                dbname="postgres",
+                connect_timeout=2,
             ).close()
             or True
         ),
@@ -57,12 +64,22 @@ def test_exhaust_pool_until_too_many_clients(proj: TestProject, postgres: int) -
     assert took_effect(evidence), evidence
     with pytest.raises(psycopg2.OperationalError, match="too many clients"):
         psycopg2.connect(
-            host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres", connect_timeout=5
+            host="127.0.0.1",
+            port=postgres,
+            user=PG_SUPERUSER,
+            password=pg_superuser_password(),
+            dbname="postgres",
+            connect_timeout=5,
         )
     fault.heal()
     fault.heal()
     psycopg2.connect(
-        host="127.0.0.1", port=postgres, user="ecoeco", password="ecoeco", dbname="postgres", connect_timeout=5
+        host="127.0.0.1",
+        port=postgres,
+        user=PG_SUPERUSER,
+        password=pg_superuser_password(),
+        dbname="postgres",
+        connect_timeout=5,
     ).close()
 
 
@@ -76,7 +93,10 @@ def rabbitmq(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[
         command=None,
         hostname="rabbitmq-1",
         ports={"5672/tcp": ("127.0.0.1", None)},
-        environment={"RABBITMQ_COOKIE": secrets.token_hex(24)},
+        environment={
+            "RABBITMQ_COOKIE": secrets.token_hex(24),
+            "RABBITMQ_DEFINITIONS": definitions({u: amqp_password(u) for u in amqp_users()}),
+        },
     )
     conn = until(
         lambda: amqp_connection(proj.stack, "rabbitmq-1"), timeout_s=120, what="RabbitMQ accepting AMQP", interval_s=1

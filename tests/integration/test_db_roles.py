@@ -7,9 +7,9 @@ import psycopg2
 import psycopg2.errors
 import pytest
 
-from harness.config import pg_password
 from harness.stack import Stack
 from system import topology
+from system.credentials import pg_password
 
 pytestmark = pytest.mark.integration
 

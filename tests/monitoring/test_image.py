@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import time
 from collections.abc import Iterator
@@ -89,6 +90,7 @@ def stack() -> Iterator[Stack]:
     _docker("network", "create", "--label", LABEL, net)
     has_pg = _image_exists("ecoeco-postgres")
     pg = f"ecoeco-mon-test-pg-{tag}"
+    password = secrets.token_hex(16)  # the exporter logs in as the superuser, like the stack's
     try:
         if has_pg:
             _docker(
@@ -104,6 +106,8 @@ def stack() -> Iterator[Stack]:
                 "pg-waste",
                 "-e",
                 "PG_DATABASE=ecoeco_waste",
+                "-e",
+                f"PG_PASSWORD={password}",
                 "ecoeco-postgres",
             )
         exporter = f"ecoeco-mon-test-exporter-{tag}"
@@ -118,6 +122,8 @@ def stack() -> Iterator[Stack]:
             net,
             "--network-alias",
             "pg-exporter",
+            "-e",
+            f"ECOECO_PG_SUPERUSER_PASSWORD={password}",
             pt.IMAGE,
             "postgres-exporter",
         )

@@ -10,7 +10,9 @@
 #   PG_SYNCHRONOUS_COMMIT  on (default) | off | local | remote_write | remote_apply
 #   PG_MAX_CONNECTIONS     default 50 (a replica never goes below its primary's value)
 #   PG_PRIMARY_HOST        replica only: host of the primary (port PG_PRIMARY_PORT, default 5432)
-#   PG_USER / PG_PASSWORD  superuser and replication user, default ecoeco / ecoeco
+#   PG_USER / PG_PASSWORD  superuser and replication user (default user ecoeco); the password is
+#                          generated per deployment and required: none, or the one this repository
+#                          once published, is refused
 #   PG_APP_ROLES           primary only: the services' own login roles on PG_DATABASE, created at
 #                          first init: "name" (read and write its rows) or "name:read" (SELECT only);
 #                          each role's password in PG_PW_<NAME> (upper case), generated per deployment
@@ -25,12 +27,17 @@ PG_MAX_CONNECTIONS=${PG_MAX_CONNECTIONS:-50}
 PG_PRIMARY_HOST=${PG_PRIMARY_HOST:-}
 PG_PRIMARY_PORT=${PG_PRIMARY_PORT:-5432}
 PG_USER=${PG_USER:-ecoeco}
-PG_PASSWORD=${PG_PASSWORD:-ecoeco}
+PG_PASSWORD=${PG_PASSWORD:-}
 PG_APP_ROLES=${PG_APP_ROLES:-}
 MARKER="$PGDATA/.ecoeco-initialized"
 SOCK=/run/postgresql
 
 log() { echo "ecoeco-postgres[$PG_ROLE]: $*" >&2; }
+if [[ ${#PG_PASSWORD} -lt 12 || "$PG_PASSWORD" == ecoeco ]]; then
+    log "refusing to start: PG_PASSWORD is unset, shorter than 12 characters or a published default" \
+        "(the harness generates one: .runtime/secrets/pg_superuser)"
+    exit 1
+fi
 as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
 
 install -d -o postgres -g postgres -m 2775 "$SOCK"

@@ -17,12 +17,14 @@ SRC=/opt/ecoeco-monitoring
 CONF=/etc/ecoeco-prometheus
 MODE_FILE=/run/ecoeco-prometheus-mode
 BASE_PORT=9187
+# the superuser's password is generated per deployment (system/credentials.py), passed by compose
+PGPW=${ECOECO_PG_SUPERUSER_PASSWORD:-}
 DEFAULT_DSNS="\
-postgresql://ecoeco:ecoeco@pg-auth:5432/ecoeco_auth?sslmode=disable&connect_timeout=1 \
-postgresql://ecoeco:ecoeco@pg-waste:5432/ecoeco_waste?sslmode=disable&connect_timeout=1 \
-postgresql://ecoeco:ecoeco@pg-chat:5432/ecoeco_chat?sslmode=disable&connect_timeout=1 \
-postgresql://ecoeco:ecoeco@pg-location:5432/ecoeco_location?sslmode=disable&connect_timeout=1 \
-postgresql://ecoeco:ecoeco@pg-analytics:5432/ecoeco_waste?sslmode=disable&connect_timeout=1"
+postgresql://ecoeco:$PGPW@pg-auth:5432/ecoeco_auth?sslmode=disable&connect_timeout=1 \
+postgresql://ecoeco:$PGPW@pg-waste:5432/ecoeco_waste?sslmode=disable&connect_timeout=1 \
+postgresql://ecoeco:$PGPW@pg-chat:5432/ecoeco_chat?sslmode=disable&connect_timeout=1 \
+postgresql://ecoeco:$PGPW@pg-location:5432/ecoeco_location?sslmode=disable&connect_timeout=1 \
+postgresql://ecoeco:$PGPW@pg-analytics:5432/ecoeco_waste?sslmode=disable&connect_timeout=1"
 
 log() { echo "ecoeco-prometheus: $*" >&2; }
 as_prom() { setpriv --reuid=prometheus --regid=prometheus --init-groups "$@"; }
@@ -50,6 +52,10 @@ run_prometheus() {
 }
 
 run_exporters() {
+    if [[ -z "${ECOECO_PG_EXPORTER_DSNS:-}" && -z "$PGPW" ]]; then
+        log "refusing to start: ECOECO_PG_SUPERUSER_PASSWORD is unset (compose passes the generated one)"
+        exit 1
+    fi
     echo postgres-exporter >"$MODE_FILE"
     local dsns=(${ECOECO_PG_EXPORTER_DSNS:-$DEFAULT_DSNS})
     local port=$BASE_PORT pids=() dsn

@@ -3,6 +3,8 @@
 # node, then the broker in the foreground as user rabbitmq.
 #   RABBITMQ_COOKIE     Erlang cookie shared by the cluster: generated per deployment, required
 #   RABBITMQ_SEED_NODE  hostname of the node the others join on their first boot (rabbitmq-1)
+#   RABBITMQ_DEFINITIONS  users and permissions as definitions JSON with password hashes
+#                       (system/broker_access.py), imported at every boot; required
 #
 # Cluster formation (only a node with an empty database does any; a node that was a member
 # before rejoins its known peers by itself): the seed lists no peers, so on a blank start it
@@ -18,6 +20,12 @@ COOKIE=${RABBITMQ_COOKIE:-}
 if [[ ${#COOKIE} -lt 20 || "$COOKIE" == ecoeco-rabbitmq-cluster-cookie ]]; then
     echo "refusing to start: RABBITMQ_COOKIE is unset, shorter than 20 characters or a published default" \
         "(the harness generates one: .runtime/secrets/erlang_cookie)" >&2
+    exit 1
+fi
+DEFINITIONS=${RABBITMQ_DEFINITIONS:-}
+if [[ "$DEFINITIONS" != *'"users"'* ]]; then
+    echo "refusing to start: RABBITMQ_DEFINITIONS holds no users (the harness writes them from" \
+        ".runtime/secrets; a broker without them would have no user, or a published one)" >&2
     exit 1
 fi
 SEED=${RABBITMQ_SEED_NODE:-rabbitmq-1}
@@ -42,6 +50,9 @@ chmod 0400 "$HOME_DIR/.erlang.cookie"
     fi
 } >/etc/rabbitmq/rabbitmq.conf
 chown rabbitmq:rabbitmq /etc/rabbitmq/rabbitmq.conf
+printf '%s' "$DEFINITIONS" >/etc/rabbitmq/definitions.json
+chown rabbitmq:rabbitmq /etc/rabbitmq/definitions.json
+chmod 0400 /etc/rabbitmq/definitions.json
 
 exec setpriv --reuid=rabbitmq --regid=rabbitmq --init-groups \
     env HOME="$HOME_DIR" /usr/lib/rabbitmq/bin/rabbitmq-server "$@"
