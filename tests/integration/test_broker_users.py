@@ -53,5 +53,10 @@ def test_each_service_talks_to_the_broker_as_its_own_user(stack: Stack) -> None:
         for service in AMQP_SERVICE_USERS
         for net in stack.container(service).attrs["NetworkSettings"]["Networks"].values()
     }
-    seen = {(addresses.get(c["peer_host"]), c["user"]) for c in json.loads(listing) if c["peer_host"] in addresses}
+    # rabbitmqctl's JSON gives an IPv4 address as its four numbers
+    hosts = [
+        (".".join(map(str, c["peer_host"])) if isinstance(c["peer_host"], list) else c["peer_host"], c["user"])
+        for c in json.loads(listing)
+    ]
+    seen = {(addresses[host], user) for host, user in hosts if host in addresses}
     assert seen == set(AMQP_SERVICE_USERS.items())
