@@ -618,8 +618,6 @@ def _wal_keys(stack: Stack, worker: str, completed_only: bool = False) -> set[tu
 
 def _mirrored_keys(stack: Stack, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
     """Which of `keys` ecoeco_waste's task_stages (the WAL's mirror) holds."""
-    import contextlib
-
     with contextlib.closing(observe.pg(stack.config, "pg-waste")) as conn, conn.cursor() as cur:
         cur.execute("SELECT task_id, task_name FROM task_stages WHERE task_id = ANY(%s)", ([t for t, _ in keys],))
         return {(str(t), str(n)) for t, n in cur.fetchall()} & set(keys)

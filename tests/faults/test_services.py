@@ -27,6 +27,18 @@ from tests.faults.conftest import PROJECT, TestProject, require_image
 pytestmark = pytest.mark.integration
 
 
+def superuser(port: int, timeout_s: int) -> psycopg2.extensions.connection:
+    """A connection as the generated superuser to the test's own postgres."""
+    return psycopg2.connect(
+        host="127.0.0.1",
+        port=port,
+        user=PG_SUPERUSER,
+        password=pg_superuser_password(),
+        dbname="postgres",
+        connect_timeout=timeout_s,
+    )
+
+
 @pytest.fixture
 def postgres(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[int]:
     """pg-waste with max_connections=10; yields its 127.0.0.1 port."""
@@ -40,17 +52,7 @@ def postgres(proj: TestProject, docker_client: docker.DockerClient) -> Iterator[
     )
     port = proj.stack.host_port("pg-waste", 5432)
     until(
-        lambda: (
-            psycopg2.connect(
-                host="127.0.0.1",
-                port=port,
-                user=PG_SUPERUSER,
-                password=pg_superuser_password(),
-                dbname="postgres",
-                connect_timeout=2,
-            ).close()
-            or True
-        ),
+        lambda: superuser(port, 2).close() or True,
         timeout_s=90,
         what="postgres accepting",
     )
@@ -63,24 +65,10 @@ def test_exhaust_pool_until_too_many_clients(proj: TestProject, postgres: int) -
     evidence = fault.evidence()
     assert took_effect(evidence), evidence
     with pytest.raises(psycopg2.OperationalError, match="too many clients"):
-        psycopg2.connect(
-            host="127.0.0.1",
-            port=postgres,
-            user=PG_SUPERUSER,
-            password=pg_superuser_password(),
-            dbname="postgres",
-            connect_timeout=5,
-        )
+        superuser(postgres, 5)
     fault.heal()
     fault.heal()
-    psycopg2.connect(
-        host="127.0.0.1",
-        port=postgres,
-        user=PG_SUPERUSER,
-        password=pg_superuser_password(),
-        dbname="postgres",
-        connect_timeout=5,
-    ).close()
+    superuser(postgres, 5).close()
 
 
 @pytest.fixture
