@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from harness.config import AS_WRITTEN, HarnessConfig, from_env
+from core.record import AS_WRITTEN
+from harness.config import HarnessConfig, from_env
 from harness.journal import RunJournal
 
 

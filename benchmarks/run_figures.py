@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from harness.claims import claim
-from harness.record import read_run, read_scenario
+from core.claims import claim
+from core.record import read_run, read_scenario
 
 
 def main(run_dir: Path) -> None:

@@ -1,6 +1,6 @@
 """Fault primitives for the Ecoeco stack: one module per mechanism, all with inject / heal / evidence."""
 
-from faults.base import TAG, EffectCheck, Fault, FaultError, took_effect
+from faults.base import TAG, Fault, FaultError, took_effect
 from faults.block_queue import BlockQueue
 from faults.corrupt_wal import CorruptWal
 from faults.crash import Crash
@@ -24,7 +24,6 @@ __all__ = [
     "Crash",
     "CrashLoop",
     "CutLink",
-    "EffectCheck",
     "ExhaustPool",
     "Fault",
     "FaultError",

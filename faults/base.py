@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from core.evidence import EffectCheck
 from faults.wait import WaitTimeout, until
 
 T = TypeVar("T")
@@ -18,17 +18,6 @@ TAG = "ecoeco-fault"
 
 class FaultError(RuntimeError):
     """A fault could not be injected (or a target could not be resolved safely)."""
-
-
-@dataclass(frozen=True)
-class EffectCheck:
-    """One piece of evidence that a fault took effect (e.g. "waste-api container not running"): what
-    a fault reports, what the scenario adds (steady state, the system's symptoms), and what the
-    record keeps (harness/record.py), one type throughout."""
-
-    check: str
-    ok: bool
-    detail: str = ""
 
 
 class Fault(ABC):

@@ -10,8 +10,9 @@ import pika
 import pika.exceptions
 from docker.models.containers import Container
 
+from core.evidence import EffectCheck
 from faults.amqp import NODES, amqp_connection, running_node
-from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
+from faults.base import TAG, Fault, FaultError, wait_for
 from faults.target import Project
 
 

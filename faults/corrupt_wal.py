@@ -14,8 +14,9 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
+from core.evidence import EffectCheck
 from faults import sqlite_damage
-from faults.base import EffectCheck, Fault, FaultError, wait_for
+from faults.base import Fault, FaultError, wait_for
 from faults.target import OUR_LABEL, Project, is_running, state, volume_host_path
 
 MODES = ("truncate", "flip", "delete", "damage_page")

@@ -17,7 +17,8 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import EffectCheck, Fault, FaultError, wait_for
+from core.evidence import EffectCheck
+from faults.base import Fault, FaultError, wait_for
 from faults.target import Project, is_running, main_pid
 
 

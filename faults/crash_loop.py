@@ -25,7 +25,8 @@ import docker.errors
 import httpx
 from docker.models.containers import Container
 
-from faults.base import EffectCheck, Fault, FaultError, wait_for
+from core.evidence import EffectCheck
+from faults.base import Fault, FaultError, wait_for
 from faults.crash import await_restart
 from faults.target import Project, is_running
 

@@ -9,7 +9,8 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import TAG, EffectCheck, Fault, FaultError
+from core.evidence import EffectCheck
+from faults.base import TAG, Fault, FaultError
 from faults.target import Project, container_ips, main_pid, state
 
 # Connect from inside a network namespace with the host's own Python (the image may have none).

@@ -9,7 +9,8 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 
-from faults.base import EffectCheck, Fault, FaultError
+from core.evidence import EffectCheck
+from faults.base import Fault, FaultError
 from faults.target import Project, container_ips
 from system.credentials import PG_SUPERUSER, pg_superuser_password
 

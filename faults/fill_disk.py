@@ -9,7 +9,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from faults.base import TAG, EffectCheck, Fault, FaultError
+from core.evidence import EffectCheck
+from faults.base import TAG, Fault, FaultError
 from faults.target import Project, volume_host_path
 
 BALLAST_NAME = f".{TAG}-ballast"

@@ -8,7 +8,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from faults.base import EffectCheck, Fault, FaultError
+from core.evidence import EffectCheck
+from faults.base import Fault, FaultError
 from system.fakes.gpt import FAMILIES, MODES, write_control
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

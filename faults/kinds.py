@@ -10,7 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from faults.base import EffectCheck, Fault
+from core.evidence import EffectCheck
+from core.fault_spec import FaultSpec
+from faults.base import Fault
 from faults.block_queue import BlockQueue
 from faults.corrupt_wal import CorruptWal
 from faults.crash import Crash, CrashAtHeal
@@ -23,7 +25,6 @@ from faults.gpt_outage import GptOutage
 from faults.pause import Pause
 from faults.poison_messages import PoisonMessages
 from faults.s3_outage import S3Outage
-from faults.spec import FaultSpec
 from faults.stop import Stop
 from faults.target import Project
 

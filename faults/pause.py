@@ -7,7 +7,8 @@ from typing import Any
 import docker.errors
 from docker.models.containers import Container
 
-from faults.base import EffectCheck, Fault, FaultError
+from core.evidence import EffectCheck
+from faults.base import Fault, FaultError
 from faults.target import Project, state
 
 

@@ -9,8 +9,9 @@ from typing import Any
 import pika
 import pika.exceptions
 
+from core.evidence import EffectCheck
 from faults.amqp import amqp_connection, queue_depth
-from faults.base import TAG, EffectCheck, Fault, FaultError, wait_for
+from faults.base import TAG, Fault, FaultError, wait_for
 from faults.target import Project
 from system.broker import DEAD_LETTER_QUEUE
 

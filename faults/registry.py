@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, field
 from types import FrameType
 from typing import Any
 
-from faults.base import EffectCheck, Fault
+from core.evidence import EffectCheck
+from faults.base import Fault
 from faults.leftovers import heal_leftovers  # re-exported: callers find every run-level helper here
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from faults.base import EffectCheck, Fault
+from core.evidence import EffectCheck
+from faults.base import Fault
 from faults.pause import Pause
 from faults.stop import Stop
 from faults.target import Project

@@ -1,8 +1,6 @@
-"""The engine that drives, measures and judges.
+"""The engine that drives and measures: the stack, the scenario runner, probes, observations of
+the system's state, alerts, loop disks, the run journal and lock, the claims lint.
 
-Its pure part (ledger, checkers, claims, verdicts, records, accepted findings, the claims lint)
-imports no Docker, network or database client, so it is unit- and mutation-tested fast; the rest
-(stack, scenario, observe, probes, alerts, disks, startup) drives the running system and feeds the
-pure part what the probes, the load and the audits observed. The load (load/) imports only the
-ledger from here, to write the same history format.
+It feeds what the probes, the load and the audits observed to the pure part in core/ (checkers,
+verdicts, records, claims), which imports nothing from here.
 """

@@ -16,7 +16,8 @@ import sys
 import time
 from dataclasses import replace
 
-from harness.config import AS_WRITTEN, from_env
+from core.record import AS_WRITTEN
+from harness.config import from_env
 from harness.lint_inputs import run_lint, table
 
 

@@ -2,7 +2,7 @@
 
 `fetch_alert_history` reads `ALERTS{alertstate="firing"}` with query_range over a window, at a
 step of one evaluation interval, and turns each alert's series into episodes (first firing,
-resolved). `judge_detection` then answers, as harness.verdict Judgements:
+resolved). `judge_detection` then answers, as core.verdict Judgements:
 
 - detection: did the expected alert fire after the injection, and how long after;
 - detection_resolved: did it stop firing after recovery, before the window ended;
@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from harness.verdict import Judgement, Verdict
+from core.verdict import Judgement, Verdict
 from system import topology
 
 FIRING_QUERY = 'ALERTS{alertstate="firing"}'

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.record import AS_WRITTEN, HARDENED
 from system import as_written, topology
 from system.broker_access import definitions
 from system.credentials import (
@@ -21,8 +22,6 @@ from system.credentials import (
     token_secret,
 )
 
-# what a run puts on trial: the hardened build, or the design as written (system/as_written.py)
-BUILDS = HARDENED, AS_WRITTEN = ("hardened", "as-written")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 import time
 
+from core.record import RunRecord, ScenarioEntry, ScenarioRecord, control_outcome, write_run
+from core.verdict import worst
 from harness.config import HarnessConfig
-from harness.record import RunRecord, ScenarioEntry, ScenarioRecord, control_outcome, write_run
-from harness.verdict import worst
 
 
 class RunJournal:

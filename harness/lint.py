@@ -1,6 +1,6 @@
 """The claims lint: before any chaos, can each claim be decided as specified?
 
-Pure arithmetic on the claims (harness/claims.py), the alert rules as rendered for one time scale
+Pure arithmetic on the claims (core/claims.py), the alert rules as rendered for one time scale
 and the design's timers. Two questions per claim:
 
 - **alert vs RTO.** A crash claimed to recover within its RTO (measured from the injection) lasts
@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from harness.claims import Claim
+from core.claims import Claim
 from system.monitoring.promql import metric_names
 
 LintVerdict = Literal["ok", "depends", "undecidable", "latent"]

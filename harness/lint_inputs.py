@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from harness.claims import all_claims
+from core.claims import all_claims
 from harness.lint import AlertWindow, LintRow, Policy, lint, spec_sync_give_up_s, window
 from system.monitoring import render
 from system.monitoring.known_metrics import all_known_names

@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import httpx
 
-from harness.checkers.rto import Sample
+from core.checkers.rto import Sample
+from core.ledger import LedgerWriter
 from harness.config import HarnessConfig
-from harness.ledger import LedgerWriter
 from harness.workload import DESIGN
 from load.images import photo_pool
 from load.outcome import classify

@@ -20,23 +20,26 @@ from typing import Any
 
 import httpx
 
-from faults.base import EffectCheck, Fault
+from core import counters
+from core.checkers.isolation import check_isolation
+from core.checkers.rpo import check_rpo
+from core.checkers.rto import Recovery, Sample, canary_samples, judge_relapse, judge_rto, measure_recovery
+from core.checkers.state import judge_last_write
+from core.evidence import EffectCheck
+from core.ledger import LedgerWriter, Op, outcomes_for, read_ledger, summarise
+from core.point import FailurePoint
+from core.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
+from core.verdict import Judgement, Verdict
+from faults.base import Fault
 from faults.kinds import make
 from faults.registry import Nemesis
 from faults.wait import WaitTimeout, until
-from harness import counters, observe
+from harness import observe
 from harness.alerts import current_alerts, judge_from_prometheus
-from harness.checkers.isolation import check_isolation
-from harness.checkers.rpo import check_rpo
-from harness.checkers.rto import Recovery, Sample, canary_samples, judge_relapse, judge_rto, measure_recovery
-from harness.checkers.state import judge_last_write
-from harness.ledger import LedgerWriter, Op, outcomes_for, read_ledger, summarise
-from harness.point import FailurePoint
 from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
-from harness.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
+from harness.scrape import scrape as scrape_metrics
 from harness.stack import Stack
-from harness.verdict import Judgement, Verdict
 from harness.workload import DESIGN, Workload
 from load.driver import LoadRun
 from system.settings import SYNC_BACKOFF_BASE_S
@@ -260,10 +263,10 @@ class Scenario:
 
     def _scrape(self) -> dict[str, counters.Snapshot]:
         services = {c.service for c in self._counted()}
-        return {s: counters.scrape(f"{self.stack.config.url(s)}/metrics") for s in services}
+        return {s: scrape_metrics(f"{self.stack.config.url(s)}/metrics") for s in services}
 
     def _growth(self, scrapes: list[dict[str, counters.Snapshot]]) -> dict[str, Any]:
-        return {c.key: counters.growth_over(c, [scrape[c.service] for scrape in scrapes]) for c in self._counted()}
+        return {c.key: counters.growth_over(c, [at[c.service] for at in scrapes]) for c in self._counted()}
 
     # ---- phases ---------------------------------------------------------------------------------
 

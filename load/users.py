@@ -19,7 +19,7 @@ from locust import HttpUser, between, constant_throughput, task
 from locust.clients import ResponseContextManager
 from locust.env import Environment
 
-from harness.ledger import LedgerWriter, OpFunction
+from core.ledger import LedgerWriter, OpFunction
 from load import config
 from load.images import photo_pool, tiny_png
 from load.outcome import Outcome, classify

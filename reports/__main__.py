@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from harness.verdict import EXIT_CODES, Verdict
+from core.verdict import EXIT_CODES, Verdict
 from reports.build import build, default_run_dir, exit_code
 
 

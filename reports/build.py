@@ -6,9 +6,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.verdict import Verdict
+from core.verdict import exit_code as verdict_exit_code
 from harness.config import REPO_ROOT
-from harness.verdict import Verdict
-from harness.verdict import exit_code as verdict_exit_code
 from reports import design_review, html_page, report_json, summary, trend
 from reports.compare import Comparison, compare
 from reports.runs import LoadedRun, latest_hardened_runs, load_run, previous_run_dir

@@ -6,8 +6,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.claims import Claim
-from harness.verdict import Judgement, Verdict, severity, worst
+from core.claims import Claim
+from core.verdict import Judgement, Verdict, severity, worst
 from reports.runs import LoadedScenario
 from reports.svg import fmt
 

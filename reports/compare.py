@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from harness.verdict import Judgement, Verdict, severity
+from core.verdict import Judgement, Verdict, severity
 from reports.cells import number
 from reports.runs import LoadedRun, fid_order
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.claims import GENERAL_RTO_S, Claim, all_claims, claim
-from harness.record import unjudged_verdict
-from harness.verdict import Judgement, Verdict, worst
+from core.claims import GENERAL_RTO_S, Claim, all_claims, claim
+from core.record import unjudged_verdict
+from core.verdict import Judgement, Verdict, worst
 from reports import cells
 from reports.html_parts import esc, vclass
 from reports.runs import LoadedRun, LoadedScenario

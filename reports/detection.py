@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from harness.verdict import Verdict
+from core.point import point_id
+from core.verdict import Verdict
 from reports.runs import LoadedRun
 from scenarios.defects import DEFECTS
 
@@ -60,8 +61,9 @@ def score(run: LoadedRun) -> DetectionScore | None:
         name, must = str(rec.parameters.get("planted_defect")), str(rec.parameters.get("must_violate"))
         verdict = next((j.verdict for j in rec.judgements if j.claim == must), Verdict.INCONCLUSIVE)
         point = rec.parameters.get("point") or {}
-        point_id = f"{point.get('fid')}" + (f"-{point['mode']}" if point.get("mode") else "")
-        ran[name] = DefectResult(name, "", s.fid, point_id, must, verdict)
+        ran[name] = DefectResult(
+            name, "", s.fid, point_id(str(point.get("fid")), point.get("mode") or ""), must, verdict
+        )
     if not ran:
         return None
     results = []

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from harness.findings import Finding
-from harness.verdict import Verdict, exit_code
+from core.findings import Finding
+from core.verdict import Verdict, exit_code
 from reports.runs import LoadedRun
 
 

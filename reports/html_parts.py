@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from harness.verdict import Evidence, Verdict
+from core.verdict import Evidence, Verdict
 from reports.cells import Cell
 from reports.scorecard import LABELS
 from reports.svg import fmt

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from harness.claims import Claim
-from harness.record import ScenarioRecord
+from core.claims import Claim
+from core.record import ScenarioRecord
 from reports import plots, repeats
 from reports.cells import claimed_text, measured_text
 from reports.compare import ScenarioChange
@@ -41,7 +41,7 @@ def section(row: Row, change: ScenarioChange | None) -> str:
         _claim(row.claim)
         if row.catalogued
         else (
-            "<h3>Claim</h3><p>Not one of F1-F17 in harness/claims.py (a control or an extra scenario): judged against "
+            "<h3>Claim</h3><p>Not one of F1-F17 in core/claims.py (a control or an extra scenario): judged against "
             "the bounds its judgements state.</p>"
         )
     )

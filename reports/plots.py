@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Sequence
 from html import escape
 
-from harness.record import ScenarioRecord, Timeline
+from core.record import ScenarioRecord, Timeline
 from reports.svg import Frame, LegendItem, fmt, nice_ticks
 
 FAULT = "#d4a72c"  # amber band: the fault window

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.record import ScenarioRecord
-from harness.repeat import confidence
-from harness.verdict import Verdict
+from core.record import ScenarioRecord
+from core.repeat import confidence
+from core.verdict import Verdict
 from reports.html_parts import badge, esc
 from reports.scorecard import Row
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict
 from typing import Any
 
-from harness.verdict import Verdict
+from core.verdict import Verdict
 from reports import design_review, detection, lint_table, repeats, timing, trend
 from reports.compare import Comparison
 from reports.gate import gate

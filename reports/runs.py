@@ -8,11 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from harness import findings
-from harness.config import AS_WRITTEN, HARDENED
-from harness.findings import Finding, FindingsError, Gated
-from harness.record import RecordError, ScenarioRecord, read_run, read_scenario, unjudged_verdict
-from harness.verdict import Judgement, Verdict, worst
+from core import findings
+from core.findings import Finding, FindingsError, Gated
+from core.record import AS_WRITTEN, HARDENED, RecordError, ScenarioRecord, read_run, read_scenario, unjudged_verdict
+from core.verdict import Judgement, Verdict, worst
 
 _FID = re.compile(r"^F(\d+)$")
 
@@ -33,7 +32,7 @@ class LoadedScenario:
     record: ScenarioRecord | None  # None: unreadable, or not read in full (load_run(full=False))
     problem: str | None = None
     judgements: tuple[Judgement, ...] = ()
-    counts_as: Verdict | None = None  # a planted-defect control: HOLDS if caught (harness.record.control_outcome)
+    counts_as: Verdict | None = None  # a planted-defect control: HOLDS if caught (core.record.control_outcome)
 
     @property
     def point_fid(self) -> str | None:

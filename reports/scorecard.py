@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from harness.claims import Claim, all_claims
-from harness.verdict import Judgement, Verdict
+from core.claims import Claim, all_claims
+from core.verdict import Judgement, Verdict
 from reports import cells
 from reports.cells import Cell, measured_text
 from reports.runs import LoadedRun, LoadedScenario

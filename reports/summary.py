@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.verdict import Verdict
+from core.verdict import Verdict
 from reports import detection, repeats, timing
 from reports.compare import Comparison
 from reports.gate import GateReport, gate

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.verdict import Judgement, Verdict
+from core.verdict import Judgement, Verdict
 from reports.cells import classify, is_alert_delay, number
 from reports.html_parts import badge, esc
 from reports.runs import LoadedRun, LoadedScenario, earlier_runs, load_run

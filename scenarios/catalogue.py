@@ -1,7 +1,7 @@
 """F1-F17 as records: how each failure point is produced on the running stack, and what its run
 must show. One table; `pytest -m chaos`, `pytest -m controls` and the reports all read it.
 
-The claims themselves (RTO, RPO, impact, alert) come from the design (harness/claims.py). Outage
+The claims themselves (RTO, RPO, impact, alert) come from the design (core/claims.py). Outage
 lengths are real seconds: at the suite's time scale (0.02) 10 s stand for about 8 minutes of
 design time, longer than every backoff step but the capped one. A harsher mode of a failure
 point ("kill", "freeze") is a record of its own, with its own name (F11-kill).
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from faults.spec import FaultSpec, all_of
-from harness import findings
-from harness.counters import CounterSpec
-from harness.point import CHECKERS, FailurePoint
+from core import findings
+from core.counters import CounterSpec
+from core.fault_spec import FaultSpec, all_of
+from core.point import CHECKERS, FailurePoint
 from system import topology
 
 OUTAGE_S = 10.0

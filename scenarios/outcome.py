@@ -1,7 +1,7 @@
 """Turn a scenario record into a pytest outcome, without ever mixing verdicts up.
 
 Known-false claims are single judgements, the accepted findings of accepted-findings.toml
-(harness/findings.py decides, for pytest and the exit code alike): a scenario whose only
+(core/findings.py decides, for pytest and the exit code alike): a scenario whose only
 non-holding judgements are accepted ones, with everything else holding, is an xfail; any other
 violation, an inconclusive judgement, an unproven fault or a harness error fails the test, and
 an accepted judgement that holds fails it too (so the file is corrected). INCONCLUSIVE is never
@@ -18,10 +18,10 @@ from collections.abc import Mapping
 
 import pytest
 
-from harness import findings
-from harness.findings import Finding
-from harness.record import ScenarioRecord, unjudged_verdict
-from harness.verdict import Verdict
+from core import findings
+from core.findings import Finding
+from core.record import ScenarioRecord, unjudged_verdict
+from core.verdict import Verdict
 
 
 def explain(record: ScenarioRecord) -> str:

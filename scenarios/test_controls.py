@@ -13,12 +13,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from core.point import FailurePoint
+from core.record import ScenarioRecord
+from core.verdict import Verdict
 from harness.journal import RunJournal
-from harness.point import FailurePoint
-from harness.record import ScenarioRecord
 from harness.scenario import Scenario
 from harness.stack import Stack
-from harness.verdict import Verdict
 from scenarios.catalogue import POINTS
 from scenarios.defects import SAFE_ENV, Defect, defect
 from scenarios.outcome import explain

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import pytest
 
+from core.point import FailurePoint
+from core.record import write_scenario
+from core.repeat import run_repeated
 from harness.journal import RunJournal
-from harness.point import FailurePoint
-from harness.record import write_scenario
-from harness.repeat import run_repeated
 from harness.scenario import Scenario
 from harness.stack import Stack
 from scenarios.catalogue import ACCEPTED, POINTS

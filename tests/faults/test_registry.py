@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from faults import EffectCheck, Fault, FaultError, Nemesis, took_effect
+from core.evidence import EffectCheck
+from faults import Fault, FaultError, Nemesis, took_effect
 from harness.config import REPO_ROOT
 
 

@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from harness.ledger import read_ledger
+from core.ledger import read_ledger
 from load.driver import LoadRun
 from load.timeline import read_per_second
 from tests.load.checks import completions_by_id, pids_of, processes_of_run

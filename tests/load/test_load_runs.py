@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.ledger import read_ledger
+from core.ledger import read_ledger
 from load.driver import LoadError, LoadRun
 from load.timeline import read_per_second
 from tests.load.checks import completions_by_id, processes_of_run

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from harness.ledger import LedgerWriter, read_ledger
+from core.ledger import LedgerWriter, read_ledger
 from load import config
 from load.driver import REPO_ROOT, LoadRun
 from load.images import PNG_SIGNATURE, tiny_png
@@ -102,7 +102,7 @@ def test_status_codes(status: int, expected_type: str) -> None:
 def test_ledger_lines_stay_whole_across_processes(tmp_path: Path) -> None:
     path = tmp_path / "ledger.jsonl"
     writer = (
-        "import sys; from harness.ledger import LedgerWriter\n"
+        "import sys; from core.ledger import LedgerWriter\n"
         "book = LedgerWriter(sys.argv[1])\n"
         "for n in range(400): book.record('invoke', 'upload', str(n), 'e' * 400, process=sys.argv[2])\n"
     )

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from core.verdict import Judgement, Verdict
 from harness import alerts as A
 from harness.alerts import AlertEpisode, episodes_from_series, judge_detection
-from harness.verdict import Judgement, Verdict
 
 T0 = 1_000_000.0  # injection time
 

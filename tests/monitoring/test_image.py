@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 import requests
 
+from core.verdict import Verdict
 from harness import alerts as A
-from harness.verdict import Verdict
 from system.monitoring.promql import dashboard_metric_names, dashboard_queries, server_metric_names
 from tests.monitoring import promtool as pt
 from tests.monitoring.test_rules import ALERTS

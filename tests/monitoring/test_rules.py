@@ -210,9 +210,9 @@ def test_docs_map_every_failure_point_to_an_existing_alert() -> None:
 
 
 def test_claims_name_existing_alerts() -> None:
-    claims = pytest.importorskip("harness.claims")
+    claims = pytest.importorskip("core.claims")
     missing = {c.fid: c.alert for c in claims.all_claims() if c.alert not in ALERTS}
-    assert missing == {}, "harness/claims.py names alerts that no rule defines"
+    assert missing == {}, "core/claims.py names alerts that no rule defines"
 
 
 # --- every rule can fire: its metrics exist ------------------------------------------------

@@ -1,4 +1,4 @@
-"""Hand-made run folders for the report tests, written with harness.record (so they are valid records)."""
+"""Hand-made run folders for the report tests, written with core.record (so they are valid records)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from faults.base import EffectCheck
-from harness.claims import Claim, all_claims, claim
-from harness.record import (
+from core.claims import Claim, all_claims, claim
+from core.evidence import EffectCheck
+from core.record import (
     LoadSummary,
     RunRecord,
     ScenarioEntry,
@@ -20,7 +20,7 @@ from harness.record import (
     write_run,
     write_scenario,
 )
-from harness.verdict import Judgement, Verdict, worst
+from core.verdict import Judgement, Verdict, worst
 
 T0 = 1_790_000_000.0
 DOMAINS = ("waste", "pipeline", "auth", "userinfo", "location", "recycle", "chat")

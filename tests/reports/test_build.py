@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import reports
-from faults.base import EffectCheck
-from harness.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict
-from harness.verdict import Verdict
+from core.evidence import EffectCheck
+from core.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict
+from core.verdict import Verdict
 from reports.__main__ import main
 from tests.reports.records import T0, full_run, scenario, write
 

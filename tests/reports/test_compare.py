@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import reports
-from harness.verdict import Verdict
+from core.verdict import Verdict
 from reports.compare import compare
 from reports.runs import load_run, previous_run_dir
 from tests.reports.records import T0, scenario, write

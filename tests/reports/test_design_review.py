@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import reports
-from faults.base import EffectCheck
-from harness.verdict import Judgement, Verdict
+from core.evidence import EffectCheck
+from core.verdict import Judgement, Verdict
 from reports.design_review import review
 from reports.runs import latest_hardened_runs, load_run, previous_run_dir
 from tests.reports.records import T0, judgements_for, scenario, write

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import reports
-from harness.record import ScenarioRecord
-from harness.verdict import Judgement, Verdict
+from core.record import ScenarioRecord
+from core.verdict import Judgement, Verdict
 from reports.detection import score
 from reports.runs import load_run
 from scenarios.defects import DEFECTS

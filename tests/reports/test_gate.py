@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import reports
-from harness.verdict import Judgement, Verdict
+from core.verdict import Judgement, Verdict
 from tests.reports.records import judgements_for, scenario, write
 
 ACCEPTED = """

@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import reports
-from harness.claims import all_claims
-from harness.record import write_scenario
-from harness.repeat import combine
-from harness.verdict import Verdict
+from core.claims import all_claims
+from core.record import write_scenario
+from core.repeat import combine
+from core.verdict import Verdict
 from tests.reports.records import scenario, write
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.claims import claim
-from harness.verdict import Judgement, Verdict
+from core.claims import claim
+from core.verdict import Judgement, Verdict
 from reports import plots
 from reports.runs import LoadedScenario
 from reports.scorecard import Row, known_false, row

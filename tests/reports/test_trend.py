@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import reports
-from harness.verdict import Verdict
+from core.verdict import Verdict
 from reports.runs import load_run
 from reports.trend import RUNS, changes, trend
 from tests.reports.records import T0, scenario, write

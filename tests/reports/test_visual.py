@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 import reports
-from harness.claims import all_claims
-from harness.record import Timeline
-from harness.verdict import Verdict
+from core.claims import all_claims
+from core.record import Timeline
+from core.verdict import Verdict
 from tests.reports import dom
 from tests.reports.records import T0, full_run, scenario, write
 

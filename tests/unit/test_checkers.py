@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from harness.checkers import (
+from core.checkers import (
     Sample,
     analyse_rpo,
     availability,
@@ -15,9 +15,9 @@ from harness.checkers import (
     judge_rto,
     measure_recovery,
 )
-from harness.checkers.rto import judge_relapse
-from harness.ledger import Outcome
-from harness.verdict import Judgement, Verdict, combine, exit_code, worst
+from core.checkers.rto import judge_relapse
+from core.ledger import Outcome
+from core.verdict import Judgement, Verdict, combine, exit_code, worst
 
 # U: unknown, i.e. inconclusive (Jepsen's :unknown).
 H, V, U, E = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE, Verdict.HARNESS_ERROR

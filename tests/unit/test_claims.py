@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import DOMAINS, GENERAL_RTO_S, all_claims, claim
+from core.claims import DOMAINS, GENERAL_RTO_S, all_claims, claim
 
 SPEC_RTO_S = {"F1": 30, "F2": 30, "F4": 120, "F7": 60, "F8": 60, "F11": 300, "F12": 300}
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import findings
-from harness.findings import Finding, FindingsError
-from harness.verdict import Judgement, Verdict
+from core import findings
+from core.findings import Finding, FindingsError
+from core.verdict import Judgement, Verdict
 from scenarios.catalogue import ACCEPTED, IDS
 
 ONE = """

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.ledger import LedgerError, LedgerWriter, Op, outcomes, outcomes_for, read_ledger, summarise
+from core.ledger import LedgerError, LedgerWriter, Op, outcomes, outcomes_for, read_ledger, summarise
 
 
 def op(t: str, f: str, i: str, time: float = 1.0) -> Op:
@@ -85,17 +85,3 @@ def test_outcomes_fold_retries_and_unfinished_invokes() -> None:
     summary = summarise(ops)
     assert summary["upload"] == {"invoke": 8, "ok": 2, "fail": 1, "info": 3}
     assert summary["chat"] == {"invoke": 1, "ok": 0, "fail": 1, "info": 0}
-
-
-def test_the_ledger_is_a_leaf_the_load_can_import() -> None:
-    """load/ imports harness.ledger (one writer for both): it must pull in nothing else of ours."""
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, harness.ledger\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('harness', 'faults', 'load', 'system', 'scenarios', 'reports')))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['harness', 'harness.ledger']"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import Claim, claim
+from core.claims import Claim, claim
 from harness.lint import (
     AlertWindow,
     LintRow,

@@ -3,8 +3,8 @@ availability thresholds (inclusive), the evidence and the exact judgement."""
 
 from __future__ import annotations
 
-from harness.checkers import Sample, check_isolation
-from harness.verdict import Judgement, Verdict
+from core.checkers import Sample, check_isolation
+from core.verdict import Judgement, Verdict
 
 
 def probes(domain: str, *oks: bool, start: float = 0.0) -> list[Sample]:

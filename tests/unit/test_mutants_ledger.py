@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.ledger import LedgerError, LedgerWriter, Op, outcomes, parse_lines, read_ledger, summarise
+from core.ledger import LedgerError, LedgerWriter, Op, outcomes, parse_lines, read_ledger, summarise
 
 
 def test_op_json_is_one_compact_line() -> None:

@@ -3,10 +3,10 @@ values, the reasons, and the judgement's claim / claimed / unit."""
 
 from __future__ import annotations
 
-from harness.checkers import analyse_rpo, check_rpo
-from harness.checkers.rpo import RpoAudit, judge_exactly_once, judge_rpo
-from harness.ledger import Outcome
-from harness.verdict import Judgement, Verdict
+from core.checkers import analyse_rpo, check_rpo
+from core.checkers.rpo import RpoAudit, judge_exactly_once, judge_rpo
+from core.ledger import Outcome
+from core.verdict import Judgement, Verdict
 
 
 def acked(*ids: str) -> dict[str, Outcome]:

@@ -3,9 +3,9 @@ stability rule's boundaries, and the exact judgement (name, verdict, measured, c
 
 from __future__ import annotations
 
-from harness.checkers import Recovery, Sample, canary_samples, judge_rto, measure_recovery
-from harness.checkers.rto import RECOVERY_STREAK, _falls_again, judge_relapse
-from harness.verdict import Judgement, Verdict
+from core.checkers import Recovery, Sample, canary_samples, judge_rto, measure_recovery
+from core.checkers.rto import RECOVERY_STREAK, _falls_again, judge_relapse
+from core.verdict import Judgement, Verdict
 
 D = "waste"
 

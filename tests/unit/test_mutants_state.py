@@ -3,9 +3,9 @@ is checked, and the exact judgement (claim, measured, claimed, unit, evidence) o
 
 from __future__ import annotations
 
-from harness.checkers.state import judge_last_write
-from harness.ledger import Op, OpType
-from harness.verdict import Judgement, Verdict
+from core.checkers.state import judge_last_write
+from core.ledger import Op, OpType
+from core.verdict import Judgement, Verdict
 
 
 def op(t: float, kind: OpType, op_id: str, f: str = "profile") -> Op:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import claim
-from harness.verdict import Judgement, Verdict
+from core.claims import claim
+from core.verdict import Judgement, Verdict
 
 
 def test_to_dict_has_the_documented_keys_and_the_verdict_string() -> None:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from faults.base import EffectCheck
-from harness.checkers import Sample
-from harness.record import (
+from core.checkers import Sample
+from core.evidence import EffectCheck
+from core.record import (
     LoadSummary,
     RecordError,
     RunRecord,
@@ -28,7 +28,7 @@ from harness.record import (
     write_run,
     write_scenario,
 )
-from harness.verdict import Judgement, Verdict
+from core.verdict import Judgement, Verdict
 
 T0 = 1_700_000_000.0
 

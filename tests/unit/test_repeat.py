@@ -8,9 +8,9 @@ from dataclasses import replace
 
 import pytest
 
-from harness.record import RecordError, Repeat, ScenarioRecord, scenario_from_json, to_json
-from harness.repeat import combine, confidence, repeat_name, run_repeated
-from harness.verdict import Judgement, Verdict
+from core.record import RecordError, Repeat, ScenarioRecord, scenario_from_json, to_json
+from core.repeat import combine, confidence, repeat_name, run_repeated
+from core.verdict import Judgement, Verdict
 from tests.unit.test_record import scenario
 
 

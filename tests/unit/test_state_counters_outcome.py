@@ -7,13 +7,14 @@ from dataclasses import replace
 
 import pytest
 
-from faults.base import EffectCheck
-from harness import findings
-from harness.checkers.state import judge_last_write
-from harness.counters import CounterSpec, Snapshot, growth, growth_over, parse
-from harness.ledger import Op
-from harness.record import ScenarioRecord, Timeline, overall_verdict
-from harness.verdict import Judgement, Verdict
+from core import findings
+from core.checkers.state import judge_last_write
+from core.counters import CounterSpec, Snapshot, growth, growth_over
+from core.evidence import EffectCheck
+from core.ledger import Op
+from core.record import ScenarioRecord, Timeline, overall_verdict
+from core.verdict import Judgement, Verdict
+from harness.scrape import parse
 from scenarios.outcome import junit_properties, settle, settle_as_written
 
 H, V, U = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE

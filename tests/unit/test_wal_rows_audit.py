@@ -6,8 +6,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+from core.verdict import Verdict
 from harness.scenario import _audit_wal_rows_kept, judge_rows_kept
-from harness.verdict import Verdict
 
 ROW = ("t-1", "image_uploader", "{}", None, "completed")
 

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.record import ScenarioRecord, overall_verdict
-from harness.verdict import Judgement, Verdict, worst
+from core.record import ScenarioRecord, overall_verdict
+from core.verdict import Judgement, Verdict, worst
 
 ACCEPTED_PATH = Path(__file__).resolve().parents[1] / "accepted-findings.toml"
 _FIELDS = ("failure_point", "judgement", "reason", "shown_by", "fix")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Set
 from typing import Any
 
-from harness.checkers.rto import Sample, availability
-from harness.verdict import Judgement, Verdict
+from core.checkers.rto import Sample, availability
+from core.verdict import Judgement, Verdict
 
 # 0.95, not 1.0: on a shared 2-core host a crash or restart next door steals CPU, so a few
 # probes of a healthy neighbour may time out. A neighbour really taken down by the fault

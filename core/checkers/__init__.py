@@ -1,8 +1,8 @@
 """Checkers: pure functions from observations (ledger, audits, probe samples) to Judgements."""
 
-from harness.checkers.isolation import DEFAULT_MIN_AVAILABILITY, MIN_SAMPLES, check_isolation
-from harness.checkers.rpo import RpoAudit, analyse_rpo, check_rpo, judge_exactly_once, judge_rpo
-from harness.checkers.rto import (
+from core.checkers.isolation import DEFAULT_MIN_AVAILABILITY, MIN_SAMPLES, check_isolation
+from core.checkers.rpo import RpoAudit, analyse_rpo, check_rpo, judge_exactly_once, judge_rpo
+from core.checkers.rto import (
     Recovery,
     Sample,
     availability,

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from harness.ledger import Outcome
-from harness.verdict import Judgement, Verdict
+from core.ledger import Outcome
+from core.verdict import Judgement, Verdict
 
 SAMPLE_SIZE = 10
 # Above this share of ops with an unknown outcome (timeouts, resets) the audit has lost sight

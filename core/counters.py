@@ -4,18 +4,15 @@ A fault is shown to bite by a symptom the system counted (failed GPT calls, fail
 failed sync batches, WAL write errors), and a recovery path is shown to run by the counter of
 that path (rows replayed at start, outbox rows relayed, retries forwarded, sync retries). Each
 is the growth of a counter between a snapshot before the injection and one after the drain; a
-service restarted in between (a new `process_start_time_seconds`) counts from zero.
+service restarted in between (a new `process_start_time_seconds`) counts from zero. The scrape
+itself is harness/scrape.py.
 """
 
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 START_TIME = "process_start_time_seconds"
 
@@ -49,30 +46,6 @@ class Snapshot:
             return None
         want = set(labels.items())
         return sum(v for (name, lab), v in self.samples.items() if name == metric and want <= set(lab))
-
-
-def parse(text: str) -> Snapshot:
-    """A Snapshot from Prometheus text exposition."""
-    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-    started: float | None = None
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            if not math.isfinite(s.value):
-                continue
-            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
-            if s.name == START_TIME:
-                started = s.value
-    return Snapshot(samples, started)
-
-
-def scrape(url: str, timeout_s: float = 2.0) -> Snapshot:
-    """One scrape of a /metrics URL; an unreachable service gives an empty Snapshot."""
-    try:
-        response = httpx.get(url, timeout=timeout_s)
-        response.raise_for_status()
-    except httpx.HTTPError:
-        return Snapshot(None, None)
-    return parse(response.text)
 
 
 def growth(spec: CounterSpec, before: Snapshot, after: Snapshot) -> float | None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness.ledger import Op, outcomes
-from harness.verdict import Judgement, Verdict
+from core.ledger import Op, outcomes
+from core.verdict import Judgement, Verdict
 
 SAMPLE_SIZE = 10
 

@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from faults.base import EffectCheck
-from harness.checkers.rto import Sample
-from harness.config import BUILDS, HARDENED
-from harness.verdict import Judgement, Verdict, worst
+from core.checkers.rto import Sample
+from core.evidence import EffectCheck
+from core.verdict import Judgement, Verdict, worst
 
 SCHEMA_VERSION = 1
+
+# what a run puts on trial: the hardened build, or the design as written (system/as_written.py)
+BUILDS = HARDENED, AS_WRITTEN = ("hardened", "as-written")
 
 
 class RecordError(ValueError):
@@ -72,7 +74,7 @@ class ScenarioRecord:
     probes: dict[str, list[list[float]]] = field(default_factory=dict)  # domain -> [t, 1|0]
     queue_depth: dict[str, list[list[float]]] = field(default_factory=dict)  # queue -> [t, messages]
     wal_pending: dict[str, list[list[float]]] = field(default_factory=dict)  # worker -> [t, rows]
-    ledger: dict[str, dict[str, int]] = field(default_factory=dict)  # harness.ledger.summarise()
+    ledger: dict[str, dict[str, int]] = field(default_factory=dict)  # core.ledger.summarise()
     errors: list[str] = field(default_factory=list)
     # with --repeat N: every repeat that ran (this record is the first of the worst of them)
     repeats: list[Repeat] = field(default_factory=list)
@@ -109,7 +111,7 @@ class RunRecord:
     finished_unix: float | None = None
     git_commit: str | None = None
     schema_version: int = SCHEMA_VERSION
-    build: str = HARDENED  # or the design as written, its own policies on trial (harness.config)
+    build: str = HARDENED  # or the design as written, its own policies on trial
     unsafe: str = ""  # ECOECO_UNSAFE planted in the whole stack for the run ("" none)
 
 

@@ -1,7 +1,7 @@
 """One record per failure point: what is claimed, how it is broken, what must be seen.
 
 Scenarios, planted-defect controls and reports all read these records (scenarios/catalogue.py
-holds the table). A record is data: the claim comes from the design's table (harness/claims.py),
+holds the table). A record is data: the claim comes from the design's table (core/claims.py),
 the fault is a registry name with parameters (faults/kinds.py), and what the run must show (work
 in flight where the fault strikes, the system's own symptom of the fault, its recovery path at
 work) is named, never coded in the runner.
@@ -13,12 +13,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from faults.spec import FaultSpec
-from harness.claims import Claim, claim
-from harness.counters import CounterSpec
+from core.claims import Claim, claim
+from core.counters import CounterSpec
+from core.fault_spec import FaultSpec
 
 # What a scenario judges; a mode may leave some to its main mode (scenario._judge reads these).
 CHECKERS = ("rpo", "rto", "isolation", "detection", "healthy_after", "in_flight")
+
+
+def point_id(fid: str, mode: str = "") -> str:
+    """ "F7", or "F11-kill" for a harsher mode: a scenario's name in records and reports."""
+    return f"{fid}-{mode}" if mode else fid
 
 
 @dataclass(frozen=True)
@@ -44,8 +49,8 @@ class FailurePoint:
 
     @property
     def id(self) -> str:
-        """ "F7", or "F11-kill" for a harsher mode: the scenario's name in records and reports."""
-        return f"{self.fid}-{self.mode}" if self.mode else self.fid
+        """This point's scenario name (point_id)."""
+        return point_id(self.fid, self.mode)
 
     @property
     def claim(self) -> Claim:

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from harness.record import Repeat, ScenarioRecord
-from harness.verdict import Verdict, severity, worst
+from core.record import Repeat, ScenarioRecord
+from core.verdict import Verdict, severity, worst
 
 SUFFIX = ".r"  # scenarios/F7.r2.json: the second run of F7
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.verdict import Judgement, Verdict
+from core.verdict import Judgement, Verdict
 
 # Recovered means 3 successes in a row, not one lucky answer from a half-started service.
 RECOVERY_STREAK = 3
