@@ -4,14 +4,17 @@ after a broker outage the relay fell behind for good)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import system.apis.waste as waste
+from system.broker import BrokerUnavailable
 
 
 def test_a_slow_scan_does_not_throttle_the_hand_overs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -42,3 +45,69 @@ def test_a_slow_scan_does_not_throttle_the_hand_overs(monkeypatch: pytest.Monkey
     relay.join(timeout=5)
     assert published == [f"task-{i:03d}" for i in range(100)]  # all of them, in order
     assert all(b - a >= waste.RELAY_PERIOD_S + 0.8 - 0.05 for a, b in itertools.pairwise(scans))
+
+
+class _Outbox:
+    """ecoeco_waste's outbox as relay_once reads it: unpublished rows, ids first, then bodies."""
+
+    def __init__(self, n: int) -> None:
+        self.rows = [{"task_id": f"task-{i:03d}", "body": b'{"task_id": "task-%03d"}' % i} for i in range(n)]
+        self._last: list[dict[str, Any]] = []
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[_Outbox]:
+        yield self
+
+    def execute(self, sql: str, args: tuple[Any, ...] = ()) -> None:
+        if sql.startswith("SELECT count"):
+            self._last = [{"n": len(self.rows)}]
+        elif sql.startswith("SELECT task_id FROM"):
+            self._last = [{"task_id": r["task_id"]} for r in self.rows]
+        else:
+            self._last = [r for r in self.rows if r["task_id"] in args[0]]
+
+    def fetchone(self) -> dict[str, Any]:
+        return self._last[0]
+
+    def fetchall(self) -> list[dict[str, Any]]:
+        return self._last
+
+
+class _Publisher:
+    """A publisher whose confirm takes a while; `refuse` makes the broker refuse every publish."""
+
+    def __init__(self, busy: list[int], refuse: bool = False) -> None:
+        self.sent: list[str] = []
+        self._busy, self._refuse = busy, refuse
+
+    def publish(self, queue: str, body: dict[str, Any]) -> None:
+        if self._refuse:
+            raise BrokerUnavailable("refused")
+        self._busy.append(1)
+        time.sleep(0.02)  # the confirm
+        self.sent.append(body["task_id"])
+        self._busy.append(-1)
+
+
+def test_a_scan_publishes_its_rows_on_every_relay_connection_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    busy: list[int] = []
+    pubs = [_Publisher(busy) for _ in range(waste.RELAY_PUBLISHERS)]
+    monkeypatch.setattr(waste, "db", _Outbox(40))
+    monkeypatch.setattr(waste, "relay_publishers", pubs)
+    monkeypatch.setattr(waste, "marks", waste.PublishedMarks())
+    assert waste.relay_once() == (40, 40)
+    assert sorted(t for p in pubs for t in p.sent) == [f"task-{i:03d}" for i in range(40)]
+    assert all(p.sent for p in pubs)  # every connection carried a share
+    assert max(itertools.accumulate(busy)) > 1  # and they waited for their confirms side by side
+    assert all(f"task-{i:03d}" in waste.marks for i in range(40))
+
+
+def test_a_refused_publish_leaves_its_share_to_the_next_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    busy: list[int] = []
+    pubs = [_Publisher(busy, refuse=(i == 0)) for i in range(waste.RELAY_PUBLISHERS)]
+    monkeypatch.setattr(waste, "db", _Outbox(40))
+    monkeypatch.setattr(waste, "relay_publishers", pubs)
+    monkeypatch.setattr(waste, "marks", waste.PublishedMarks())
+    relayed, waiting = waste.relay_once()
+    assert (relayed, waiting) == (30, 40)
+    assert not any(f"task-{i:03d}" in waste.marks for i in range(0, 40, waste.RELAY_PUBLISHERS))
