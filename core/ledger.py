@@ -12,7 +12,7 @@ import os
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import TracebackType
@@ -186,6 +186,31 @@ def outcomes(ops: Iterable[Op]) -> dict[tuple[str, str], Outcome]:
 def outcomes_for(ops: Iterable[Op], f: str) -> dict[str, Outcome]:
     """Final outcome per id for one op kind (what the RPO checker takes)."""
     return {op_id: outcome for (kind, op_id), outcome in outcomes(ops).items() if kind == f}
+
+
+def unheard(ops: Iterable[Op], f: str, down: Sequence[tuple[float, float]]) -> frozenset[str]:
+    """Ids of kind `f` whose every attempt, from invoke to completion, lies inside one span of
+    `down` (the serving process dead and not started again): no process heard them, so an unknown
+    outcome there is a refusal. An attempt that never completed has no end to bound: not unheard."""
+    spans: dict[str, list[tuple[float, float | None]]] = defaultdict(list)
+    pending: dict[tuple[str, str], float] = {}
+    for op in ops:
+        if op.f != f:
+            continue
+        key = (op.process, op.id)
+        if op.type == "invoke":
+            if key in pending:  # a second invoke before a completion: the first never ended
+                spans[op.id].append((pending[key], None))
+            pending[key] = op.time
+        elif key in pending:
+            spans[op.id].append((pending.pop(key), op.time))
+    for (_, op_id), started in pending.items():
+        spans[op_id].append((started, None))
+
+    def inside(start: float, end: float | None) -> bool:
+        return end is not None and any(lo <= start and end <= hi for lo, hi in down)
+
+    return frozenset(i for i, attempts in spans.items() if all(inside(a, b) for a, b in attempts))
 
 
 def summarise(ops: Iterable[Op]) -> dict[str, dict[str, int]]:

@@ -26,7 +26,7 @@ from core.checkers.rpo import check_rpo
 from core.checkers.rto import Recovery, Sample, canary_samples, judge_relapse, judge_rto, measure_recovery
 from core.checkers.state import judge_last_write
 from core.evidence import EffectCheck
-from core.ledger import LedgerWriter, Op, outcomes_for, read_ledger, summarise
+from core.ledger import LedgerWriter, Op, outcomes_for, read_ledger, summarise, unheard
 from core.point import FailurePoint
 from core.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict, write_scenario
 from core.verdict import Judgement, Verdict
@@ -36,11 +36,13 @@ from faults.registry import Nemesis
 from faults.wait import WaitTimeout, until
 from harness import observe
 from harness.alerts import current_alerts, judge_from_prometheus
+from harness.deaths import DeathWatch
 from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
 from harness.scrape import scrape as scrape_metrics
 from harness.stack import Stack
 from harness.workload import DESIGN, Workload
+from load.config import OP_SERVICE
 from load.driver import LoadRun
 from system.settings import SYNC_BACKOFF_BASE_S
 from system.workers.sync import MAX_EXPONENT as SYNC_MAX_EXPONENT
@@ -152,6 +154,8 @@ class Scenario:
         self._phase_started = time.monotonic()
         self.nemesis = Nemesis()
         self.fault: Fault | None = None
+        self.deaths = DeathWatch(stack.client, stack.config.project)
+        self.down: dict[str, list[tuple[float, float]]] = {}  # service -> spans its container was dead
 
     def _phase(self, what: str, up_to_s: float | None = None) -> None:
         now = time.monotonic()
@@ -191,6 +195,7 @@ class Scenario:
             except WaitTimeout as exc:
                 self.effect.append(EffectCheck("steady state before injection", False, str(exc)))
                 raise _Abort(f"steady state not reached: {self.stack.unhealthy()}") from exc
+            self.deaths.start()  # before any write: a death the history meets is one it saw
             with LedgerWriter(self.ledger_path, "canary") as ledger:
                 prober = Prober(self.stack.config, ProbeUser(self.stack.config), ledger)
                 prober.start()
@@ -253,6 +258,7 @@ class Scenario:
             self.errors += [f"heal of {r.fault.name} failed: {r.heal_error}" for r in self.nemesis.heal_all()]
             if sampler.is_alive():
                 sampler.stop()
+            self.deaths.stop()
         self._phase("done")
         return self._record(t0, marks, prober, sampler)
 
@@ -363,6 +369,10 @@ class Scenario:
 
     def _judge(self, prober: Prober, marks: dict[str, float | None]) -> None:
         ops = read_ledger(self.ledger_path)
+        self.down = self.deaths.spans()
+        self.context["down_spans"] = {
+            s: [[round(a - self.t0, 2), round(b - self.t0, 2)] for a, b in v] for s, v in self.down.items()
+        }
         drained = marks["drained"] is not None
         self.judgements += self._judge_uploads(ops, drained)
         self.judgements += self._judge_other_writes(ops)
@@ -438,7 +448,12 @@ class Scenario:
             mismatched=mismatched,
             drained=drained,
             prefix="upload:",
+            unheard=self._unheard(ops, "upload"),
         )
+
+    def _unheard(self, ops: list[Op], f: str) -> frozenset[str]:
+        """Writes of kind `f` sent only while their service's process was dead (core.ledger.unheard)."""
+        return unheard(ops, f, self.down.get(OP_SERVICE[f], []))
 
     def _mismatched_results(self, completed: dict[str, int]) -> set[str]:
         """Tasks whose stored result is not the output the final stage recorded in its WAL."""
@@ -454,7 +469,7 @@ class Scenario:
             chats: dict[str, int] | None = observe.chat_counts(cfg, self.t0)
         except Exception:
             chats = None
-        out += check_rpo(outcomes_for(ops, "chat"), chats, prefix="chat:")
+        out += check_rpo(outcomes_for(ops, "chat"), chats, prefix="chat:", unheard=self._unheard(ops, "chat"))
         registered = outcomes_for(ops, "register")
         profile_ops = [op for op in ops if op.f == "profile"]
         key_of = {op.id: op.id.rsplit("~", 1)[0] for op in profile_ops}
@@ -463,7 +478,12 @@ class Scenario:
         except Exception as exc:
             self.errors.append(f"could not read ecoeco_auth: {exc!r}")
             return out
-        out += check_rpo(registered, {u: 1 for u in accounts if u in registered}, prefix="register:")[:1]
+        out += check_rpo(
+            registered,
+            {u: 1 for u in accounts if u in registered},
+            prefix="register:",
+            unheard=self._unheard(ops, "register"),
+        )[:1]
         if profile_ops:
             out.append(judge_last_write(ops, "profile", key_of, accounts, claim="profile:last_write"))
         return out
@@ -576,6 +596,7 @@ class Scenario:
                 "in_flight_at_injection": self.context.get("in_flight"),
                 "in_flight_at_heal": self.context.get("in_flight_at_heal"),
                 "counter_growth": self.context.get("growth"),
+                "down_spans_s": self.context.get("down_spans"),  # service -> [[died, started]] from t0
                 "phases_s": self.phases,
                 "workload": {
                     "photo_uploads_per_s": self.workload.photo_uploads_per_s,

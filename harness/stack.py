@@ -24,7 +24,7 @@ from docker.models.containers import Container
 
 from faults.gpt_outage import reset_control
 from faults.registry import heal_leftovers
-from faults.target import Project, volume_host_path
+from faults.target import COMPOSE_SERVICE, OUR_LABEL, Project, volume_host_path
 from faults.wait import until
 from harness import disks, observe
 from harness.config import REPO_ROOT, HarnessConfig
@@ -35,7 +35,6 @@ os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 from testcontainers.compose import DockerCompose
 
 log = logging.getLogger(__name__)
-LABEL = "org.ecoeco.project"
 
 
 class Stack:
@@ -165,7 +164,7 @@ class Stack:
         for c in self.containers():
             c.reload()
             state: dict[str, Any] = c.attrs["State"]
-            service = c.labels.get("com.docker.compose.service", c.name)
+            service = c.labels.get(COMPOSE_SERVICE, c.name)
             health = state.get("Health", {}).get("Status", state["Status"])
             out[service] = health if state["Running"] else state["Status"]
         return out
@@ -189,7 +188,7 @@ class Stack:
 
 def remove_leftovers(client: docker.DockerClient, project: str | None = None) -> int:
     """Remove containers, networks and volumes carrying our label (one project or all)."""
-    selector = f"{LABEL}={project}" if project else LABEL
+    selector = f"{OUR_LABEL}={project}" if project else OUR_LABEL
     removed = 0
     for c in client.containers.list(all=True, filters={"label": selector}):
         try:

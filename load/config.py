@@ -19,6 +19,13 @@ SERVICES: Final[Mapping[str, str]] = {
     "recycle": "recycle-api",
     "chat": "chat-llm-api",
 }
+# The compose service each recorded write goes to (core.ledger.OpFunction).
+OP_SERVICE: Final[Mapping[str, str]] = {
+    "upload": SERVICES["waste"],
+    "chat": SERVICES["chat"],
+    "register": SERVICES["auth"],
+    "profile": SERVICES["userinfo"],
+}
 DEFAULT_PORT_PREFIX: Final = topology.DEFAULT_PORT_PREFIX
 DEFAULT_REQUEST_TIMEOUT_S: Final = 2.0
 DEFAULT_WAIT_S: Final = (0.3, 1.5)

@@ -44,6 +44,9 @@ class RpoAudit:
     unexpected: frozenset[str]  # completed but never invoked, or only ever failed
     recovered: frozenset[str]  # outcome unknown (info) and completed: fine, reported
     unknown: frozenset[str]  # outcome unknown (info) and not completed: out of the audit's sight
+    # outcome unknown, but sent only while the serving process was dead (core.ledger.unheard): a
+    # refusal, not out of sight; one that completed anyway is unexpected
+    unheard: frozenset[str] = frozenset()
     stuck_in: Mapping[str, frozenset[str]] = field(default_factory=dict)  # place -> acknowledged ids held there
     missing: Mapping[str, frozenset[str]] = field(default_factory=dict)  # record -> acknowledged ids not in it
 
@@ -80,16 +83,19 @@ def analyse_rpo(
     stuck: Mapping[str, Set[str]] | Set[str] = frozenset(),
     dead_lettered: Set[str] = frozenset(),
     records: Mapping[str, Set[str]] | None = None,
+    unheard: Set[str] = frozenset(),
 ) -> RpoAudit:
     """Classify every id of one op kind against the system-of-record audit.
 
     `completed`: id -> attempts that wrote a result; `stuck`: place -> ids held there (or one set);
-    `records`: name -> ids the system keeps a durable trace of (every acknowledged op must be in each).
+    `records`: name -> ids the system keeps a durable trace of (every acknowledged op must be in each);
+    `unheard`: ids sent only while the serving process was dead (an unknown outcome there is a refusal).
     """
     places = {"held": frozenset(stuck)} if isinstance(stuck, Set) else {k: frozenset(v) for k, v in stuck.items()}
     done = frozenset(i for i, n in completed.items() if n > 0)
     acked = frozenset(i for i, o in outcomes.items() if o == "ok")
-    maybe = frozenset(i for i, o in outcomes.items() if o == "info")
+    refused = frozenset(i for i, o in outcomes.items() if o == "info") & frozenset(unheard)
+    maybe = frozenset(i for i, o in outcomes.items() if o == "info") - refused
     held: frozenset[str] = frozenset().union(*places.values())
     stuck_ids = (acked | maybe) & held - done
     dead_ids = frozenset(dead_lettered) & frozenset(outcomes) - done  # the DLQ outlives one history
@@ -102,9 +108,10 @@ def analyse_rpo(
         dead_lettered=dead_ids,
         dead_lettered_acknowledged=dead_ids & acked,
         duplicated=frozenset(i for i, n in completed.items() if n > 1),
-        unexpected=frozenset(i for i in done if outcomes.get(i, "fail") == "fail"),
+        unexpected=frozenset(i for i in done if outcomes.get(i, "fail") == "fail" or i in refused),
         recovered=maybe & done,
         unknown=maybe - done,
+        unheard=refused,
         stuck_in={place: ids & acked - done for place, ids in places.items() if ids & acked - done},
         missing={name: acked - frozenset(ids) for name, ids in (records or {}).items()},
     )
@@ -181,6 +188,7 @@ def check_rpo(
     drained: bool = True,
     accept_dead_lettered: bool = False,
     prefix: str = "",
+    unheard: Set[str] = frozenset(),
 ) -> list[Judgement]:
     """RPO and exactly-once judgements in one call; `completed=None` (audit failed) -> INCONCLUSIVE."""
     if completed is None:
@@ -189,7 +197,7 @@ def check_rpo(
             Judgement(prefix + "rpo", Verdict.INCONCLUSIVE, None, 0, "ops", reason),
             Judgement(prefix + "exactly_once", Verdict.INCONCLUSIVE, None, 0, "ops", reason),
         ]
-    audit = analyse_rpo(outcomes, completed, stuck, dead_lettered, records)
+    audit = analyse_rpo(outcomes, completed, stuck, dead_lettered, records, unheard)
     return [
         judge_rpo(audit, drained=drained, accept_dead_lettered=accept_dead_lettered, claim=prefix + "rpo"),
         judge_exactly_once(audit, mismatched, claim=prefix + "exactly_once"),

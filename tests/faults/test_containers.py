@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import docker.errors
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from faults import Crash, CrashLoop, FaultError, Nemesis, Pause, S3Outage, Stop, took_effect
 from faults.base import wait_for
 from faults.target import COMPOSE_PROJECT, COMPOSE_SERVICE, OUR_LABEL, is_running
+from harness.deaths import DeathWatch
 from tests.faults.conftest import PROJECT, TestProject
 
 pytestmark = pytest.mark.integration
@@ -184,3 +186,22 @@ def test_a_container_compose_is_replacing_is_ignored(proj: TestProject) -> None:
     old.rename(f"{old.id[:12]}_{old.name}")  # what compose does while it recreates a service
     new = proj.run("location-api", name_suffix="-new")
     assert [c.id for c in proj.stack.containers("location-api")] == [new.id]
+
+
+def test_the_death_watch_sees_each_death_until_the_restart(proj: TestProject) -> None:
+    container = proj.run("chat-llm-api")
+    other = proj.run("waste-api")
+    watch = DeathWatch(proj.client, PROJECT)
+    watch.start()
+    try:
+        before = time.time()
+        fault = CrashLoop(proj.stack, "chat-llm-api", loop=False)
+        fault.inject()
+        wait_for(lambda: is_running(container) and bool(watch.spans()), timeout_s=20, what="a death seen, then a start")
+        fault.heal()
+        spans = watch.spans()
+    finally:
+        watch.stop()
+    assert set(spans) == {"chat-llm-api"} and is_running(other)  # the other service never died
+    [(died, started)] = spans["chat-llm-api"]
+    assert before <= died < started <= time.time()
