@@ -190,8 +190,8 @@ def outcomes_for(ops: Iterable[Op], f: str) -> dict[str, Outcome]:
 
 def unheard(ops: Iterable[Op], f: str, down: Sequence[tuple[float, float]]) -> frozenset[str]:
     """Ids of kind `f` whose every attempt, from invoke to completion, lies inside one span of
-    `down` (the serving process dead and not started again): no process heard them, so an unknown
-    outcome there is a refusal. An attempt that never completed has no end to bound: not unheard."""
+    `down` (no process serving them: dead, or started but not yet serving): no process heard them,
+    so an unknown outcome there is a refusal. An attempt that never completed has no end to bound: not unheard."""
     spans: dict[str, list[tuple[float, float | None]]] = defaultdict(list)
     pending: dict[tuple[str, str], float] = {}
     for op in ops:

@@ -31,6 +31,7 @@ from faults.crash import await_restart
 from faults.target import Project, is_running
 
 READY_TIMEOUT_S = 60.0
+HOLDING_WAIT_S = 10.0
 
 
 class CrashLoop(Fault):
@@ -48,9 +49,14 @@ class CrashLoop(Fault):
         ready: Callable[[], bool] | None = None,
         loop: bool = True,
         busy_kills: int = 1,
+        holding: Callable[[], bool] | None = None,
     ) -> None:
         self.stack, self.service, self.poll_s = stack, service, poll_s
         self.busy_url, self.busy_s = busy_url, busy_s
+        # after busy_s the last kill waits (up to HOLDING_WAIT_S) for work in hand: a worker between
+        # two tasks has none, and its restart would replay nothing
+        self.holding = holding
+        self.held_at_kill: bool | None = None
         self._ready = ready or (self._answers if busy_url else None)
         # loop=False: one kill at inject, none while it restarts (Docker's restart delay stays short),
         # then `busy_kills` kills of the busy service at heal
@@ -131,6 +137,12 @@ class CrashLoop(Fault):
                 self._last_error = str(exc)
                 return
             time.sleep(self.busy_s)  # a duration of work in hand, not a wait for a state
+            if self.holding is not None:
+                with contextlib.suppress(FaultError):
+                    wait_for(
+                        self.holding, timeout_s=HOLDING_WAIT_S, what=f"{self.service} holding work", interval_s=0.02
+                    )
+                self.held_at_kill = self.holding()
             started = self._started_at()
             self.busy_killed = self._kill_if_running()
             if self.busy_killed:  # the kill must be seen before waiting for the repair, or a process
@@ -170,8 +182,9 @@ class CrashLoop(Fault):
             EffectCheck(
                 f"crash-loop:{self.service}",
                 self.kills >= 1 and (down or self.kills >= 2 or restarted),
-                f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted} "
-                f"{self._last_error}".strip(),
+                f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted}"
+                + ("" if self.held_at_kill is None else f", work in hand at the last kill={self.held_at_kill}")
+                + f" {self._last_error}".rstrip(),
             )
         ]
 

@@ -44,6 +44,11 @@ class Context(Protocol):
         """True while the service does its real work (an HTTP health 200, a database query)."""
         ...
 
+    def work_in_hand(self, service: str) -> Callable[[], bool] | None:
+        """True while the service holds work a kill would interrupt (a worker: WAL rows not done);
+        None where the run cannot see it."""
+        ...
+
 
 class AllOf(Fault):
     """Several faults as one: injected in order, healed in reverse."""
@@ -142,6 +147,7 @@ KINDS: dict[str, Factory] = {
         ctx.targets,
         p["service"],
         ready=ctx.ready_check(p["service"]) if p.get("busy") else None,
+        holding=ctx.work_in_hand(p["service"]) if p.get("busy") else None,
         loop=bool(p.get("loop", True)),
         busy_kills=int(p.get("busy_kills", 1)),
         busy_s=float(p.get("busy_s", 1.0)),

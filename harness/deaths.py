@@ -1,22 +1,27 @@
-"""When each service's container was dead during a scenario, from Docker's own events.
+"""When each service was not serving during a scenario: from its container's death (Docker's own
+events) until it started again and, for an API, until it logged that it serves (system/logs.SERVING,
+logged before uvicorn opens its socket).
 
-A request sent after a container died and answered (a reset by Docker's port proxy) before it
-started again reached no process: core.ledger.unheard turns such unknown outcomes into refusals.
-Docker keeps only its last few hundred events and the health checks' execs crowd them out within
-a minute, so the events are watched live from before the injection, not read back at the audit.
+A request sent and answered (a reset by Docker's port proxy) inside such a span reached no serving
+process: core.ledger.unheard turns those unknown outcomes into refusals. Docker keeps only its last
+few hundred events and the health checks' execs crowd them out within a minute, so the events are
+watched live from before the injection, not read back at the audit.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime
 import logging
 import threading
 import time
+from collections.abc import Collection
 from typing import Any
 
 import docker
 
 from faults.target import COMPOSE_SERVICE, OUR_LABEL
+from system.logs import SERVING
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +39,24 @@ def death_spans(events: list[tuple[float, str, str]], now: float) -> dict[str, l
     for service, at in dead_since.items():
         spans.setdefault(service, []).append((at, now))
     return spans
+
+
+def until_serving(spans: list[tuple[float, float]], serving: list[float]) -> list[tuple[float, float]]:
+    """Each span (died, started) extended to the first serving mark after its start, if one came
+    before the next death; a span without one keeps its start (the shorter span: less is settled)."""
+    out = []
+    for n, (died, started) in enumerate(spans):
+        next_death = spans[n + 1][0] if n + 1 < len(spans) else float("inf")
+        mark = min((m for m in serving if started <= m < next_death), default=started)
+        out.append((died, mark))
+    return out
+
+
+def log_time(stamp: str) -> float:
+    """Unix time of a Docker log timestamp (RFC 3339 in UTC with up to nanoseconds)."""
+    whole, _, fraction = stamp.rstrip("Z").partition(".")
+    at = datetime.datetime.fromisoformat(whole).replace(tzinfo=datetime.UTC)
+    return at.timestamp() + (float(f"0.{fraction}") if fraction else 0.0)
 
 
 class DeathWatch:
@@ -63,9 +86,25 @@ class DeathWatch:
         except Exception as exc:  # the stream closed by stop(), or Docker went away
             log.debug("death watch ended: %r", exc)
 
-    def spans(self) -> dict[str, list[tuple[float, float]]]:
-        """service -> [(died, started again)] so far."""
-        return death_spans(list(self._events), time.time())
+    def spans(self, apis: Collection[str] = ()) -> dict[str, list[tuple[float, float]]]:
+        """service -> [(died, started again)] so far; for the services in `apis`, to serving again."""
+        spans = death_spans(list(self._events), time.time())
+        return {s: until_serving(v, self._serving(s, v[0][0])) if s in apis else v for s, v in spans.items()}
+
+    def _serving(self, service: str, since: float) -> list[float]:
+        """When the service's containers logged SERVING since `since` (none: not an API, or no logs)."""
+        marks: list[float] = []
+        try:
+            for c in self._client.containers.list(
+                all=True, filters={"label": [self._label, f"{COMPOSE_SERVICE}={service}"]}
+            ):
+                for line in c.logs(timestamps=True, since=int(since) - 1).decode(errors="replace").splitlines():
+                    stamp, _, text = line.partition(" ")
+                    if SERVING in text:
+                        marks.append(log_time(stamp))
+        except Exception as exc:  # without the marks a span ends at the start: less settled, never more
+            log.warning("could not read %s's log: %r", service, exc)
+        return sorted(marks)
 
     def stop(self) -> None:
         if self._stream is not None:

@@ -219,6 +219,18 @@ def wal_unfinished(wal_path: str) -> set[str]:
         conn.close()
 
 
+def wal_in_hand(wal_path: str) -> int:
+    """WAL rows a kill would interrupt: taken, not done (a restart replays them)."""
+    conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
+    try:
+        row = conn.execute(
+            "SELECT count(*) FROM task_wal WHERE status IN ('pending','running','republished')"
+        ).fetchone()
+        return int(row[0])
+    finally:
+        conn.close()
+
+
 def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:
     """queue -> (ready, unacknowledged) from RabbitMQ's own statistics (each node reports the
     queues it leads; refreshed every second), or None when no node answered."""

@@ -369,7 +369,7 @@ class Scenario:
 
     def _judge(self, prober: Prober, marks: dict[str, float | None]) -> None:
         ops = read_ledger(self.ledger_path)
-        self.down = self.deaths.spans()
+        self.down = self.deaths.spans(apis=set(OP_SERVICE.values()))
         self.context["down_spans"] = {
             s: [[round(a - self.t0, 2), round(b - self.t0, 2)] for a, b in v] for s, v in self.down.items()
         }

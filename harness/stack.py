@@ -145,6 +145,19 @@ class Stack:
 
         return http
 
+    def work_in_hand(self, service: str) -> Callable[[], bool] | None:
+        """For a worker: True while its WAL holds rows taken and not done (faults.kinds.Context)."""
+        if service not in topology.load().workers:
+            return None
+
+        def holding() -> bool:
+            try:
+                return observe.wal_in_hand(self.wal_host_path(service)) > 0
+            except Exception:  # down (no container to resolve) or the file locked: nothing seen
+                return False
+
+        return holding
+
     @property
     def gpt_control_file(self) -> Path:
         """The GPT fake's control file (faults.kinds.Context)."""

@@ -2,6 +2,10 @@
 
 import logging
 
+# What an API logs as its lifespan starts: uvicorn opens its socket only after that, so a request
+# reset before this line (by Docker's port proxy) reached no serving process (harness/deaths.py).
+SERVING = "ecoeco: lifespan started, serving next"
+
 
 def quiet_per_request_loggers() -> None:
     """httpx logs every request at INFO: one line per GPT call went to the container log (and

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 import psycopg2
 import uvicorn
@@ -23,7 +24,7 @@ from system import settings as settings_mod
 from system.apis import openapi_doc
 from system.broker import BrokerUnavailable
 from system.db import CommitOutcomeUnknown, Database, DatabaseUnavailable
-from system.logs import quiet_per_request_loggers
+from system.logs import SERVING, quiet_per_request_loggers
 
 HealthCheck = Callable[[], dict[str, bool]]
 # A pattern for free-text fields: PostgreSQL text cannot hold NUL, and psycopg2 refuses it with a
@@ -130,7 +131,13 @@ def create_app(
     authenticated: tuple[tuple[str, str], ...] = (),
 ) -> FastAPI:
     """A FastAPI app with the shared error handlers, metrics and health endpoint."""
-    app = FastAPI(title=service)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        logging.getLogger(service).info(SERVING)
+        yield
+
+    app = FastAPI(title=service, lifespan=lifespan)
 
     # Starlette's class: its own 404 (no route), 405 and 400 (malformed multipart) are raised as it,
     # and FastAPI's HTTPException is a subclass, so one handler gives every error the one shape.

@@ -12,6 +12,7 @@ from faults import Crash, CrashLoop, FaultError, Nemesis, Pause, S3Outage, Stop,
 from faults.base import wait_for
 from faults.target import COMPOSE_PROJECT, COMPOSE_SERVICE, OUR_LABEL, is_running
 from harness.deaths import DeathWatch
+from system.logs import SERVING
 from tests.faults.conftest import PROJECT, TestProject
 
 pytestmark = pytest.mark.integration
@@ -188,8 +189,10 @@ def test_a_container_compose_is_replacing_is_ignored(proj: TestProject) -> None:
     assert [c.id for c in proj.stack.containers("location-api")] == [new.id]
 
 
-def test_the_death_watch_sees_each_death_until_the_restart(proj: TestProject) -> None:
-    container = proj.run("chat-llm-api")
+def test_the_death_watch_sees_each_death_until_the_service_serves_again(proj: TestProject) -> None:
+    # an "API" that logs the serving line a second after it starts, like system/apis/common.py
+    serves = f"trap 'exit 0' TERM; sleep 1; echo 'INFO:chat-llm-api:{SERVING}'; sleep infinity & wait"
+    container = proj.run("chat-llm-api", command=("sh", "-c", serves))
     other = proj.run("waste-api")
     watch = DeathWatch(proj.client, PROJECT)
     watch.start()
@@ -198,10 +201,29 @@ def test_the_death_watch_sees_each_death_until_the_restart(proj: TestProject) ->
         fault = CrashLoop(proj.stack, "chat-llm-api", loop=False)
         fault.inject()
         wait_for(lambda: is_running(container) and bool(watch.spans()), timeout_s=20, what="a death seen, then a start")
+        started = watch.spans()["chat-llm-api"][0][1]
+        time.sleep(2)  # past the serving line
         fault.heal()
-        spans = watch.spans()
+        spans = watch.spans(apis={"chat-llm-api"})
     finally:
         watch.stop()
     assert set(spans) == {"chat-llm-api"} and is_running(other)  # the other service never died
-    [(died, started)] = spans["chat-llm-api"]
-    assert before <= died < started <= time.time()
+    [(died, serving)] = spans["chat-llm-api"]
+    assert before <= died < started and started + 0.5 < serving <= time.time()
+
+
+def test_the_last_kill_waits_for_work_in_hand(proj: TestProject) -> None:
+    proj.run("worker-storage")
+    polls: list[float] = []
+
+    def holding() -> bool:  # the worker's WAL takes a task on the fifth look
+        polls.append(time.time())
+        return len(polls) >= 5
+
+    fault = CrashLoop(proj.stack, "worker-storage", loop=False, ready=lambda: True, busy_s=0.1, holding=holding)
+    fault.inject()
+    fault.heal()
+    assert fault.kills == 2 and fault.busy_killed and fault.held_at_kill is True
+    released = fault.released_at()
+    assert len(polls) >= 5 and released is not None and released >= polls[4]
+    assert "work in hand at the last kill=True" in fault.evidence()[0].detail

@@ -9,7 +9,7 @@ from __future__ import annotations
 from core.checkers.rpo import analyse_rpo, judge_rpo
 from core.ledger import Op, outcomes_for, unheard
 from core.verdict import Verdict
-from harness.deaths import death_spans
+from harness.deaths import death_spans, log_time, until_serving
 
 
 def _op(t: float, kind: str, i: str, process: str = "u1", f: str = "chat") -> Op:
@@ -74,3 +74,18 @@ def test_death_spans_fold_die_and_start_events() -> None:
         "chat-llm-api": [(10.0, 12.0), (20.0, 30.0)],
         "waste-api": [(15.0, 30.0)],
     }
+
+
+def test_a_death_lasts_until_the_service_says_it_serves_again() -> None:
+    spans = [(10.0, 12.0), (12.5, 13.0), (20.0, 22.0)]
+    serving = [5.0, 14.0, 21.0, 23.5, 30.0]  # 5.0: before any death; 21.0: before its span's start
+    # the second death came before the first span's mark: the first keeps its start; the mark
+    # 14.0 ends the second; the third ends at the first mark after its start
+    assert until_serving(spans, serving) == [(10.0, 12.0), (12.5, 14.0), (20.0, 23.5)]
+    assert until_serving(spans, []) == spans  # no marks (not an API): Docker's start ends it
+
+
+def test_docker_log_timestamps() -> None:
+    assert log_time("2026-12-02T07:41:00.5Z") == 1796197260.5
+    assert log_time("2026-12-02T07:41:00Z") == 1796197260.0
+    assert abs(log_time("2026-12-02T07:41:00.123456789Z") - 1796197260.123456789) < 1e-6
