@@ -18,6 +18,10 @@ DEFAULT_MIN_AVAILABILITY = 0.95
 
 # Below 5 probes one unlucky timeout moves availability by 20 points or more: too few to judge.
 MIN_SAMPLES = 5
+# One failed probe alone never violates: at the pipeline's two canaries a second a 10 s window
+# holds ~20, so a single canary delayed past its deadline by a restart's CPU next door would put
+# availability under the line (seen: F2, 15 of 16). A neighbour really affected fails many.
+MIN_FAILURES = 2
 
 
 def check_isolation(
@@ -29,9 +33,11 @@ def check_isolation(
     domains: Iterable[str] | None = None,
     min_availability: float = DEFAULT_MIN_AVAILABILITY,
     min_samples: int = MIN_SAMPLES,
+    min_failures: int = MIN_FAILURES,
     claim: str = "isolation",
 ) -> Judgement:
-    """Availability of each non-allowed domain within [start, end] must be >= min_availability.
+    """Availability of each non-allowed domain within [start, end] must be >= min_availability
+    (a domain below it with fewer than `min_failures` failed probes is not violated).
 
     `domains` are the domains that should have been probed (default: all seen in `samples`);
     a listed domain with fewer than `min_samples` probes makes the verdict INCONCLUSIVE, unless
@@ -44,12 +50,13 @@ def check_isolation(
     violated: list[str] = []
     too_few: list[str] = []
     for domain in watched:
-        n = sum(1 for s in sample_list if s.domain == domain and start <= s.t <= end)
+        window = [s for s in sample_list if s.domain == domain and start <= s.t <= end]
+        n, failed = len(window), sum(1 for s in window if not s.ok)
         avail = availability(sample_list, domain, start, end)
         per_domain[domain] = {"availability": avail, "samples": n}
         if n < min_samples:
             too_few.append(domain)
-        elif avail is not None and avail < min_availability:
+        elif avail is not None and avail < min_availability and failed >= min_failures:
             violated.append(domain)
     evidence: dict[str, Any] = {
         "window": [start, end],
@@ -58,6 +65,7 @@ def check_isolation(
         "violated": violated,
         "too_few_samples": too_few,
         "min_samples": min_samples,
+        "min_failures": min_failures,
     }
     judged = [per_domain[d]["availability"] for d in watched if d not in too_few]
     measured = round(min(judged), 4) if judged else None

@@ -27,6 +27,7 @@ def test_holding_neighbour_gives_the_full_judgement() -> None:
             "violated": [],
             "too_few_samples": [],
             "min_samples": 5,
+            "min_failures": 2,
         },
     )
 
@@ -66,6 +67,7 @@ def test_violation_measures_the_worst_domain_to_four_places() -> None:
             "violated": ["auth"],
             "too_few_samples": [],
             "min_samples": 5,
+            "min_failures": 2,
         },
     )
 
@@ -85,6 +87,7 @@ def test_too_few_samples_is_inconclusive_without_a_no_domain_reason() -> None:
             "violated": [],
             "too_few_samples": ["auth", "chat"],
             "min_samples": 5,
+            "min_failures": 2,
         },
     )
 
@@ -104,6 +107,16 @@ def test_nothing_outside_the_allowed_impact_is_inconclusive_with_reason() -> Non
             "violated": [],
             "too_few_samples": [],
             "min_samples": 5,
+            "min_failures": 2,
             "reason": "no domain outside the allowed impact was probed",
         },
     )
+
+
+def test_one_failed_probe_alone_does_not_violate_but_two_do() -> None:
+    one = probes("pipeline", *[True] * 15, False)  # 15 of 16: under 0.95, one late canary
+    j = check_isolation(one, 0.0, 20.0, set())
+    assert (j.verdict, j.measured) == (Verdict.HOLDS, 0.9375)
+    two = probes("pipeline", *[True] * 14, False, False)
+    assert check_isolation(two, 0.0, 20.0, set()).verdict is Verdict.VIOLATED
+    assert check_isolation(one, 0.0, 20.0, set(), min_failures=1).verdict is Verdict.VIOLATED
