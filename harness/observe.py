@@ -124,15 +124,21 @@ def stored_results(config: HarnessConfig, task_ids: list[str]) -> dict[str, tupl
         return {str(t): (str(a), str(ans)) for t, a, ans in cur.fetchall()}
 
 
+# WAL rows taken and not done: what a restart replays (system/workers/recovery.py)
+IN_HAND = "status IN ('pending','running','republished')"
+
+
+def _read_wal(wal_path: str) -> contextlib.closing[sqlite3.Connection]:
+    """A read-only connection to a worker's WAL file from the host, closed on leaving the block."""
+    return contextlib.closing(sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5))
+
+
 def wal_outputs(wal_path: str, task_name: str) -> dict[str, tuple[str, str]]:
     """task_id -> (attempt, answer) of the completed rows of one stage in a worker's WAL."""
-    conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
-    try:
+    with _read_wal(wal_path) as conn:
         rows = conn.execute(
             "SELECT task_id, output FROM task_wal WHERE task_name=? AND status='completed'", (task_name,)
         ).fetchall()
-    finally:
-        conn.close()
     out: dict[str, tuple[str, str]] = {}
     for task_id, output in rows:
         with contextlib.suppress(ValueError, TypeError):
@@ -208,27 +214,18 @@ def chat_counts(config: HarnessConfig, since_unix: float = 0.0) -> dict[str, int
 
 def wal_unfinished(wal_path: str) -> set[str]:
     """task_ids a worker's WAL holds unfinished (or completed but not yet synced)."""
-    conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
-    try:
+    with _read_wal(wal_path) as conn:
         rows = conn.execute(
-            "SELECT task_id FROM task_wal WHERE status IN ('pending','running','republished') "
-            "OR (status='completed' AND sync_status='pending')"
+            f"SELECT task_id FROM task_wal WHERE {IN_HAND} OR (status='completed' AND sync_status='pending')"
         ).fetchall()
-        return {str(r[0]) for r in rows}
-    finally:
-        conn.close()
+    return {str(r[0]) for r in rows}
 
 
 def wal_in_hand(wal_path: str) -> int:
     """WAL rows a kill would interrupt: taken, not done (a restart replays them)."""
-    conn = sqlite3.connect(f"file:{wal_path}?mode=ro", uri=True, timeout=5)
-    try:
-        row = conn.execute(
-            "SELECT count(*) FROM task_wal WHERE status IN ('pending','running','republished')"
-        ).fetchone()
-        return int(row[0])
-    finally:
-        conn.close()
+    with _read_wal(wal_path) as conn:
+        row = conn.execute(f"SELECT count(*) FROM task_wal WHERE {IN_HAND}").fetchone()
+    return int(row[0])
 
 
 def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:
