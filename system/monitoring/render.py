@@ -17,6 +17,9 @@ alert templates:
   ${pg_scrape_timeout}    min(10s, 0.8 * pg scrape interval)
   ${for:1m}               1m * scale, at least one evaluation interval (and 1 s); ${for:0s} is 0s
   ${range:5m}             range of a rate()/increase(): 5m * scale, at least 4 scrape intervals
+  ${backlog:5m}           range over which a backlog that never once drained is a stall: the
+                          range, but at least 30 s (the work is not scaled: a sync pass under
+                          load on two cores takes seconds of real time, whatever the scale)
   ${seconds:1m}           scaled duration as a plain number of seconds (for comparisons)
   ${scale}                the scale itself
 
@@ -43,6 +46,10 @@ MIN_PG_SCRAPE_S = 2.0
 MAX_SCRAPE_TIMEOUT_S = 10.0
 MIN_FOR_S = 1.0
 RANGE_MIN_SCRAPES = 4  # a rate() needs two samples; four tolerate a missed scrape
+# A backlog gauge that stayed above zero for a whole window means the work fell behind. The work
+# runs in real time (only the design's timers are scaled), so the window has a real-time floor:
+# at scale 0.02 a 6 s window saw an ordinary 6 s lag of the WAL sync under load as a stall.
+BACKLOG_MIN_S = 30.0
 
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0, "y": 31536000.0}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
@@ -106,6 +113,10 @@ class Timing:
         """A rate()/increase() range, scaled, never shorter than RANGE_MIN_SCRAPES scrapes."""
         return round(max(RANGE_MIN_SCRAPES * self.scrape_interval_s, production_s * self.scale), 3)
 
+    def backlog_s(self, production_s: float) -> float:
+        """A range over which a backlog that never drained counts as a stall: at least BACKLOG_MIN_S."""
+        return round(max(BACKLOG_MIN_S, self.range_s(production_s)), 3)
+
     def seconds(self, production_s: float) -> float:
         return round(production_s * self.scale, 3)
 
@@ -128,12 +139,14 @@ def render_text(template: str, timing: Timing) -> str:
             return _number(timing.scale)
         if name in _INTERVALS and arg is None:
             return format_duration(getattr(timing, f"{name}_s"))
-        if name in ("for", "range", "seconds") and arg:
+        if name in ("for", "range", "backlog", "seconds") and arg:
             production = parse_duration(arg)
             if name == "for":
                 return format_duration(timing.for_s(production))
             if name == "range":
                 return format_duration(timing.range_s(production))
+            if name == "backlog":
+                return format_duration(timing.backlog_s(production))
             return _number(timing.seconds(production))
         raise ValueError(f"unknown placeholder {m.group(0)!r}")
 

@@ -32,7 +32,7 @@ def test_timing_at_production_scale() -> None:
     t = Timing.for_scale(1.0)
     assert (t.scrape_interval_s, t.evaluation_interval_s, t.scrape_timeout_s) == (15, 15, 10)
     assert (t.pg_scrape_interval_s, t.pg_scrape_timeout_s) == (15, 10)
-    assert t.for_s(60) == 60 and t.range_s(300) == 300
+    assert t.for_s(60) == 60 and t.range_s(300) == 300 and t.backlog_s(300) == 300
 
 
 def test_timing_at_suite_scale() -> None:
@@ -41,6 +41,7 @@ def test_timing_at_suite_scale() -> None:
     assert (t.pg_scrape_interval_s, t.pg_scrape_timeout_s) == (2, 1.6)
     assert t.for_s(60) == 1.2 and t.for_s(120) == 2.4 and t.for_s(0) == 0
     assert t.range_s(300) == 6
+    assert t.backlog_s(300) == 30  # floor: the work the backlog waits on is not scaled
     assert Timing.for_scale(0.001).for_s(60) == 1.0  # floor: one evaluation interval
     assert Timing.for_scale(0.001).range_s(300) == 4.0  # floor: four scrapes
     assert Timing.for_scale(0.5).scrape_interval_s == 7.5
@@ -54,8 +55,8 @@ def test_timing_rejects_bad_scale(bad: float) -> None:
 
 def test_render_text_placeholders_and_go_templates() -> None:
     t = Timing.for_scale(0.05)
-    out = render_text("for: ${for:2m} r=${range:5m} s=${seconds:1m} k=${scale} {{ $labels.job }}", t)
-    assert out == "for: 6s r=15s s=3 k=0.05 {{ $labels.job }}"
+    out = render_text("for: ${for:2m} r=${range:5m} b=${backlog:5m} s=${seconds:1m} k=${scale} {{ $labels.job }}", t)
+    assert out == "for: 6s r=15s b=30s s=3 k=0.05 {{ $labels.job }}"
     with pytest.raises(ValueError):
         render_text("${nope}", t)
 
