@@ -222,6 +222,19 @@ class Publisher:
                 self.close()
                 return False
 
+    def keepalive(self) -> None:
+        """Serve an idle connection's heartbeats (never connects). pika's BlockingConnection answers
+        the broker's heartbeats only inside its own calls, so a publisher left idle past the
+        heartbeat timeout is closed by the broker and its next publish fails on the dead socket:
+        seen after a broker outage, when the relay's connections went idle once the backlog was out."""
+        with self._lock:
+            if self._conn is None:
+                return
+            try:
+                self._conn.process_data_events(0)
+            except (pika.exceptions.AMQPError, OSError):
+                self.close()
+
     def close(self) -> None:
         """Drop the connection; the next publish reconnects."""
         conn, self._conn, self._channel = self._conn, None, None

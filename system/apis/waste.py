@@ -291,6 +291,8 @@ def relay_forever(stop: threading.Event) -> None:
             if now >= next_scan:
                 relayed, waiting = relay_once()
                 next_scan = time.monotonic() + RELAY_PERIOD_S  # from the end of the scan
+                for p in (publisher, *relay_publishers):  # idle ones would miss heartbeats and die
+                    p.keepalive()
                 if not broker_up:  # back once a publish went through (or, with nothing waiting, a connect does)
                     broker_up = relayed > 0 or (waiting == 0 and publisher.healthy())
         except DatabaseUnavailable as exc:

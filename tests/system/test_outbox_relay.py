@@ -11,10 +11,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import pika.exceptions
 import pytest
 
 import system.apis.waste as waste
-from system.broker import BrokerUnavailable
+from system.broker import BrokerUnavailable, Publisher
 
 
 def test_a_slow_scan_does_not_throttle_the_hand_overs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,3 +112,57 @@ def test_a_refused_publish_leaves_its_share_to_the_next_scan(monkeypatch: pytest
     relayed, waiting = waste.relay_once()
     assert (relayed, waiting) == (30, 40)
     assert not any(f"task-{i:03d}" in waste.marks for i in range(0, 40, waste.RELAY_PUBLISHERS))
+
+
+class _Conn:
+    """A BlockingConnection as keepalive uses it; `lost` makes the broker have closed it."""
+
+    def __init__(self, lost: bool = False) -> None:
+        self.served, self.closed, self._lost = 0, False, lost
+
+    def process_data_events(self, time_limit: float) -> None:
+        if self._lost:
+            raise pika.exceptions.StreamLostError("missed heartbeats from client")
+        self.served += 1
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_keepalive_serves_an_idle_connection_and_drops_a_dead_one() -> None:
+    pub = Publisher(waste.settings)
+    pub.keepalive()  # never connected: stays so (no connection made just to keep it alive)
+    assert pub._conn is None
+    alive, dead = _Conn(), _Conn(lost=True)
+    pub._conn = alive
+    pub.keepalive()
+    assert alive.served == 1 and pub._conn is alive
+    pub._conn = dead
+    pub.keepalive()
+    assert pub._conn is None and dead.closed  # the next publish reconnects instead of failing
+
+
+def test_every_scan_keeps_every_publisher_alive(monkeypatch: pytest.MonkeyPatch) -> None:
+    kept: list[int] = []
+
+    class _Idle:
+        def __init__(self, i: int) -> None:
+            self.i = i
+
+        def keepalive(self) -> None:
+            kept.append(self.i)
+
+    monkeypatch.setattr(waste, "handed", waste.HandOver())
+    monkeypatch.setattr(waste, "relay_once", lambda batch=waste.RELAY_BATCH: (0, 0))
+    monkeypatch.setattr(waste.marks, "flush", lambda: None)
+    monkeypatch.setattr(waste, "publisher", _Idle(0))
+    monkeypatch.setattr(waste, "relay_publishers", [_Idle(i + 1) for i in range(waste.RELAY_PUBLISHERS)])
+    stop = threading.Event()
+    relay = threading.Thread(target=waste.relay_forever, args=(stop,), daemon=True)
+    relay.start()
+    time.sleep(1.2)  # two or three scans, half a second apart
+    stop.set()
+    relay.join(timeout=5)
+    scans = kept.count(0)
+    assert scans >= 2
+    assert all(kept.count(i) == scans for i in range(waste.RELAY_PUBLISHERS + 1))
