@@ -215,12 +215,10 @@ class Publisher:
         with self._lock:
             try:
                 self._ensure()
-                assert self._conn is not None
-                self._conn.process_data_events(0)
-                return True
             except (BrokerUnavailable, pika.exceptions.AMQPError, OSError):
                 self.close()
                 return False
+            return self._serve()
 
     def keepalive(self) -> None:
         """Serve an idle connection's heartbeats (never connects). pika's BlockingConnection answers
@@ -228,12 +226,19 @@ class Publisher:
         heartbeat timeout is closed by the broker and its next publish fails on the dead socket:
         seen after a broker outage, when the relay's connections went idle once the backlog was out."""
         with self._lock:
-            if self._conn is None:
-                return
-            try:
-                self._conn.process_data_events(0)
-            except (pika.exceptions.AMQPError, OSError):
-                self.close()
+            if self._conn is not None:
+                self._serve()
+
+    def _serve(self) -> bool:
+        """With the lock held and a connection: let pika handle pending I/O (heartbeats); a
+        connection the broker closed is dropped, so the next publish reconnects."""
+        assert self._conn is not None
+        try:
+            self._conn.process_data_events(0)
+            return True
+        except (pika.exceptions.AMQPError, OSError):
+            self.close()
+            return False
 
     def close(self) -> None:
         """Drop the connection; the next publish reconnects."""
