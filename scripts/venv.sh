@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The host-side Python environment of the harness (.venv), from requirements-dev.txt.
 # Idempotent: reinstalls only when requirements changed. Prints the venv's python path.
-# Installs with uv (from PyPI, ~7 s here) where it can, else with pip (~80 s); uv is given pip's own
+# Installs with uv (from PyPI, ~15 s here from an empty cache) where it can, else with pip (~80 s); uv is given pip's own
 # configuration (indexes, find-links, constraints, CA bundle) so both resolve from the same sources.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
