@@ -60,6 +60,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _monotonic_of(ready_file: Path) -> float:
+    """The monotonic instant of the wall-clock time the ready file holds; now if it holds none."""
+    now_wall, now = time.time(), time.monotonic()
+    try:
+        stamped = float(ready_file.read_text(encoding="utf-8").split()[0])
+    except (OSError, ValueError, IndexError):
+        return now
+    return now - max(0.0, now_wall - stamped)
+
+
 def _peek_exit(popen: subprocess.Popen[bytes]) -> int | None:
     """Exit code like Popen.returncode, without reaping, so the process group stays ours."""
     if popen.returncode is not None:
@@ -184,7 +194,9 @@ class LoadRun:
             logs=tuple(p.log for p in self._processes),
         )
         self._await_ready(ready_file)
-        self._planned_end = time.monotonic() + max(1, math.ceil(run_time_s))
+        # Locust's run time counts from its own start, which the ready file stamps: a driver that
+        # noticed the file late (a busy machine) would otherwise expect the end too late.
+        self._planned_end = _monotonic_of(ready_file) + max(1, math.ceil(run_time_s))
         return self.outputs
 
     def _child_env(

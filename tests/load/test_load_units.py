@@ -8,6 +8,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -18,7 +19,7 @@ import requests
 
 from core.ledger import LedgerWriter, read_ledger
 from load import config
-from load.driver import REPO_ROOT, LoadRun
+from load.driver import REPO_ROOT, LoadRun, _monotonic_of
 from load.images import PNG_SIGNATURE, tiny_png
 from load.outcome import classify
 from load.timeline import SecondCounter, append_rows, read_per_second
@@ -198,3 +199,13 @@ def test_only_the_locust_side_imports_locust() -> None:
         check=True,
     )
     assert json.loads(out.stdout) == []
+
+
+def test_the_run_ends_when_locust_started_not_when_the_driver_noticed(tmp_path: Path) -> None:
+    """A driver that polls the ready file late (busy machine) must still expect Locust's end from
+    Locust's own start, or a run that ended on time reads as "ended early"."""
+    ready = tmp_path / "ready"
+    ready.write_text(f"{time.time() - 3.0}\n", encoding="utf-8")
+    assert abs(_monotonic_of(ready) - (time.monotonic() - 3.0)) < 0.5
+    ready.write_text("", encoding="utf-8")  # caught between create and write: now
+    assert abs(_monotonic_of(ready) - time.monotonic()) < 0.5
