@@ -63,7 +63,7 @@ POLICIES: tuple[Policy, ...] = (
            "§6 F9: a corrupted local WAL is listed with no way to notice it and no recovery; SQLite itself "
            "drops commits past a damaged -wal frame without an error",
            "a commit count kept outside the -wal, compared at start: the WALCorruption alert, and the rows "
-           "the lost commits completed rebuilt from ecoeco_waste (system/workers/commit_count.py, rebuild.py)",
+           "the lost commits completed rebuilt from ecoeco_waste (system/workers/wal.py CommitCount, rebuild.py)",
            ("F9:rpo", "F9:detection")),
     Policy("no_idempotency",
            "§6: republishing while the original is still queued runs a task twice unless consumers are "

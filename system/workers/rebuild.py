@@ -1,7 +1,7 @@
 """Rebuilding what a damaged WAL dropped (F9), from ecoeco_waste.
 
 Every commit the WAL lost falls between the last one it still holds and the last one its commit
-count saw (system/workers/commit_count.py). Of the rows those commits wrote:
+count saw (`CommitCount` in system/workers/wal.py). Of the rows those commits wrote:
 - a stage still unfinished comes back by itself: its delivery was never acked, and the broker
   redelivers it once the halted worker's connection is gone (or recovery republishes the row);
 - a stage that completed, forwarded its output and was acked left evidence downstream (a later
@@ -30,8 +30,7 @@ from system import metrics
 from system.broker import PIPELINE_STAGES
 from system.db import Database, DatabaseUnavailable
 from system.settings import TASK_TIMEOUT_S, Settings
-from system.workers.commit_count import LostCommits
-from system.workers.wal import WAL
+from system.workers.wal import WAL, LostCommits
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,10 @@ from system.broker import Publisher
 from system.db import Database
 from system.logs import quiet_per_request_loggers
 from system.settings import RECOVERY_POLL_S, Settings
-from system.workers.consumer import StageConsumer, wait_for_broker
 from system.workers.rebuild import Rebuilder
 from system.workers.recovery import recover_on_startup, retakes_republished
 from system.workers.retry import Retrier
-from system.workers.stage import Stage
+from system.workers.stage import Stage, StageConsumer, wait_for_broker
 from system.workers.sync import Syncer, attempt_limit
 from system.workers.wal import WAL
 

@@ -14,9 +14,8 @@ import pytest
 from harness.stack import Stack
 from system.db import Database
 from system.settings import Settings
-from system.workers.commit_count import LostCommits
 from system.workers.rebuild import Rebuilder
-from system.workers.wal import WAL
+from system.workers.wal import WAL, LostCommits
 
 pytestmark = pytest.mark.integration
 
