@@ -5,7 +5,7 @@ failed sync batches, WAL write errors), and a recovery path is shown to run by t
 that path (rows replayed at start, outbox rows relayed, retries forwarded, sync retries). Each
 is the growth of a counter between a snapshot before the injection and one after the drain; a
 service restarted in between (a new `process_start_time_seconds`) counts from zero. The scrape
-itself is harness/scrape.py.
+itself is harness/observe.py's.
 """
 
 from __future__ import annotations

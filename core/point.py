@@ -2,9 +2,9 @@
 
 Scenarios, planted-defect controls and reports all read these records (scenarios/catalogue.py
 holds the table). A record is data: the claim comes from the design's table (core/claims.py),
-the fault is a registry name with parameters (faults/kinds.py), and what the run must show (work
-in flight where the fault strikes, the system's own symptom of the fault, its recovery path at
-work) is named, never coded in the runner.
+the fault is a registry name with parameters (FaultSpec, below; faults/kinds.py makes it), and
+what the run must show (work in flight where the fault strikes, the system's own symptom of the
+fault, its recovery path at work) is named, never coded in the runner.
 """
 
 from __future__ import annotations
@@ -15,7 +15,28 @@ from typing import Any
 
 from core.claims import Claim, claim
 from core.counters import CounterSpec
-from core.fault_spec import FaultSpec
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """A fault by kind and parameters (`parts` of an `all_of` are FaultSpecs too)."""
+
+    kind: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    parts: tuple[FaultSpec, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for records."""
+        out: dict[str, Any] = {"kind": self.kind, **self.params}
+        if self.parts:
+            out["parts"] = [p.to_dict() for p in self.parts]
+        return out
+
+
+def all_of(*parts: FaultSpec) -> FaultSpec:
+    """Several faults injected together (healed in reverse)."""
+    return FaultSpec("all_of", parts=tuple(parts))
+
 
 # What a scenario judges; a mode may leave some to its main mode (scenario._judge reads these).
 CHECKERS = ("rpo", "rto", "isolation", "detection", "healthy_after", "in_flight")

@@ -10,9 +10,9 @@ from faults.exhaust_pool import ExhaustPool
 from faults.fill_disk import FillDisk
 from faults.gpt_outage import GptOutage
 from faults.isolate import Isolate
+from faults.nemesis import Nemesis, Record, heal_leftovers
 from faults.pause import Pause
 from faults.poison_messages import PoisonMessages
-from faults.registry import Nemesis, Record, heal_leftovers
 from faults.s3_outage import S3Outage
 from faults.stop import Stop
 from faults.target import Project

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from core.evidence import EffectCheck
-from core.fault_spec import FaultSpec
+from core.point import FaultSpec
 from faults.base import Fault
 from faults.block_queue import BlockQueue
 from faults.corrupt_wal import CorruptWal

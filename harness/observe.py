@@ -1,4 +1,5 @@
-"""Read-only looks into the running system: queue depths, dead letters, WALs, results.
+"""Read-only looks into the running system: queue depths, dead letters, WALs, results, and a
+service's own counters (one scrape of its /metrics, judged by core/counters.py).
 
 These are the audit's sources of truth (Jepsen's "final read"): what the system of record
 holds after the drain, independent of what any API says.
@@ -8,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 import boto3
 import httpx
@@ -20,6 +22,7 @@ import psycopg2.extras
 from pika.adapters.blocking_connection import BlockingChannel
 from prometheus_client.parser import text_string_to_metric_families
 
+from core.counters import START_TIME, Snapshot
 from harness.config import HarnessConfig
 from system import topology
 from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE, PIPELINE_QUEUES
@@ -228,29 +231,50 @@ def wal_in_hand(wal_path: str) -> int:
     return int(row[0])
 
 
+def parse_metrics(text: str) -> Snapshot:
+    """A Snapshot from Prometheus text exposition."""
+    samples: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    started: float | None = None
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            if not math.isfinite(s.value):
+                continue
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+            if s.name == START_TIME:
+                started = s.value
+    return Snapshot(samples, started)
+
+
+def scrape(url: str, timeout_s: float = 2.0, params: Mapping[str, str] | None = None) -> Snapshot:
+    """One scrape of a /metrics URL; an unreachable service gives an empty Snapshot."""
+    try:
+        response = httpx.get(url, params=params, timeout=timeout_s)
+        response.raise_for_status()
+    except httpx.HTTPError:
+        return Snapshot(None, None)
+    return parse_metrics(response.text)
+
+
+QUEUE_COUNT_KIND = {"rabbitmq_detailed_queue_messages_ready": 0, "rabbitmq_detailed_queue_messages_unacked": 1}
+
+
 def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:
     """queue -> (ready, unacknowledged) from RabbitMQ's own statistics (each node reports the
     queues it leads; refreshed every second), or None when no node answered."""
     counts: dict[str, list[int]] = {}
     answered = False
     for node in topology.load().broker_nodes:
-        try:
-            text = httpx.get(
-                f"{config.url(node, RABBITMQ_METRICS_PORT)}/metrics/detailed",
-                params={"family": "queue_coarse_metrics"},
-                timeout=2.0,
-            ).text
-        except httpx.HTTPError:
+        snap = scrape(
+            f"{config.url(node, RABBITMQ_METRICS_PORT)}/metrics/detailed", params={"family": "queue_coarse_metrics"}
+        )
+        if snap.samples is None:
             continue
         answered = True
-        for family in text_string_to_metric_families(text):
-            for s in family.samples:
-                kind = {"rabbitmq_detailed_queue_messages_ready": 0, "rabbitmq_detailed_queue_messages_unacked": 1}.get(
-                    s.name
-                )
-                if kind is not None and s.labels.get("queue"):
-                    pair = counts.setdefault(s.labels["queue"], [0, 0])
-                    pair[kind] = max(pair[kind], int(s.value))
+        for (name, labels), value in snap.samples.items():
+            kind, queue = QUEUE_COUNT_KIND.get(name), dict(labels).get("queue")
+            if kind is not None and queue:
+                pair = counts.setdefault(queue, [0, 0])
+                pair[kind] = max(pair[kind], int(value))
     return {q: (r, u) for q, (r, u) in counts.items()} if answered else None
 
 

@@ -32,14 +32,13 @@ from core.record import LoadSummary, ScenarioRecord, Timeline, overall_verdict, 
 from core.verdict import Judgement, Verdict
 from faults.base import Fault
 from faults.kinds import make
-from faults.registry import Nemesis
+from faults.nemesis import Nemesis
 from faults.wait import WaitTimeout, until
 from harness import observe
 from harness.alerts import current_alerts, judge_from_prometheus
 from harness.deaths import DeathWatch
 from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
-from harness.scrape import scrape as scrape_metrics
 from harness.stack import Stack
 from harness.workload import DESIGN, Workload
 from load.config import OP_SERVICE
@@ -269,7 +268,7 @@ class Scenario:
 
     def _scrape(self) -> dict[str, counters.Snapshot]:
         services = {c.service for c in self._counted()}
-        return {s: scrape_metrics(f"{self.stack.config.url(s)}/metrics") for s in services}
+        return {s: observe.scrape(f"{self.stack.config.url(s)}/metrics") for s in services}
 
     def _growth(self, scrapes: list[dict[str, counters.Snapshot]]) -> dict[str, Any]:
         return {c.key: counters.growth_over(c, [at[c.service] for at in scrapes]) for c in self._counted()}

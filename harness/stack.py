@@ -23,7 +23,7 @@ import psycopg2
 from docker.models.containers import Container
 
 from faults.gpt_outage import reset_control
-from faults.registry import heal_leftovers
+from faults.nemesis import heal_leftovers
 from faults.target import COMPOSE_SERVICE, OUR_LABEL, Project, volume_host_path
 from faults.wait import until
 from harness import disks, observe

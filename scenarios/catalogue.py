@@ -16,8 +16,7 @@ from dataclasses import replace
 
 from core import findings
 from core.counters import CounterSpec
-from core.fault_spec import FaultSpec, all_of
-from core.point import CHECKERS, FailurePoint
+from core.point import CHECKERS, FailurePoint, FaultSpec, all_of
 from system import topology
 
 OUTAGE_S = 10.0

@@ -14,7 +14,7 @@ from core.evidence import EffectCheck
 from core.ledger import Op
 from core.record import ScenarioRecord, Timeline, overall_verdict
 from core.verdict import Judgement, Verdict
-from harness.scrape import parse
+from harness.observe import parse_metrics as parse
 from scenarios.outcome import junit_properties, settle, settle_as_written
 
 H, V, U = Verdict.HOLDS, Verdict.VIOLATED, Verdict.INCONCLUSIVE

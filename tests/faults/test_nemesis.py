@@ -128,7 +128,7 @@ def test_sigint_heals_in_a_process_started_with_sigint_ignored() -> None:
     installed for the block anyway, and SIG_IGN is what comes back after it."""
     code = (
         "import os, signal\n"
-        "from faults.registry import Nemesis\n"
+        "from faults.nemesis import Nemesis\n"
         "from faults.base import Fault\n"
         "assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN\n"
         "class F(Fault):\n"
