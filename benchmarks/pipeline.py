@@ -26,8 +26,8 @@ from benchmarks import cpu
 from faults.wait import until
 from harness import observe
 from harness.config import from_env
-from harness.probes import ProbeUser, tiny_png
-from load.images import photo_pool
+from harness.probes import ProbeUser
+from load.images import photo_pool, tiny_png
 from system.fakes.gpt import write_control
 
 PHOTOS: list[tuple[str, bytes, str]] = []  # filled by --workload design
@@ -36,7 +36,7 @@ PHOTOS: list[tuple[str, bytes, str]] = []  # filled by --workload design
 def submit(client: httpx.Client, url: str, headers: dict[str, str], n: int) -> str:
     """One upload (a photo of the pool when there is one); returns its task id."""
     task_id = f"bench-{uuid.uuid4().hex}"
-    image = PHOTOS[n % len(PHOTOS)] if PHOTOS else ("b.png", tiny_png(n), "image/png")
+    image = PHOTOS[n % len(PHOTOS)] if PHOTOS else ("b.png", tiny_png((n % 256, n // 256 % 256, 7)), "image/png")
     r = client.post(url, headers=headers, data={"task_id": task_id}, files={"image": image})
     r.raise_for_status()
     return task_id

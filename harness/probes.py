@@ -10,11 +10,9 @@ per probe period, so a neighbour that stops answering counts as down, not as uno
 from __future__ import annotations
 
 import functools
-import struct
 import threading
 import time
 import uuid
-import zlib
 from collections.abc import Callable
 
 import httpx
@@ -35,21 +33,6 @@ CANARY_PERIOD_S = 1.0 / DESIGN.canary_uploads_per_s
 # a 70-byte PNG: a tiny row fits in pages PostgreSQL already holds, so with its disk full (F14)
 # the canaries were accepted while every photo upload got 503, and "waste" looked untouched.
 CANARY_PHOTO_BYTES = (100 * 1024, 200 * 1024)
-
-
-def tiny_png(seed: int = 0) -> bytes:
-    """A valid 1x1 PNG whose pixel varies with `seed`."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"\x00" + bytes([seed % 256, (seed // 256) % 256, 7])
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
 
 
 def ledgered_write(

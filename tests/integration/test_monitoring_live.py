@@ -12,8 +12,9 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from faults.wait import until
 from harness.alerts import alert_rules
-from harness.probes import ProbeUser, tiny_png
+from harness.probes import ProbeUser
 from harness.stack import Stack
+from load.images import tiny_png
 from system import metrics
 from system.monitoring.promql import dashboard_metric_names, metric_names, server_metric_names
 from tests.monitoring.alert_table import BY_NAME
@@ -47,7 +48,7 @@ def carried_one_upload(stack: Stack) -> None:
         f"{base}/tasks",
         headers=user.headers,
         data={"task_id": task_id},
-        files={"image": ("x.png", tiny_png(7), "image/png")},
+        files={"image": ("x.png", tiny_png((7, 0, 7)), "image/png")},
         timeout=10,
     )
     assert r.status_code == 202, r.text

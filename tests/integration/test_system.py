@@ -18,9 +18,9 @@ import pytest
 from faults.wait import until
 from harness import observe
 from harness.disks import APP_UID
-from harness.probes import ProbeUser, tiny_png
+from harness.probes import ProbeUser
 from harness.stack import Stack
-from load.images import photo_jpeg
+from load.images import photo_jpeg, tiny_png
 from system import topology
 from system.broker import ALL_QUEUES
 
@@ -40,7 +40,7 @@ def submit(stack: Stack, user: ProbeUser, n: int, prefix: str) -> list[str]:
                 f"{stack.config.url('waste-api')}/tasks",
                 headers=user.headers,
                 data={"task_id": task_id},
-                files={"image": ("x.png", tiny_png(i), "image/png")},
+                files={"image": ("x.png", tiny_png((i % 256, i // 256 % 256, 7)), "image/png")},
             )
             assert r.status_code == 202, r.text
     return ids
