@@ -17,22 +17,29 @@ from system.credentials import AMQP_ADMIN, amqp_password
 NODES = topology.load().broker_nodes
 
 
+def loopback_parameters(
+    port: int, user: str = AMQP_ADMIN, password: str | None = None, timeout_s: float = 5.0
+) -> pika.ConnectionParameters:
+    """How the host reaches a node's published 127.0.0.1 port: one attempt, bounded waits (as the
+    administrator by default). The faults and the harness's own looks (harness/observe.py) share it."""
+    password = amqp_password(user) if password is None else password
+    return pika.ConnectionParameters(
+        host="127.0.0.1",
+        port=port,
+        credentials=pika.PlainCredentials(user, password),
+        connection_attempts=1,
+        socket_timeout=timeout_s,
+        blocked_connection_timeout=timeout_s,
+        stack_timeout=2 * timeout_s,
+    )
+
+
 def amqp_connection(
     stack: Project, node: str, user: str = AMQP_ADMIN, password: str | None = None
 ) -> pika.BlockingConnection:
-    """A blocking AMQP connection to a node's published 127.0.0.1 port (as the administrator by default)."""
-    password = amqp_password(user) if password is None else password
-    params = pika.ConnectionParameters(
-        host="127.0.0.1",
-        port=stack.host_port(node, 5672),
-        credentials=pika.PlainCredentials(user, password),
-        connection_attempts=1,
-        socket_timeout=5,
-        blocked_connection_timeout=5,
-        stack_timeout=10,
-    )
+    """A blocking AMQP connection to one node's published 127.0.0.1 port."""
     try:
-        return pika.BlockingConnection(params)
+        return pika.BlockingConnection(loopback_parameters(stack.host_port(node, 5672), user, password))
     except pika.exceptions.AMQPError as exc:
         raise FaultError(f"cannot reach RabbitMQ node {node}: {exc!r}") from exc
 

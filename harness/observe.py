@@ -23,10 +23,10 @@ from pika.adapters.blocking_connection import BlockingChannel
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.counters import START_TIME, Snapshot
+from faults.amqp import loopback_parameters
 from harness.config import HarnessConfig
 from system import topology
 from system.broker import ALL_QUEUES, DEAD_LETTER_QUEUE, PIPELINE_QUEUES
-from system.credentials import AMQP_ADMIN, amqp_password
 from system.settings import Settings
 
 QUEUES = (*ALL_QUEUES, DEAD_LETTER_QUEUE)  # the system's own topology (system/broker.py)
@@ -38,19 +38,7 @@ RABBITMQ_METRICS_PORT = 15692  # each node's Prometheus endpoint
 @contextlib.contextmanager
 def amqp_channel(config: HarnessConfig) -> Iterator[BlockingChannel]:
     """A channel to the first broker node that answers on the loopback."""
-    creds = pika.PlainCredentials(AMQP_ADMIN, amqp_password(AMQP_ADMIN))
-    params = [
-        pika.ConnectionParameters(
-            "127.0.0.1",
-            config.port(node),
-            credentials=creds,
-            socket_timeout=2,
-            blocked_connection_timeout=3,
-            connection_attempts=1,
-            stack_timeout=3,
-        )
-        for node in topology.load().broker_nodes
-    ]
+    params = [loopback_parameters(config.port(node), timeout_s=2.0) for node in topology.load().broker_nodes]
     conn = pika.BlockingConnection(params)
     try:
         yield conn.channel()
