@@ -32,6 +32,9 @@ from faults.target import Project, is_running
 
 READY_TIMEOUT_S = 60.0
 HOLDING_WAIT_S = 10.0
+# A last kill that met no work in hand (the rows completed between the look and the signal) makes
+# a restart that replays nothing: the kill is tried again, up to this many times.
+REPLAY_RETRIES = 3
 
 
 class CrashLoop(Fault):
@@ -50,6 +53,7 @@ class CrashLoop(Fault):
         loop: bool = True,
         busy_kills: int = 1,
         holding: Callable[[], bool] | None = None,
+        replayed: Callable[[], bool] | None = None,
     ) -> None:
         self.stack, self.service, self.poll_s = stack, service, poll_s
         self.busy_url, self.busy_s = busy_url, busy_s
@@ -57,6 +61,9 @@ class CrashLoop(Fault):
         # two tasks has none, and its restart would replay nothing
         self.holding = holding
         self.held_at_kill: bool | None = None
+        # once it serves again after the last kill: did its start replay the work it held?
+        self.replayed = replayed
+        self.replay_retries = 0
         self._ready = ready or (self._answers if busy_url else None)
         # loop=False: one kill at inject, none while it restarts (Docker's restart delay stays short),
         # then `busy_kills` kills of the busy service at heal
@@ -125,7 +132,9 @@ class CrashLoop(Fault):
         ready = self._ready
         if ready is None or self.busy_killed:
             return
-        for _ in range(self.busy_kills):
+        kills_left = self.busy_kills
+        while kills_left > 0:
+            kills_left -= 1
             try:
                 wait_for(
                     ready,
@@ -155,6 +164,21 @@ class CrashLoop(Fault):
                         interval_s=0.05,
                     )
             self._restarted()
+            if not kills_left and self.busy_killed and self._replayed_nothing(ready):
+                self.replay_retries += 1
+                kills_left = 1
+
+    def _replayed_nothing(self, ready: Callable[[], bool]) -> bool:
+        """The service serves again and its start replayed nothing, with retries left."""
+        if self.replayed is None or self.replay_retries >= REPLAY_RETRIES:
+            return False
+        try:
+            wait_for(
+                ready, timeout_s=READY_TIMEOUT_S, what=f"{self.service} serving after the last kill", interval_s=0.1
+            )
+        except FaultError:
+            return False
+        return not self.replayed()
 
     def _gone_since(self, started: str) -> bool:
         """The container stopped, or came back as a new process since `started`."""
@@ -184,6 +208,7 @@ class CrashLoop(Fault):
                 self.kills >= 1 and (down or self.kills >= 2 or restarted),
                 f"{self.kills} SIGKILLs of the main process; down now={down}, restarted since={restarted}"
                 + ("" if self.held_at_kill is None else f", work in hand at the last kill={self.held_at_kill}")
+                + (f", killed again {self.replay_retries}x: its start replayed nothing" if self.replay_retries else "")
                 + f" {self._last_error}".rstrip(),
             )
         ]
@@ -201,6 +226,7 @@ class CrashLoop(Fault):
             "busy_kills": self.busy_kills,
             "kills": self.kills,
             "busy_killed": self.busy_killed,
+            "replay_retries": self.replay_retries,
         }
 
 

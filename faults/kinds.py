@@ -49,6 +49,11 @@ class Context(Protocol):
         None where the run cannot see it."""
         ...
 
+    def replayed(self, service: str) -> Callable[[], bool] | None:
+        """True once the service's current process replayed work at its start (a worker: WAL rows
+        republished); None where the service replays nothing of its own."""
+        ...
+
 
 class AllOf(Fault):
     """Several faults as one: injected in order, healed in reverse."""
@@ -148,6 +153,7 @@ KINDS: dict[str, Factory] = {
         p["service"],
         ready=ctx.ready_check(p["service"]) if p.get("busy") else None,
         holding=ctx.work_in_hand(p["service"]) if p.get("busy") else None,
+        replayed=ctx.replayed(p["service"]) if p.get("busy") else None,
         loop=bool(p.get("loop", True)),
         busy_kills=int(p.get("busy_kills", 1)),
         busy_s=float(p.get("busy_s", 1.0)),

@@ -22,7 +22,7 @@ import psycopg2.extras
 from pika.adapters.blocking_connection import BlockingChannel
 from prometheus_client.parser import text_string_to_metric_families
 
-from core.counters import START_TIME, Snapshot
+from core.counters import START_TIME, CounterSpec, Snapshot
 from faults.amqp import loopback_parameters
 from harness.config import HarnessConfig
 from system import topology
@@ -244,6 +244,16 @@ def scrape(url: str, timeout_s: float = 2.0, params: Mapping[str, str] | None = 
 
 
 QUEUE_COUNT_KIND = {"rabbitmq_detailed_queue_messages_ready": 0, "rabbitmq_detailed_queue_messages_unacked": 1}
+
+
+def replayed_rows(worker: str) -> CounterSpec:
+    """The worker's own count of unfinished WAL rows its start republished (the WAL replay)."""
+    return CounterSpec(
+        worker,
+        "wal_recovered_tasks_total",
+        {"action": "republished"},
+        "unfinished WAL rows republished at start (WAL replay)",
+    )
 
 
 def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:

@@ -158,6 +158,18 @@ class Stack:
 
         return holding
 
+    def replayed(self, service: str) -> Callable[[], bool] | None:
+        """For a worker: True once its current process republished WAL rows at start (faults.kinds.Context)."""
+        if service not in topology.load().workers:
+            return None
+        counter = observe.replayed_rows(service)
+
+        def replayed() -> bool:
+            snap = observe.scrape(f"{self.url(service)}/metrics")
+            return (snap.total(counter.metric, counter.labels) or 0) > 0
+
+        return replayed
+
     @property
     def gpt_control_file(self) -> Path:
         """The GPT fake's control file (faults.kinds.Context)."""

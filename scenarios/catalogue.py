@@ -17,6 +17,7 @@ from dataclasses import replace
 from core import findings
 from core.counters import CounterSpec
 from core.point import CHECKERS, FailurePoint, FaultSpec, all_of
+from harness import observe
 from system import topology
 
 OUTAGE_S = 10.0
@@ -37,15 +38,6 @@ PIPELINE_QUEUES = (
     "queue:rule_retrieval_queue",
     "queue:response_generation_queue",
 )
-
-
-def _replayed(worker: str) -> CounterSpec:
-    return CounterSpec(
-        worker,
-        "wal_recovered_tasks_total",
-        {"action": "republished"},
-        "unfinished WAL rows republished at start (WAL replay)",
-    )
 
 
 def _retried(worker: str) -> CounterSpec:
@@ -95,11 +87,11 @@ _RECORDS: tuple[FailurePoint, ...] = (
     # backlog the outage left (prefetched, in hand, completed but not yet acknowledged).
     FailurePoint("F7", FaultSpec("crash_loop", {"service": "worker-storage", "busy": True}), CRASH_LOOP_S,
                  ("pipeline",), strikes=("queue:user_input_queue", "queue:rule_retrieval_queue", "wal:worker-storage"),
-                 exercises=(_replayed("worker-storage"),), self_repair=True,
+                 exercises=(observe.replayed_rows("worker-storage"),), self_repair=True,
                  defects={"republish_once+ack_before_wal": "upload:rpo"}),
     FailurePoint("F8", FaultSpec("crash_loop", {"service": "worker-ai", "busy": True}), CRASH_LOOP_S, ("pipeline",),
                  strikes=("queue:vision_analysis_queue", "queue:response_generation_queue", "wal:worker-ai"),
-                 exercises=(_replayed("worker-ai"),), self_repair=True,
+                 exercises=(observe.replayed_rows("worker-ai"),), self_repair=True,
                  defects={"ack_before_wal": "upload:rpo", "no_idempotency": "upload:exactly_once"}),
     # worker-storage killed, its task_queue.db-wal cut among the commits not yet checkpointed,
     # started again. The worker is back within a second, too soon for a probe to see a gap: the

@@ -10,6 +10,7 @@ import pytest
 
 from faults import Crash, CrashLoop, FaultError, Nemesis, Pause, S3Outage, Stop, took_effect
 from faults.base import wait_for
+from faults.crash_loop import REPLAY_RETRIES
 from faults.target import COMPOSE_PROJECT, COMPOSE_SERVICE, OUR_LABEL, is_running
 from harness.deaths import DeathWatch
 from system.logs import SERVING
@@ -227,3 +228,25 @@ def test_the_last_kill_waits_for_work_in_hand(proj: TestProject) -> None:
     released = fault.released_at()
     assert len(polls) >= 5 and released is not None and released >= polls[4]
     assert "work in hand at the last kill=True" in fault.evidence()[0].detail
+
+
+def test_a_last_kill_whose_restart_replayed_nothing_is_tried_again(proj: TestProject) -> None:
+    """The rows in hand can complete between the look and the signal: then the restart replays
+    nothing and the recovery path under test never ran. The kill is tried again, a bounded number
+    of times."""
+    proj.run("worker-storage")
+    answers = iter([False, True])  # the first restart replayed nothing, the second did
+    fault = CrashLoop(
+        proj.stack, "worker-storage", loop=False, ready=lambda: True, busy_s=0.1, replayed=lambda: next(answers)
+    )
+    fault.inject()
+    time.sleep(1.0)  # the hold: the first kill is seen before heal looks for a restart
+    fault.heal()
+    assert fault.kills == 3 and fault.replay_retries == 1
+    assert "killed again 1x" in fault.evidence()[0].detail
+
+    never = CrashLoop(proj.stack, "worker-storage", loop=False, ready=lambda: True, busy_s=0.1, replayed=lambda: False)
+    never.inject()
+    time.sleep(1.0)
+    never.heal()
+    assert never.replay_retries == REPLAY_RETRIES and never.kills == 2 + REPLAY_RETRIES
