@@ -35,6 +35,9 @@ HOLDING_WAIT_S = 10.0
 # A last kill that met no work in hand (the rows completed between the look and the signal) makes
 # a restart that replays nothing: the kill is tried again, up to this many times.
 REPLAY_RETRIES = 3
+# Docker resets a container's doubled restart delay once it has run 10 s: a retry kill sooner
+# would grow the delay past grace_s and read as a restart policy that failed (self_repair).
+DELAY_RESET_S = 10.5
 
 
 class CrashLoop(Fault):
@@ -75,6 +78,7 @@ class CrashLoop(Fault):
         self._container: Container | None = None
         self._last_error = ""
         self._last_kill_at: float | None = None
+        self._back_at = 0.0
         self._by_hand: list[str] = []
         self._first_started = ""
         self.grace_s = 15.0  # Docker's restart delay has grown during the loop (100 ms, doubling)
@@ -111,6 +115,7 @@ class CrashLoop(Fault):
         assert self._container is not None
         if await_restart(self._container, self.grace_s):
             self._by_hand.append(str(self._container.name))
+        self._back_at = time.monotonic()
 
     def _answers(self) -> bool:
         assert self.busy_url is not None
@@ -178,7 +183,10 @@ class CrashLoop(Fault):
             )
         except FaultError:
             return False
-        return not self.replayed()
+        if self.replayed():
+            return False
+        time.sleep(max(0.0, self._back_at + DELAY_RESET_S - time.monotonic()))
+        return True
 
     def _gone_since(self, started: str) -> bool:
         """The container stopped, or came back as a new process since `started`."""

@@ -243,6 +243,7 @@ def test_a_last_kill_whose_restart_replayed_nothing_is_tried_again(proj: TestPro
     time.sleep(1.0)  # the hold: the first kill is seen before heal looks for a restart
     fault.heal()
     assert fault.kills == 3 and fault.replay_retries == 1
+    assert fault.started_by_hand() == []  # the retry waited out Docker's restart delay
     assert "killed again 1x" in fault.evidence()[0].detail
 
     never = CrashLoop(proj.stack, "worker-storage", loop=False, ready=lambda: True, busy_s=0.1, replayed=lambda: False)
@@ -250,3 +251,4 @@ def test_a_last_kill_whose_restart_replayed_nothing_is_tried_again(proj: TestPro
     time.sleep(1.0)
     never.heal()
     assert never.replay_retries == REPLAY_RETRIES and never.kills == 2 + REPLAY_RETRIES
+    assert never.started_by_hand() == []
