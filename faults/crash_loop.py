@@ -172,6 +172,8 @@ class CrashLoop(Fault):
             if not kills_left and self.busy_killed and self._replayed_nothing(ready):
                 self.replay_retries += 1
                 kills_left = 1
+                # Docker's reset timer is not observable: wait it out before the next kill
+                time.sleep(max(0.0, self._back_at + DELAY_RESET_S - time.monotonic()))
 
     def _replayed_nothing(self, ready: Callable[[], bool]) -> bool:
         """The service serves again and its start replayed nothing, with retries left."""
@@ -183,10 +185,7 @@ class CrashLoop(Fault):
             )
         except FaultError:
             return False
-        if self.replayed():
-            return False
-        time.sleep(max(0.0, self._back_at + DELAY_RESET_S - time.monotonic()))
-        return True
+        return not self.replayed()
 
     def _gone_since(self, started: str) -> bool:
         """The container stopped, or came back as a new process since `started`."""
