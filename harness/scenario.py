@@ -210,7 +210,7 @@ class Scenario:
                     upload_plan=(w.photo_uploads_per_s, w.upload_users),
                 )
                 self._phase("load warm-up", w.warmup_s)
-                time.sleep(w.warmup_s)  # a duration of load, not a wait for a state
+                self._warm_up()
                 fault = self.fault = make(self.point.fault, self.stack)
                 before = self._scrape()
                 for audit in self.point.audits:
@@ -312,6 +312,29 @@ class Scenario:
         except WaitTimeout as exc:  # the RTO judgement reports it as not recovered
             log.warning("%s: %s", self.name, exc)
             return None
+
+    def _warm_up(self) -> None:
+        """Load until the fault would meet work in flight: Locust's photo uploads acknowledged, the
+        pipeline completing uploads end to end, and work held where the point strikes (anywhere when
+        it names no place). At least `warmup_min_s` of load, at most `warmup_s`: a point whose places
+        fill only during its fault then meets the load it always met, and the in-flight check, not
+        this wait, judges what the fault found."""
+        w, started = self.workload, time.monotonic()
+
+        def flowing() -> bool:
+            if time.monotonic() - started < w.warmup_min_s:
+                return False
+            if not any(
+                o.process != "canary" for o in read_ledger(self.ledger_path) if o.f == "upload" and o.type == "ok"
+            ):
+                return False
+            if not observe.results_counts(self.stack.config, self.t0):
+                return False
+            held = observe.in_flight(self.stack.config)
+            return sum(held.get(p, 0) for p in (self.point.strikes or tuple(held))) > 0
+
+        with contextlib.suppress(WaitTimeout):  # the cap is the old fixed warm-up, never a failure
+            until(flowing, timeout_s=w.warmup_s, what="work in flight where the fault strikes", interval_s=0.25)
 
     def _acked_uploads(self) -> list[str]:
         return [i for i, o in outcomes_for(read_ledger(self.ledger_path), "upload").items() if o == "ok"]

@@ -27,7 +27,8 @@ class Workload:
     canary_uploads_per_s: float  # the prober's tiny uploads: waste's probe and the pipeline canary
     upload_users: int  # Locust users that upload photos (the rate is split between them)
     other_users: int  # Locust users of the other domains (chat, auth, userinfo, location, recycle)
-    warmup_s: float  # load before the injection: work is in flight everywhere when the fault hits
+    warmup_min_s: float  # load before the injection at least (every Locust user has started)
+    warmup_s: float  # and at most: work is in flight where the fault strikes well before that
     relapse_s: float  # a recovery counts once the capability has stayed up this long under the load
 
     @property
@@ -42,6 +43,7 @@ DESIGN = Workload(
     canary_uploads_per_s=CANARY_UPLOADS_PER_S,
     upload_users=4,
     other_users=8,  # the smallest count at which Locust gives each of the other user classes one
+    warmup_min_s=2.0,
     warmup_s=6.0,
     relapse_s=5.0,
 )
