@@ -12,6 +12,7 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import httpx
@@ -261,10 +262,11 @@ def queue_counts(config: HarnessConfig) -> dict[str, tuple[int, int]] | None:
     queues it leads; refreshed every second), or None when no node answered."""
     counts: dict[str, list[int]] = {}
     answered = False
-    for node in topology.load().broker_nodes:
-        snap = scrape(
-            f"{config.url(node, RABBITMQ_METRICS_PORT)}/metrics/detailed", params={"family": "queue_coarse_metrics"}
-        )
+    urls = [f"{config.url(node, RABBITMQ_METRICS_PORT)}/metrics/detailed" for node in topology.load().broker_nodes]
+    # side by side: a paused node costs its whole timeout, and all three are paused in F4-freeze and F6
+    with ThreadPoolExecutor(max_workers=len(urls)) as pool:
+        snaps = list(pool.map(lambda url: scrape(url, params={"family": "queue_coarse_metrics"}), urls))
+    for snap in snaps:
         if snap.samples is None:
             continue
         answered = True
