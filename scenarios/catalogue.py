@@ -131,9 +131,11 @@ _RECORDS: tuple[FailurePoint, ...] = (
     FailurePoint("F14", FaultSpec("fill_disk", {"volumes": {"pg-waste-data": 1024 * 1024 * 1024,
                                                             "wal-ai": 128 * 1024 * 1024}}),
                  OUTAGE_S, ("waste", "pipeline"), strikes=("wal:worker-ai",),
-                 # worker-ai's WAL may go on inside the space its files already hold; ecoeco_waste cannot
+                 # both must refuse writes: a WAL write the worker could fit into room its files
+                 # already held would leave the path that handles a failed one untried
                  symptoms=(CounterSpec("waste-api", "http_requests_total", {"route": "/tasks", "status": "503"},
-                                       what="uploads refused while ecoeco_waste cannot write"),)),
+                                       what="uploads refused while ecoeco_waste cannot write"),
+                           CounterSpec("worker-ai", "wal_write_errors_total", what="WAL writes refused"))),
     FailurePoint("F15", FaultSpec("gpt_outage", {"family": "gpt5", "mode": "error"}), OUTAGE_S, ("pipeline",),
                  strikes=("queue:vision_analysis_queue", "wal:worker-ai"),
                  symptoms=(CounterSpec("worker-ai", "gpt5_api_errors_total", what="failed GPT-5 calls"),),

@@ -156,6 +156,9 @@ def _row(r: sqlite3.Row) -> WalRow:
     )
 
 
+WAL_FILE_LIMIT_BYTES = 64 * 1024
+
+
 class WAL:
     """task_queue.db: every stage's input, status and output, durable before any ack.
 
@@ -172,6 +175,10 @@ class WAL:
         self._db.execute("PRAGMA journal_mode=WAL")
         # synchronous is per connection: FULL syncs the WAL file on every commit.
         self._db.execute("PRAGMA synchronous=FULL")
+        # Once a checkpoint lets the -wal start over, SQLite cuts it back to this size: the file does
+        # not keep the room of its largest burst for ever, and a full disk is met by the next burst
+        # rather than absorbed by stale room inside the file.
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_FILE_LIMIT_BYTES}")
         self._db.executescript(SCHEMA)
         self.lost: LostCommits | None = None
         self._commit_count: CommitCount | None = None

@@ -12,7 +12,7 @@ import pytest
 from system.settings import Settings
 from system.workers.recovery import RECOVERED_NOTE, recover_on_startup
 from system.workers.stage import ExternalFailure, Stage, run_task
-from system.workers.wal import WAL
+from system.workers.wal import WAL, WAL_FILE_LIMIT_BYTES
 
 SAFE = Settings(time_scale=0.001)
 QUEUES = {"image_uploader": "user_input_queue"}
@@ -27,6 +27,18 @@ def test_wal_mode_and_full_sync_are_set(tmp_path: Path) -> None:
     mode = sqlite3.connect(wal.path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
     assert wal._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_the_wal_file_is_cut_back_once_a_checkpoint_lets_it_start_over(tmp_path: Path) -> None:
+    # Room kept inside a -wal file after a burst would absorb a full disk (F14) unseen.
+    wal = make_wal(tmp_path)
+    for i in range(400):  # a burst of big payloads: the -wal grows to megabytes
+        wal.begin(f"task-{i:04d}", "image_uploader", {"task_id": f"task-{i:04d}", "blob": "x" * 8192})
+    wal_file = Path(wal.path + "-wal")
+    assert wal_file.stat().st_size > 1024 * 1024
+    wal.checkpoint()
+    wal.begin("task-next", "image_uploader", {"task_id": "task-next"})  # the -wal starts over, then is cut
+    assert wal_file.stat().st_size <= WAL_FILE_LIMIT_BYTES
 
 
 def test_completed_row_survives_reopen_and_is_not_redone(tmp_path: Path) -> None:
@@ -371,7 +383,7 @@ def test_sync_marks_attempts_with_backoff_then_syncs_when_the_database_returns(t
 _KILLED_WRITER = """
 import os, sys
 sys.path.insert(0, sys.argv[2])
-from system.workers.wal import WAL
+from system.workers.wal import WAL, WAL_FILE_LIMIT_BYTES
 wal = WAL(sys.argv[1])
 wal._db.execute("PRAGMA wal_autocheckpoint=0")  # every commit stays in the -wal, as between checkpoints
 for i in range(int(sys.argv[3])):
