@@ -383,7 +383,7 @@ def test_sync_marks_attempts_with_backoff_then_syncs_when_the_database_returns(t
 _KILLED_WRITER = """
 import os, sys
 sys.path.insert(0, sys.argv[2])
-from system.workers.wal import WAL, WAL_FILE_LIMIT_BYTES
+from system.workers.wal import WAL
 wal = WAL(sys.argv[1])
 wal._db.execute("PRAGMA wal_autocheckpoint=0")  # every commit stays in the -wal, as between checkpoints
 for i in range(int(sys.argv[3])):
