@@ -8,6 +8,8 @@ which would leave nothing to damage.
 from __future__ import annotations
 
 import contextlib
+import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -74,17 +76,10 @@ class CorruptWal(Fault):
         directory = self._host_dir(container)
         files = self._files(directory)
         self._container = container
-        if self.mode == "truncate":
-            # halt while commits wait in the WAL for a checkpoint: right after one, a cut loses nothing
-            with contextlib.suppress(FaultError):
-                wait_for(
-                    lambda: sqlite_damage.unsaved_frames(files["shm"]) >= UNSAVED_FRAMES,
-                    timeout_s=10,
-                    what="commits in the WAL not yet checkpointed",
-                    interval_s=0.01,
-                )
         # Docker counts both as a manual stop: the restart policy stays out of the way.
-        if self.halt == "kill":
+        if self.mode == "truncate" and self.halt == "kill":
+            self._kill_with_unsaved(container, files["shm"])
+        elif self.halt == "kill":
             container.kill()
         else:
             container.stop(timeout=10)
@@ -99,6 +94,23 @@ class CorruptWal(Fault):
             if rows_before is not None and rows_after is not None:
                 self.rows_dropped = sqlite_damage.rows_dropped(rows_before, rows_after)
             self.heal()
+
+    def _kill_with_unsaved(self, container: Container, shm: Path, timeout_s: float = 10.0) -> None:
+        """SIGKILL while commits wait in the WAL for a checkpoint: right after one, a cut loses nothing.
+
+        A checkpoint can run between a look at the -shm and the kill, so the worker is frozen before
+        it is looked at (Docker delivers a kill to a paused container) and thawed again while
+        nothing waits. After `timeout_s` it is killed whatever the WAL holds; the damage then says
+        whether anything was at risk.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            container.pause()
+            if sqlite_damage.unsaved_frames(shm) >= UNSAVED_FRAMES or time.monotonic() >= deadline:
+                break
+            container.unpause()
+            time.sleep(random.uniform(0.005, 0.05))  # a fixed beat could keep meeting the same moment
+        container.kill()
 
     def _rows(self, files: dict[str, Path]) -> dict[str, set[tuple[object, ...]]] | None:
         """Rows of the halted worker's database (None if it cannot be read: the damage may be a page)."""
@@ -141,7 +153,10 @@ class CorruptWal(Fault):
         if self._container is None:
             return
         try:
-            if not state(self._container)["Running"]:
+            st = state(self._container)
+            if st["Paused"]:  # frozen for the look at the -shm, and the kill never came
+                self._container.unpause()
+            if not st["Running"]:
                 self._container.start()
             wait_for(
                 lambda: self._container is not None and is_running(self._container),

@@ -195,9 +195,11 @@ class Scenario:
                 self.effect.append(EffectCheck("steady state before injection", False, str(exc)))
                 raise _Abort(f"steady state not reached: {self.stack.unhealthy()}") from exc
             self.deaths.start()  # before any write: a death the history meets is one it saw
-            with LedgerWriter(self.ledger_path, "canary") as ledger:
+            with contextlib.ExitStack() as probing:
+                ledger = probing.enter_context(LedgerWriter(self.ledger_path, "canary"))
                 prober = Prober(self.stack.config, ProbeUser(self.stack.config), ledger)
                 prober.start()
+                probing.callback(prober.stop)  # runs before the ledger closes, also on an error
                 sampler.start()
                 users = w.upload_users + w.other_users
                 load.start(

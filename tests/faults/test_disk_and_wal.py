@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import docker
 import pytest
 
 from faults import CorruptWal, FaultError, FillDisk, took_effect
 from faults.fill_disk import BALLAST_NAME
 from faults.target import is_running, volume_host_path
 from faults.wait import until
-from tests.faults.conftest import TestProject
+from tests.faults.conftest import TestProject, require_image
 from tests.faults.sqlite_wal import make_wal_db, read_back
 
 pytestmark = pytest.mark.integration
@@ -128,3 +129,41 @@ def test_corrupt_wal_without_a_wal_fails_but_leaves_the_worker_running(proj: Tes
         fault.inject()
     assert is_running(worker)
     assert not took_effect(fault.evidence())
+
+
+# A writer whose commits wait for a checkpoint only about 10 ms out of every 70: a look at the -shm is
+# out of date by the time a kill lands, unless the writer is frozen while it is looked at.
+BUSY_WRITER = (
+    "import sqlite3, time\n"
+    f"db = sqlite3.connect('{WAL_DIR}/task_queue.db', isolation_level=None)\n"
+    "db.execute('PRAGMA journal_mode=WAL')\n"
+    "db.execute('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, v BLOB)')\n"
+    "while True:\n"
+    "    for _ in range(3):\n"
+    "        db.execute('INSERT INTO t (v) VALUES (?)', (bytes(40000),))\n"
+    "    time.sleep(0.005)\n"
+    "    db.execute('PRAGMA wal_checkpoint(PASSIVE)')\n"
+    "    time.sleep(0.06)\n"
+)
+
+
+def test_corrupt_wal_kills_a_busy_writer_while_commits_wait_for_a_checkpoint(
+    proj: TestProject, docker_client: docker.DockerClient
+) -> None:
+    image = require_image(docker_client, "ecoeco-app")
+    volume = proj.volume("wal-busy")
+    worker = proj.run(
+        "worker-storage",
+        image=image,
+        command=["python3", "-c", BUSY_WRITER],
+        user="root",  # a fresh volume is root's; the fault cares about the files, not the uid
+        volumes={volume.name: {"bind": WAL_DIR, "mode": "rw"}},
+    )
+    shm = volume_host_path(volume) / "task_queue.db-shm"
+    until(shm.exists, timeout_s=30, what="the writer's -shm")
+    for _ in range(3):  # each round: frozen, looked at, killed, cut, started again
+        fault = CorruptWal(proj.stack, "worker-storage", mode="truncate")
+        fault.inject()
+        assert took_effect(fault.evidence()), fault.evidence()
+        assert "commits not yet checkpointed" in fault._damage
+        assert is_running(worker)
