@@ -135,7 +135,8 @@ _RECORDS: tuple[FailurePoint, ...] = (
                  # already held would leave the path that handles a failed one untried
                  symptoms=(CounterSpec("waste-api", "http_requests_total", {"route": "/tasks", "status": "503"},
                                        what="uploads refused while ecoeco_waste cannot write"),
-                           CounterSpec("worker-ai", "wal_write_errors_total", what="WAL writes refused"))),
+                           CounterSpec("worker-ai", "wal_write_errors_total", what="WAL writes refused")),
+                 defects={"ack_on_wal_error": "upload:rpo"}),
     FailurePoint("F15", FaultSpec("gpt_outage", {"family": "gpt5", "mode": "error"}), OUTAGE_S, ("pipeline",),
                  strikes=("queue:vision_analysis_queue", "wal:worker-ai"),
                  symptoms=(CounterSpec("worker-ai", "gpt5_api_errors_total", what="failed GPT-5 calls"),),

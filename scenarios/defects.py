@@ -75,6 +75,8 @@ DEFECTS: tuple[Defect, ...] = (
            "spec section 2: waste-api publishes in the request, without an outbox"),
     Defect("wal_unchecked", _unsafe("wal_unchecked"), ("worker-storage",),
            "spec section 6: nothing counts the WAL's commits, so a damaged -wal goes unseen"),
+    Defect("ack_on_wal_error", _unsafe("ack_on_wal_error"), WORKERS,
+           "a delivery whose WAL write fails (disk full) is acked and dropped instead of requeued"),
     Defect("restart_policy_no", {"ECOECO_RESTART_POLICY": "no"}, ("waste-api",),
            "no restart policy: a crashed service stays down"),
     Defect("pg_sync_commit_off", {"PG_SYNCHRONOUS_COMMIT": "off"}, ("pg-waste",),

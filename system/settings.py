@@ -25,6 +25,7 @@ UNSAFE_OPTIONS = frozenset(
         "auth_via_db",  # spec section 2 as written: every request re-checks the user in ecoeco_auth
         "direct_publish",  # spec section 2 as written: waste-api publishes in the request, no outbox
         "wal_unchecked",  # spec section 6 as written: nothing checks the WAL, a damaged -wal goes unseen (F9)
+        "ack_on_wal_error",  # a delivery whose WAL write fails (disk full, I/O error) is acked and dropped
     }
 )
 

@@ -250,6 +250,11 @@ class StageConsumer(threading.Thread):
             # delivery for a growing pause (heartbeats keep flowing) before requeueing it, so a
             # local outage does not burn its delivery count and park acknowledged work in the DLQ.
             metrics.WAL_ERRORS.inc()
+            if self._settings.is_unsafe("ack_on_wal_error"):
+                log.error("%s: WAL write failed, dropping the delivery: %r", self.stage.name, exc)
+                if not auto_ack:
+                    self._ack(ch, tag)
+                return
             self._wal_backoff_s = min(max(self._wal_backoff_s * 2, 0.5), WAL_BACKOFF_MAX_S)
             log.error("%s: WAL write failed, retrying in %.1fs: %r", self.stage.name, self._wal_backoff_s, exc)
             if not auto_ack:
