@@ -112,7 +112,7 @@ _RECORDS: tuple[FailurePoint, ...] = (
                  LONG_OUTAGE_S, ("pipeline",), mode="long", strikes=("wal:worker-ai",), symptoms=(SYNC_FAILED,),
                  exercises=(SYNC_RETRIED,), defects={"sync_gives_up": "upload:rpo"}),
     FailurePoint("F11", FaultSpec("stop", {"services": ("pg-waste",)}), OUTAGE_S, ("waste", "pipeline"),
-                 symptoms=(SYNC_FAILED,), exercises=(SYNC_RETRIED,)),
+                 symptoms=(SYNC_FAILED,), exercises=(SYNC_RETRIED,), defects={"queue_without_task_row": "upload:rpo"}),
     # The postmaster SIGKILLed with commits in flight (crash recovery, not a clean shutdown), four
     # times: at the injection, then three times two seconds after it serves again, while the writes
     # that waited (the workers' result sync, new uploads) pour in. One kill meets ~200 ms of commits.
@@ -156,7 +156,7 @@ _RECORDS: tuple[FailurePoint, ...] = (
     FailurePoint("F17", FaultSpec("s3_outage", {"how": "pause"}), OUTAGE_S, ("pipeline",),
                  strikes=("queue:user_input_queue", "wal:worker-storage"), audits=("s3_objects",),
                  symptoms=(CounterSpec("worker-storage", "s3_errors_total", what="failed S3 uploads"),),
-                 exercises=(_retried("worker-storage"),)),
+                 exercises=(_retried("worker-storage"),), defects={"s3_error_ignored": "upload:rpo"}),
 )
 # fmt: on
 

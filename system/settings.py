@@ -26,6 +26,8 @@ UNSAFE_OPTIONS = frozenset(
         "direct_publish",  # spec section 2 as written: waste-api publishes in the request, no outbox
         "wal_unchecked",  # spec section 6 as written: nothing checks the WAL, a damaged -wal goes unseen (F9)
         "ack_on_wal_error",  # a delivery whose WAL write fails (disk full, I/O error) is acked and dropped
+        "queue_without_task_row",  # waste-api answers 202 and queues an upload its database refused
+        "s3_error_ignored",  # worker-storage goes on without the image when S3 refuses it
     }
 )
 

@@ -167,6 +167,24 @@ def submit(
     if not data.startswith(IMAGE_MAGIC):
         raise HTTPException(415, "upload is not a PNG or JPEG image")
     body = {"task_id": task_id, "user_id": user_id, "image_b64": base64.b64encode(data).decode()}
+    direct = settings.is_unsafe("direct_publish")
+    try:
+        created = _store(task_id, user_id, data, body, outbox=not direct)
+    except DatabaseUnavailable:
+        if not settings.is_unsafe("queue_without_task_row"):
+            raise
+        log.error("task %s: database unavailable, queueing the upload anyway", task_id)
+        created, direct = True, True  # planted: accepted with no task row and no outbox row
+    if created and direct:
+        _publish_in_request(task_id, body)
+    elif created:
+        handed.put(task_id, body)  # published by the relay thread: the request never waits on the broker
+    return JSONResponse(status_code=202, content={"task_id": task_id, "status": "accepted"})
+
+
+def _store(task_id: str, user_id: int, data: bytes, body: dict[str, Any], outbox: bool) -> bool:
+    """The task row (and its outbox row) in one transaction; False if the task_id was already
+    this user's (409 if another user's)."""
     with db.transaction() as cur:
         cur.execute(
             "INSERT INTO tasks (task_id, user_id, image_sha256, image_bytes) VALUES (%s,%s,%s,%s) "
@@ -174,8 +192,7 @@ def submit(
             (task_id, user_id, hashlib.sha256(data).hexdigest(), len(data)),
         )
         created = cur.fetchone() is not None
-        direct = settings.is_unsafe("direct_publish")
-        if created and not direct:
+        if created and outbox:
             cur.execute(
                 "INSERT INTO outbox (task_id, body) VALUES (%s, %s)",
                 (task_id, psycopg2.Binary(json.dumps(body).encode())),
@@ -185,11 +202,7 @@ def submit(
             owner = cur.fetchone()
             if owner is None or owner["user_id"] != user_id:
                 raise HTTPException(409, "task_id already used by another user")
-    if created and direct:
-        _publish_in_request(task_id, body)
-    elif created:
-        handed.put(task_id, body)  # published by the relay thread: the request never waits on the broker
-    return JSONResponse(status_code=202, content={"task_id": task_id, "status": "accepted"})
+        return created
 
 
 def _publish_in_request(task_id: str, body: dict[str, Any]) -> None:
