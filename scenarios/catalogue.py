@@ -105,7 +105,7 @@ _RECORDS: tuple[FailurePoint, ...] = (
     FailurePoint("F10", FaultSpec("cut_link", {"sources": ("worker-storage", "worker-ai"),
                                                "destination": "pg-waste", "probe_port": 5432}),
                  OUTAGE_S, ("pipeline",), strikes=("wal:worker-ai",), symptoms=(SYNC_FAILED,),
-                 exercises=(SYNC_RETRIED,)),
+                 exercises=(SYNC_RETRIED,), defects={"sync_marks_refused": "upload:rpo"}),
     # Long enough for the spec's sync schedule to give up (10 attempts by 51 min of design time).
     FailurePoint("F10", FaultSpec("cut_link", {"sources": ("worker-storage", "worker-ai"),
                                                "destination": "pg-waste", "probe_port": 5432}),

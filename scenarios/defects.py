@@ -81,6 +81,8 @@ DEFECTS: tuple[Defect, ...] = (
            "an upload whose task row the database refused is answered 202 and queued anyway"),
     Defect("s3_error_ignored", _unsafe("s3_error_ignored"), ("worker-storage",),
            "the pipeline goes on without the image when S3 refuses it"),
+    Defect("sync_marks_refused", _unsafe("sync_marks_refused"), WORKERS,
+           "a WAL sync batch the database refused is marked synced all the same"),
     Defect("restart_policy_no", {"ECOECO_RESTART_POLICY": "no"}, ("waste-api",),
            "no restart policy: a crashed service stays down"),
     Defect("pg_sync_commit_off", {"PG_SYNCHRONOUS_COMMIT": "off"}, ("pg-waste",),

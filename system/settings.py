@@ -28,6 +28,7 @@ UNSAFE_OPTIONS = frozenset(
         "ack_on_wal_error",  # a delivery whose WAL write fails (disk full, I/O error) is acked and dropped
         "queue_without_task_row",  # waste-api answers 202 and queues an upload its database refused
         "s3_error_ignored",  # worker-storage goes on without the image when S3 refuses it
+        "sync_marks_refused",  # a WAL sync batch the database refused is marked synced all the same
     }
 )
 
