@@ -60,14 +60,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _monotonic_of(ready_file: Path) -> float:
-    """The monotonic instant of the wall-clock time the ready file holds; now if it holds none."""
+def _monotonic_of(ready_file: Path, not_before: float) -> float:
+    """The monotonic instant of the wall-clock time the ready file holds; now if it holds none.
+    Never before `not_before` (when Locust was launched): a stale or stepped stamp would end the run
+    early on paper."""
     now_wall, now = time.time(), time.monotonic()
     try:
         stamped = float(ready_file.read_text(encoding="utf-8").split()[0])
     except (OSError, ValueError, IndexError):
         return now
-    return now - max(0.0, now_wall - stamped)
+    return max(not_before, now - max(0.0, now_wall - stamped))
 
 
 def _peek_exit(popen: subprocess.Popen[bytes]) -> int | None:
@@ -171,6 +173,7 @@ class LoadRun:
             *self.extra_args,
         ]  # fmt: skip
         atexit.register(self._kill_on_exit)
+        launched = time.monotonic()
         if workers <= 0:
             self._launch("local", run_args, env)
         else:
@@ -196,7 +199,7 @@ class LoadRun:
         self._await_ready(ready_file)
         # Locust's run time counts from its own start, which the ready file stamps: a driver that
         # noticed the file late (a busy machine) would otherwise expect the end too late.
-        self._planned_end = _monotonic_of(ready_file) + max(1, math.ceil(run_time_s))
+        self._planned_end = _monotonic_of(ready_file, launched) + max(1, math.ceil(run_time_s))
         return self.outputs
 
     def _child_env(

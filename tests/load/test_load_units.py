@@ -205,7 +205,10 @@ def test_the_run_ends_when_locust_started_not_when_the_driver_noticed(tmp_path: 
     """A driver that polls the ready file late (busy machine) must still expect Locust's end from
     Locust's own start, or a run that ended on time reads as "ended early"."""
     ready = tmp_path / "ready"
+    launched = time.monotonic() - 5.0
     ready.write_text(f"{time.time() - 3.0}\n", encoding="utf-8")
-    assert abs(_monotonic_of(ready) - (time.monotonic() - 3.0)) < 0.5
+    assert abs(_monotonic_of(ready, launched) - (time.monotonic() - 3.0)) < 0.5
     ready.write_text("", encoding="utf-8")  # caught between create and write: now
-    assert abs(_monotonic_of(ready) - time.monotonic()) < 0.5
+    assert abs(_monotonic_of(ready, launched) - time.monotonic()) < 0.5
+    ready.write_text(f"{time.time() - 3600.0}\n", encoding="utf-8")  # stale: never before the launch
+    assert abs(_monotonic_of(ready, launched) - launched) < 0.01
