@@ -50,6 +50,9 @@ class CorruptWal(Fault):
         self._before: dict[str, tuple[int, str] | None] = {}
         self._after: dict[str, tuple[int, str] | None] = {}
         self._damage = ""
+        # the frozen worker's frames not yet checkpointed at the kill; forced: the deadline came first
+        self.unsaved_at_kill: int | None = None
+        self.kill_forced = False
         # rows as SQLite reads them at the halt and after the damage: what the damage really dropped
         self.rows_dropped: dict[str, list[tuple[object, ...]]] | None = None
 
@@ -104,13 +107,23 @@ class CorruptWal(Fault):
         whether anything was at risk.
         """
         deadline = time.monotonic() + timeout_s
-        while True:
-            container.pause()
-            if sqlite_damage.unsaved_frames(shm) >= UNSAVED_FRAMES or time.monotonic() >= deadline:
-                break
-            container.unpause()
-            time.sleep(random.uniform(0.005, 0.05))  # a fixed beat could keep meeting the same moment
-        container.kill()
+        try:
+            while True:
+                container.pause()
+                self.unsaved_at_kill = sqlite_damage.unsaved_frames(shm)
+                if self.unsaved_at_kill >= UNSAVED_FRAMES:
+                    break
+                if time.monotonic() >= deadline:
+                    self.kill_forced = True
+                    break
+                container.unpause()
+                time.sleep(random.uniform(0.005, 0.05))  # a fixed beat could keep meeting the same moment
+            container.kill()
+        except BaseException:
+            with contextlib.suppress(docker.errors.APIError):  # never leave the worker frozen
+                if state(container)["Paused"]:
+                    container.unpause()
+            raise
 
     def _rows(self, files: dict[str, Path]) -> dict[str, set[tuple[object, ...]]] | None:
         """Rows of the halted worker's database (None if it cannot be read: the damage may be a page)."""
@@ -196,4 +209,6 @@ class CorruptWal(Fault):
             "db_name": self.db_name,
             "halt": self.halt,
             "page": self.page,
+            "unsaved_frames_at_kill": self.unsaved_at_kill,
+            "kill_forced_by_deadline": self.kill_forced,
         }

@@ -129,7 +129,8 @@ class Prober:
         """Stop sampling and wait for the threads."""
         self._halt.set()
         for t in self._threads:
-            t.join(timeout=5)
+            if t.ident is not None:  # a start that failed part-way left some never started
+                t.join(timeout=5)
 
     def snapshot(self) -> list[Sample]:
         """A copy of the samples so far."""

@@ -198,8 +198,8 @@ class Scenario:
             with contextlib.ExitStack() as probing:
                 ledger = probing.enter_context(LedgerWriter(self.ledger_path, "canary"))
                 prober = Prober(self.stack.config, ProbeUser(self.stack.config), ledger)
-                prober.start()
                 probing.callback(prober.stop)  # runs before the ledger closes, also on an error
+                prober.start()
                 sampler.start()
                 users = w.upload_users + w.other_users
                 load.start(

@@ -8,6 +8,7 @@ import docker
 import pytest
 
 from faults import CorruptWal, FaultError, FillDisk, took_effect
+from faults.corrupt_wal import UNSAVED_FRAMES
 from faults.fill_disk import BALLAST_NAME
 from faults.target import is_running, volume_host_path
 from faults.wait import until
@@ -165,5 +166,6 @@ def test_corrupt_wal_kills_a_busy_writer_while_commits_wait_for_a_checkpoint(
         fault = CorruptWal(proj.stack, "worker-storage", mode="truncate")
         fault.inject()
         assert took_effect(fault.evidence()), fault.evidence()
-        assert "commits not yet checkpointed" in fault._damage
+        assert fault.unsaved_at_kill is not None and fault.unsaved_at_kill >= UNSAVED_FRAMES
+        assert not fault.kill_forced
         assert is_running(worker)
