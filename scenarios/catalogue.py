@@ -63,7 +63,8 @@ _RECORDS: tuple[FailurePoint, ...] = (
                  self_repair=True),
     # The whole cluster stopped for the outage; uploads meanwhile wait in waste-api's outbox.
     FailurePoint("F4", FaultSpec("stop", {"services": NODES}), OUTAGE_S, ("pipeline",),
-                 strikes=PIPELINE_QUEUES, exercises=(RELAYED,), defects={"direct_publish": "isolation"}),
+                 strikes=PIPELINE_QUEUES, exercises=(RELAYED,),
+                 defects={"direct_publish": "isolation", "outbox_marks_failed": "upload:rpo"}),
     # Frozen, not stopped: every client hangs until its own timeouts notice. Publishes hang rather
     # than fail, so uploads wait in waste-api's hand-over (and its outbox) instead of being relayed.
     FailurePoint("F4", FaultSpec("pause", {"services": NODES}), OUTAGE_S, ("pipeline",), mode="freeze",
