@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import docker.errors
@@ -10,6 +11,22 @@ from docker.models.containers import Container
 from core.evidence import EffectCheck
 from faults.base import Fault, FaultError
 from faults.target import Project, state
+
+FREEZE_ATTEMPTS = 3
+FREEZE_RETRY_S = 0.5
+
+
+def _freeze(c: Container) -> None:
+    """`docker pause`, tried again when runc gave up: it thaws a cgroup whose tasks did not all
+    freeze in time ("unable to freeze", seen on a broker node busy catching up on disk)."""
+    for attempt in range(1, FREEZE_ATTEMPTS + 1):
+        try:
+            c.pause()
+            return
+        except docker.errors.APIError as exc:
+            if "unable to freeze" not in str(exc) or attempt == FREEZE_ATTEMPTS:
+                raise FaultError(f"could not pause {c.name} ({attempt} attempts): {exc}") from exc
+            time.sleep(FREEZE_RETRY_S)
 
 
 class Pause(Fault):
@@ -30,10 +47,7 @@ class Pause(Fault):
             if not st["Running"]:
                 raise FaultError(f"cannot pause {c.name}: status {st['Status']}")
             if not st["Paused"]:
-                try:
-                    c.pause()
-                except docker.errors.APIError as exc:
-                    raise FaultError(f"could not pause {c.name}: {exc}") from exc
+                _freeze(c)
 
     def heal(self) -> None:
         """Unpause every target that is still paused."""
