@@ -19,6 +19,7 @@ from docker.models.containers import Container
 from core.evidence import EffectCheck
 from faults import sqlite_damage
 from faults.base import Fault, FaultError, wait_for
+from faults.pause import freeze
 from faults.target import OUR_LABEL, Project, is_running, state, volume_host_path
 
 MODES = ("truncate", "flip", "delete", "damage_page")
@@ -109,7 +110,7 @@ class CorruptWal(Fault):
         deadline = time.monotonic() + timeout_s
         try:
             while True:
-                container.pause()
+                freeze(container)
                 self.unsaved_at_kill = sqlite_damage.unsaved_frames(shm)
                 if self.unsaved_at_kill >= UNSAVED_FRAMES:
                     break

@@ -16,7 +16,7 @@ FREEZE_ATTEMPTS = 3
 FREEZE_RETRY_S = 0.5
 
 
-def _freeze(c: Container) -> None:
+def freeze(c: Container) -> None:
     """`docker pause`, tried again when runc gave up: it thaws a cgroup whose tasks did not all
     freeze in time ("unable to freeze", seen on a broker node busy catching up on disk)."""
     for attempt in range(1, FREEZE_ATTEMPTS + 1):
@@ -47,7 +47,7 @@ class Pause(Fault):
             if not st["Running"]:
                 raise FaultError(f"cannot pause {c.name}: status {st['Status']}")
             if not st["Paused"]:
-                _freeze(c)
+                freeze(c)
 
     def heal(self) -> None:
         """Unpause every target that is still paused."""

@@ -146,10 +146,11 @@ class Syncer(threading.Thread):
         except DatabaseUnavailable as exc:
             metrics.WAL_SYNC_FAILURES.inc()
             log.warning("sync of %d rows failed: %s", len(rows), exc)
+            keys = [(r.task_id, r.task_name) for r in rows]
             if self._settings.is_unsafe("sync_marks_refused"):  # planted: the refused batch counts as synced
-                self._wal.mark_synced([(r.task_id, r.task_name) for r in rows])
-                return 0
-            self._wal.mark_sync_failed([(r.task_id, r.task_name) for r in rows], str(exc)[:300], now)
+                self._wal.mark_synced(keys)
+            else:
+                self._wal.mark_sync_failed(keys, str(exc)[:300], now)
             return 0
         except Exception:
             # a row the database refuses (bad data) must not hold every later one back: write the

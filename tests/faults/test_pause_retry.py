@@ -34,19 +34,19 @@ def no_wait(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_a_freeze_runc_gave_up_on_is_tried_again() -> None:
     c: Any = FakeContainer(failures=2, message=FREEZE)
-    pause._freeze(c)
+    pause.freeze(c)
     assert c.calls == 3
 
 
 def test_a_freeze_that_keeps_failing_is_a_fault_error() -> None:
     c: Any = FakeContainer(failures=5, message=FREEZE)
     with pytest.raises(FaultError, match="3 attempts"):
-        pause._freeze(c)
+        pause.freeze(c)
     assert c.calls == pause.FREEZE_ATTEMPTS
 
 
 def test_any_other_refusal_is_not_tried_again() -> None:
     c: Any = FakeContainer(failures=1, message="Container is not running")
     with pytest.raises(FaultError, match="1 attempts"):
-        pause._freeze(c)
+        pause.freeze(c)
     assert c.calls == 1
