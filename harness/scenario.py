@@ -33,12 +33,15 @@ from core.verdict import Judgement, Verdict
 from faults.base import Fault
 from faults.kinds import make
 from faults.nemesis import Nemesis
+from faults.target import COMPOSE_SERVICE
 from faults.wait import WaitTimeout, until
 from harness import observe
 from harness.alerts import current_alerts, judge_from_prometheus
+from harness.cpu import CpuMeter
 from harness.deaths import DeathWatch
 from harness.probes import Prober, ProbeUser
 from harness.progress import phase, scenario_started
+from harness.service_logs import keep_logs
 from harness.stack import Stack
 from harness.workload import DESIGN, Workload
 from load.config import OP_SERVICE
@@ -87,6 +90,14 @@ class Sampler(threading.Thread):
             for worker, pending in worker_pending(self.stack).items():
                 if pending is not None:
                     self.series.wal_pending.setdefault(worker, []).append([t, pending])
+
+
+def service_container_ids(stack: Stack) -> dict[str, list[str]]:
+    """Service -> ids of its containers in this run's project."""
+    out: dict[str, list[str]] = {}
+    for c in stack.targets.all_containers():
+        out.setdefault(c.labels.get(COMPOSE_SERVICE, c.name), []).append(str(c.id))
+    return out
 
 
 def worker_pending(stack: Stack, unsynced: bool = False) -> dict[str, int | None]:
@@ -154,6 +165,7 @@ class Scenario:
         self.nemesis = Nemesis()
         self.fault: Fault | None = None
         self.deaths = DeathWatch(stack.client, stack.config.project)
+        self.cpu = CpuMeter(lambda: service_container_ids(stack))
         self.down: dict[str, list[tuple[float, float]]] = {}  # service -> spans its container was dead
 
     def _phase(self, what: str, up_to_s: float | None = None) -> None:
@@ -163,6 +175,7 @@ class Scenario:
             self.phases[last] = round(now - self._phase_started, 2)
         self.phases[what] = 0.0
         self._phase_started = now
+        self.cpu.mark(what)
         phase(self.name, what, up_to_s)
 
     def run(self) -> ScenarioRecord:
@@ -597,6 +610,8 @@ class Scenario:
         per_second = load_per_second(self.timeline_path, t0)
         verdict = overall_verdict(self.judgements, self.errors, self.effect)
         fault_ran = self.fault.describe() if self.fault is not None else None
+        logs_dir = self.dir / f"{self.name}.logs"
+        kept = keep_logs(self.stack.targets, logs_dir, t0) if verdict is not Verdict.HOLDS else {}
         record = ScenarioRecord(
             fid=self.name,
             title=self.title,
@@ -622,12 +637,15 @@ class Scenario:
                 "counter_growth": self.context.get("growth"),
                 "down_spans_s": self.context.get("down_spans"),  # service -> [[died, started]] from t0
                 "phases_s": self.phases,
+                "cpu_by_phase": self.cpu.by_phase(),  # cores: host busy / steal / iowait, busiest containers
                 "workload": {
                     "photo_uploads_per_s": self.workload.photo_uploads_per_s,
                     "canary_uploads_per_s": self.workload.canary_uploads_per_s,
                     "users": self.workload.upload_users + self.workload.other_users,
                 },
                 "known_false": dict(self.point.known_false),
+                "service_logs": f"{logs_dir.name}/" if kept else None,  # kept only when it did not hold
+                "log_errors": {svc: lines for svc, lines in kept.items() if lines} if kept else None,
                 **self.extra_parameters,
             },
             load=LoadSummary(

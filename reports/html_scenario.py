@@ -95,8 +95,16 @@ def _claim(c: Claim) -> str:
     return "<h3>Claim</h3>" + _kv(pairs)
 
 
+# rendered as their own tables below the fault's parameters
+_OWN_TABLES = ("cpu_by_phase",)
+
+
 def _fault(rec: ScenarioRecord) -> str:
-    params = [(k, esc(v or "—" if isinstance(v, str) else json.dumps(v))) for k, v in sorted(rec.parameters.items())]
+    params = [
+        (k, esc(v or "—" if isinstance(v, str) else json.dumps(v)))
+        for k, v in sorted(rec.parameters.items())
+        if k not in _OWN_TABLES
+    ]
     tl = rec.timeline
     instants = [
         ("injected", tl.injected_s),
@@ -125,6 +133,30 @@ def _fault(rec: ScenarioRecord) -> str:
         "<h3>Fault</h3>"
         + _kv([*params, ("timeline (s after start)", times)])
         + f'<h3>Evidence the fault took effect</h3><ul class="effect">{effects}</ul>'
+        + _cpu(rec)
+    )
+
+
+def _cpu(rec: ScenarioRecord) -> str:
+    """Cores used per phase (harness/cpu.py): the host's busy, steal and iowait, and the busiest containers."""
+    by_phase = rec.parameters.get("cpu_by_phase")
+    if not isinstance(by_phase, dict) or not by_phase:
+        return ""
+    rows = []
+    for phase, use in by_phase.items():
+        if not isinstance(use, dict) or "host_busy" not in use:
+            continue
+        busiest = ", ".join(f"{esc(s)} {fmt(c)}" for s, c in (use.get("containers") or {}).items())
+        rows.append(
+            f"<tr><td>{esc(phase)}</td><td>{fmt(use['wall_s'])}</td><td>{fmt(use['host_busy'])}</td>"
+            f"<td>{fmt(use['steal'])}</td><td>{fmt(use['iowait'])}</td><td>{fmt(use['outside_containers'])}</td>"
+            f"<td>{busiest}</td></tr>"
+        )
+    if not rows:
+        return ""
+    return (
+        "<h3>Where the CPU went (cores)</h3><table><tr><th>phase</th><th>s</th><th>host busy</th><th>steal</th>"
+        "<th>iowait</th><th>outside containers</th><th>busiest containers</th></tr>" + "".join(rows) + "</table>"
     )
 
 

@@ -35,7 +35,30 @@ def explain(record: ScenarioRecord) -> str:
         f"  effect: {e.check}: {'ok' if e.ok else 'NOT SEEN'} {e.detail[:200]}" for e in record.effect if not e.ok
     ]
     lines += [f"  error: {e}" for e in record.errors]
+    if record.verdict is not Verdict.HOLDS:
+        lines += context(record)
     return "\n".join(lines)
+
+
+def context(record: ScenarioRecord) -> list[str]:
+    """What else the record saw, for a verdict that did not hold: container deaths, where the CPU
+    went in the phases that decide recovery, and the services' first error lines."""
+    p = record.parameters
+    out: list[str] = []
+    if p.get("down_spans_s"):
+        out.append(f"  down (s after start): {json.dumps(p['down_spans_s'])}")
+    for phase, use in (p.get("cpu_by_phase") or {}).items():
+        if phase in ("hold", "heal", "recovery", "drain") and isinstance(use, dict) and "host_busy" in use:
+            busiest = ", ".join(f"{s} {c}" for s, c in (use.get("containers") or {}).items())
+            out.append(
+                f"  cpu {phase} ({use['wall_s']} s): host {use['host_busy']} cores busy, steal {use['steal']}, "
+                f"iowait {use['iowait']}, outside containers {use['outside_containers']}; {busiest}"
+            )
+    for service, errors in (p.get("log_errors") or {}).items():
+        out += [f"  log {service}: {line}" for line in errors]
+    if p.get("service_logs"):
+        out.append(f"  service logs: scenarios/{p['service_logs']} beside the record")
+    return out
 
 
 def junit_properties(record: ScenarioRecord) -> list[tuple[str, object]]:

@@ -229,3 +229,14 @@ def test_the_report_shows_where_each_scenarios_time_went(tmp_path: Path) -> None
     assert "Time in scenarios: 65.5 s (recovery 34 s, drain 10.2 s, hold 6 s;" in result.summary.read_text()
     html = result.html.read_text()
     assert "Where the time went" in html and "<td><b>32.2</b></td>" in html and "<td><b>65.5</b></td>" in html
+
+
+def test_a_scenarios_section_shows_where_its_cpu_went(tmp_path: Path) -> None:
+    use = {"wall_s": 60.0, "host_busy": 1.93, "steal": 0.41, "iowait": 0.0, "outside_containers": 0.3}
+    rec = scenario("F4", Verdict.VIOLATED)
+    rec = replace(
+        rec, parameters={**rec.parameters, "cpu_by_phase": {"recovery": {**use, "containers": {"rabbitmq-3": 1.1}}}}
+    )
+    html = reports.build(write(tmp_path / "runs" / "cpu", [rec])).html.read_text()
+    assert "Where the CPU went" in html and "<td>recovery</td>" in html and "rabbitmq-3 1.1" in html
+    assert '"cpu_by_phase"' not in html and "cpu_by_phase" not in html  # a table, not a JSON dump
