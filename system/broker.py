@@ -67,12 +67,21 @@ def connection_parameters(settings: Settings) -> list[pika.ConnectionParameters]
 
 def connect(settings: Settings) -> pika.BlockingConnection:
     """A connection to the first node that answers."""
+    return connect_to_node(settings)[0]
+
+
+def connect_to_node(settings: Settings) -> tuple[pika.BlockingConnection, str]:
+    """A connection to the first node that answers, and that node's name (for the logs: which
+    node a client came back on after an outage)."""
     if not settings.amqp_user:  # a clear reason in the log, not a refused login retried forever
         raise BrokerUnavailable("ECOECO_AMQP_USER is not set: this service has no RabbitMQ user (docker-compose.yml)")
-    try:
-        return pika.BlockingConnection(connection_parameters(settings))
-    except pika.exceptions.AMQPError as exc:
-        raise BrokerUnavailable(f"no RabbitMQ node answered: {exc!r}") from exc
+    errors = []
+    for params in connection_parameters(settings):
+        try:
+            return pika.BlockingConnection(params), str(params.host)
+        except (pika.exceptions.AMQPError, OSError) as exc:  # OSError: a stopped node's name does not resolve
+            errors.append(f"{params.host}: {exc!r}")
+    raise BrokerUnavailable(f"no RabbitMQ node answered: {'; '.join(errors)}")
 
 
 def queue_arguments(settings: Settings) -> dict[str, Any]:

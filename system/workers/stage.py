@@ -27,7 +27,7 @@ from pika.adapters.blocking_connection import BlockingChannel
 from pika.spec import Basic, BasicProperties
 
 from system import metrics
-from system.broker import BrokerUnavailable, connect, declare_topology, publish, publish_channel
+from system.broker import BrokerUnavailable, connect, connect_to_node, declare_topology, publish, publish_channel
 from system.settings import Settings
 from system.workers.wal import WAL
 
@@ -164,6 +164,7 @@ class StageConsumer(threading.Thread):
         self._wal_backoff_s = 0.0
         self._ack_upto = 0  # delivery tag up to which every message is done and not yet acked
         self._ack_since = 0.0  # when the oldest of those was done
+        self._lost_at: float | None = None  # when the broker connection was lost, until consuming again
 
     def stop(self) -> None:
         """Ask the loop to end after the current delivery."""
@@ -178,6 +179,8 @@ class StageConsumer(threading.Thread):
             except Exception:
                 log.exception("%s: consumer crashed; reconnecting", self.stage.name)
             self._set_connected(False)
+            if self._lost_at is None:
+                self._lost_at = time.monotonic()
             self._halt.wait(1.0)
 
     def _set_connected(self, up: bool) -> None:
@@ -185,8 +188,10 @@ class StageConsumer(threading.Thread):
         self._on_state(self.stage.name)  # the worker sets consumer_up from all of the stage's consumers
 
     def _consume(self) -> None:
-        conn = connect(self._settings)
+        started = time.monotonic()
+        conn, node = connect_to_node(self._settings)
         try:
+            connected = time.monotonic()
             channel = conn.channel()
             declare_topology(channel, self._settings)
             forward_channel = publish_channel(conn, self._settings)
@@ -198,6 +203,20 @@ class StageConsumer(threading.Thread):
 
             channel.basic_consume(self.stage.input_queue, on_message, auto_ack=auto_ack)
             self._set_connected(True)
+            if self._lost_at is not None:
+                # how long the consumer was away and where its way back spent the time, so a slow
+                # recovery after a broker outage can be told apart from a slow broker
+                now = time.monotonic()
+                log.info(
+                    "%s: consuming %s again on %s after %.1f s (connect %.1f s, declare and consume %.1f s)",
+                    self.stage.name,
+                    self.stage.input_queue,
+                    node,
+                    now - self._lost_at,
+                    connected - started,
+                    now - connected,
+                )
+                self._lost_at = None
             self._ack_upto = 0
             while not self._halt.is_set():
                 # dispatches every delivery that arrived, then returns: one ack covers them all
