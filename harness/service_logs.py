@@ -17,13 +17,14 @@ from faults.target import COMPOSE_SERVICE, Project
 
 log = logging.getLogger(__name__)
 
-MAX_BYTES = 2_000_000  # per service: the end of a runaway log is the part that matters
+MAX_BYTES = 2_000_000  # per container: the end of a runaway log is the part that matters
 PER_SERVICE = 4  # error lines kept in the record per service
 # Python's logging (" ERROR ", " CRITICAL "), RabbitMQ's ("[error]", "BOOT FAILED"), PostgreSQL's
 # ("FATAL:", "PANIC:", "ERROR:"), and a traceback's head.
-_VARIABLE = re.compile(r"<[\d.]+>|'[^']*'|[\d.:]+")  # Erlang pids, quoted names, addresses, numbers
-_GRAVE = re.compile(r"BOOT FAILED|\b(FATAL|PANIC|CRITICAL)\b|\[critical\]|^Traceback|crash", re.IGNORECASE)
 _ERROR = re.compile(r" (ERROR|CRITICAL) |\[(error|critical)\]|BOOT FAILED|\b(FATAL|PANIC|ERROR):|^Traceback")
+_GRAVE = re.compile(r"BOOT FAILED|\b(FATAL|PANIC|CRITICAL)\b|\[critical\]|^Traceback|crash", re.IGNORECASE)
+_VARIABLE = re.compile(r"<[\d.]+>|'[^']*'|[\d.:]+")  # Erlang pids, quoted names, addresses, numbers
+_STAMPED = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")  # the service's own timestamp leads the line
 
 
 def error_lines(text: str, limit: int = PER_SERVICE) -> list[str]:
@@ -39,8 +40,8 @@ def error_lines(text: str, limit: int = PER_SERVICE) -> list[str]:
         body = line.split(" ", 1)[1] if " " in line else line  # after Docker's own timestamp
         if not _ERROR.search(body):
             continue
-        stamp = body[:26]
-        if stamp == last_stamp:
+        stamp = body[:26] if _STAMPED.match(body) else None
+        if stamp is not None and stamp == last_stamp:
             continue
         last_stamp = stamp
         key = " ".join(_VARIABLE.sub("#", body[26:]).split()[:7])
@@ -52,23 +53,23 @@ def error_lines(text: str, limit: int = PER_SERVICE) -> list[str]:
 
 
 def keep_logs(targets: Project, folder: Path, since_unix: float) -> dict[str, list[str]]:
-    """Write <service>.log (with Docker's timestamps, from `since_unix`) for each container of the
-    project into `folder`; returns service -> its first error lines, for every service written.
-    Never raises: it is evidence, not a step."""
+    """Write <container>.log (with Docker's timestamps, from `since_unix`) for each container of
+    the project into `folder`; returns service -> the first error lines of its containers, for
+    every service written. Never raises: it is evidence, not a step."""
     kept: dict[str, list[str]] = {}
     try:
         containers = targets.all_containers()
+        folder.mkdir(parents=True, exist_ok=True)
     except Exception as exc:
-        log.warning("could not list containers for their logs: %s", exc)
+        log.warning("could not keep the services' logs: %s", exc)
         return kept
-    folder.mkdir(parents=True, exist_ok=True)
     for c in containers:
         service = c.labels.get(COMPOSE_SERVICE, c.name)
         try:
-            raw = c.logs(timestamps=True, since=int(since_unix) - 1)
+            raw = c.logs(timestamps=True, since=int(since_unix) - 1)[-MAX_BYTES:]
+            (folder / f"{c.name}.log").write_bytes(raw)
         except Exception as exc:
-            log.warning("no logs of %s: %s", c.name, exc)
+            log.warning("could not keep the logs of %s: %s", c.name, exc)
             continue
-        (folder / f"{service}.log").write_bytes(raw[-MAX_BYTES:])
-        kept[service] = error_lines(raw.decode(errors="replace"))
+        kept[service] = kept.get(service, []) + error_lines(raw.decode(errors="replace"))
     return dict(sorted(kept.items()))

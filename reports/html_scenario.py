@@ -138,19 +138,29 @@ def _fault(rec: ScenarioRecord) -> str:
 
 
 def _cpu(rec: ScenarioRecord) -> str:
-    """Cores used per phase (harness/cpu.py): the host's busy, steal and iowait, and the busiest containers."""
+    """Cores used per phase (harness/cpu.py): the host's busy, steal and iowait, and the busiest
+    containers; a value of another type (a hand-edited or future record) shows as a dash."""
     by_phase = rec.parameters.get("cpu_by_phase")
-    if not isinstance(by_phase, dict) or not by_phase:
+    if not isinstance(by_phase, dict):
         return ""
+
+    def num(v: object) -> str:
+        return fmt(v) if isinstance(v, int | float) and not isinstance(v, bool) else "—"
+
     rows = []
     for phase, use in by_phase.items():
         if not isinstance(use, dict) or "host_busy" not in use:
             continue
-        busiest = ", ".join(f"{esc(s)} {fmt(c)}" for s, c in (use.get("containers") or {}).items())
+        cont = use.get("containers")
+        busiest = ", ".join(f"{esc(s)} {num(c)}" for s, c in cont.items()) if isinstance(cont, dict) else ""
+        notes = [
+            f"{k}: {esc(', '.join(map(str, use[k])))}" for k in ("restarted", "unread") if isinstance(use.get(k), list)
+        ]
+        cells = [num(use.get(k)) for k in ("wall_s", "host_busy", "steal", "iowait", "outside_containers")]
         rows.append(
-            f"<tr><td>{esc(phase)}</td><td>{fmt(use['wall_s'])}</td><td>{fmt(use['host_busy'])}</td>"
-            f"<td>{fmt(use['steal'])}</td><td>{fmt(use['iowait'])}</td><td>{fmt(use['outside_containers'])}</td>"
-            f"<td>{busiest}</td></tr>"
+            f"<tr><td>{esc(phase)}</td>"
+            + "".join(f"<td>{c}</td>" for c in cells)
+            + f"<td>{busiest}{'<br><small>' + '; '.join(notes) + '</small>' if notes else ''}</td></tr>"
         )
     if not rows:
         return ""

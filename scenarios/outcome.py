@@ -47,15 +47,19 @@ def context(record: ScenarioRecord) -> list[str]:
     out: list[str] = []
     if p.get("down_spans_s"):
         out.append(f"  down (s after start): {json.dumps(p['down_spans_s'])}")
-    for phase, use in (p.get("cpu_by_phase") or {}).items():
+    cpu = p.get("cpu_by_phase")
+    for phase, use in cpu.items() if isinstance(cpu, dict) else []:
         if phase in ("hold", "heal", "recovery", "drain") and isinstance(use, dict) and "host_busy" in use:
-            busiest = ", ".join(f"{s} {c}" for s, c in (use.get("containers") or {}).items())
+            cont = use.get("containers")
+            busiest = ", ".join(f"{s} {c}" for s, c in cont.items()) if isinstance(cont, dict) else ""
             out.append(
-                f"  cpu {phase} ({use['wall_s']} s): host {use['host_busy']} cores busy, steal {use['steal']}, "
-                f"iowait {use['iowait']}, outside containers {use['outside_containers']}; {busiest}"
+                f"  cpu {phase} ({use.get('wall_s')} s): host {use.get('host_busy')} cores busy, "
+                f"steal {use.get('steal')}, iowait {use.get('iowait')}, "
+                f"outside containers {use.get('outside_containers')}; {busiest}"
             )
-    for service, errors in (p.get("log_errors") or {}).items():
-        out += [f"  log {service}: {line}" for line in errors]
+    errors = p.get("log_errors")
+    for service, lines in errors.items() if isinstance(errors, dict) else []:
+        out += [f"  log {service}: {line}" for line in (lines if isinstance(lines, list) else [lines])]
     if p.get("service_logs"):
         out.append(f"  service logs: scenarios/{p['service_logs']} beside the record")
     return out

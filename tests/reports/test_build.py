@@ -240,3 +240,13 @@ def test_a_scenarios_section_shows_where_its_cpu_went(tmp_path: Path) -> None:
     html = reports.build(write(tmp_path / "runs" / "cpu", [rec])).html.read_text()
     assert "Where the CPU went" in html and "<td>recovery</td>" in html and "rabbitmq-3 1.1" in html
     assert '"cpu_by_phase"' not in html and "cpu_by_phase" not in html  # a table, not a JSON dump
+
+
+def test_odd_cpu_values_show_as_dashes_and_the_report_still_builds(tmp_path: Path) -> None:
+    odd = {"recovery": {"wall_s": "60", "host_busy": None, "containers": ["x"], "restarted": ["rabbitmq-1"]}, "hold": 3}
+    rec = scenario("F4", Verdict.VIOLATED)
+    html = reports.build(
+        write(tmp_path / "runs" / "odd", [replace(rec, parameters={**rec.parameters, "cpu_by_phase": odd})])
+    )
+    text = html.html.read_text()
+    assert "<td>recovery</td><td>—</td><td>—</td>" in text and "restarted: rabbitmq-1" in text

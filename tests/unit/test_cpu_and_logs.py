@@ -10,7 +10,7 @@ import pytest
 from core.record import ScenarioRecord, Timeline
 from core.verdict import Judgement, Verdict
 from harness.cpu import CpuMeter, HostTimes, Reading, container_cpu_s, host_times, usage_between
-from harness.service_logs import error_lines
+from harness.service_logs import error_lines, keep_logs
 from scenarios.outcome import explain
 
 STAT = "cpu  1000 0 500 8000 100 0 50 250 0 0\ncpu0 500 0 250 4000 50 0 25 125 0 0\n"
@@ -47,7 +47,10 @@ def test_the_meter_reports_every_ended_phase_and_survives_a_missing_cgroup() -> 
     clock = iter([HostTimes(0, 0, 0), HostTimes(4, 0, 0), HostTimes(6, 0, 0)])
     used = {"a": iter([0.0, 2.0, 2.0]), "b": iter([None, None, None])}
     meter = CpuMeter(
-        lambda: {"svc-a": ["a"], "svc-b": ["b"]}, read_host=lambda: next(clock), read_container=lambda i: next(used[i])
+        lambda: {"svc-a": ["a"], "svc-b": ["b"]},
+        read_host=lambda: next(clock),
+        read_container=lambda i: next(used[i]),
+        clock=iter([0.0, 2.0, 4.0]).__next__,
     )
     for phase in ("hold", "recovery", "done"):
         meter.mark(phase)
@@ -110,3 +113,57 @@ def test_a_verdict_that_did_not_hold_explains_deaths_cpu_and_log_errors() -> Non
     assert "[45.6, 46.5]" in text and "steal 0.4" in text and "rabbitmq-3 1.1" in text
     assert "log rabbitmq-1: ... [error] BOOT FAILED" in text and "F4.logs/" in text
     assert "cpu" not in explain(_record(Verdict.HOLDS, params))  # a pass stays one line
+
+
+def test_a_restarted_container_counts_from_its_new_cgroup_and_unread_ones_void_the_outside_share() -> None:
+    a = Reading(0.0, HostTimes(0.0, 0.0, 0.0), {"rabbitmq-1": 50.0, "worker-ai": 1.0})
+    b = Reading(10.0, HostTimes(15.0, 0.0, 0.0), {"rabbitmq-1": 4.0, "worker-ai": 2.0, "s3": 1.0})
+    use = usage_between(a, b)
+    assert use["containers"] == {"rabbitmq-1": 0.4, "worker-ai": 0.1}  # restarted: 4 s since, not -46
+    assert use["restarted"] == ["rabbitmq-1"] and use["unread"] == ["s3"]
+    assert use["outside_containers"] is None  # not known when a container was not read at both ends
+    assert usage_between(a, Reading(0.5, a.host, a.containers)) == {"wall_s": 0.5}  # too short to tell
+
+
+class _Container:
+    def __init__(self, name: str, service: str, logs: bytes | Exception) -> None:
+        self.name, self.labels, self._logs = name, {"com.docker.compose.service": service}, logs
+
+    def logs(self, **_: object) -> bytes:
+        if isinstance(self._logs, Exception):
+            raise self._logs
+        return self._logs
+
+
+class _Project:
+    def __init__(self, containers: list[_Container]) -> None:
+        self._containers = containers
+
+    def all_containers(self) -> list[_Container]:
+        return self._containers
+
+
+def test_keep_logs_writes_each_container_and_never_raises(tmp_path: Path) -> None:
+    boot = b"2026-12-03T17:38:24Z 2026-12-03 17:38:24.208126+00:00 [error] <0.223.0> BOOT FAILED\n"
+    project = _Project(
+        [
+            _Container("ecoeco-rabbitmq-1-1", "rabbitmq-1", boot),
+            _Container("ecoeco-api-1", "api", b"2026-12-03T17:38:25Z ok\n"),
+            _Container("ecoeco-api-2", "api", RuntimeError("gone")),  # its logs vanished: skipped
+        ]
+    )
+    kept = keep_logs(project, tmp_path / "F4.logs", since_unix=0)  # type: ignore[arg-type]
+    assert kept == {"api": [], "rabbitmq-1": [boot.decode().strip()]}
+    assert sorted(p.name for p in (tmp_path / "F4.logs").iterdir()) == ["ecoeco-api-1.log", "ecoeco-rabbitmq-1-1.log"]
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # a folder cannot be made under a file
+    assert keep_logs(project, blocked / "F4.logs", since_unix=0) == {}  # type: ignore[arg-type]
+
+
+def test_odd_values_in_the_record_never_break_the_failure_text() -> None:
+    params: dict[str, object] = {
+        "cpu_by_phase": {"recovery": {"host_busy": "x", "containers": ["a"]}, "hold": "y"},
+        "log_errors": [],
+    }
+    assert "cpu recovery" in explain(_record(Verdict.VIOLATED, params))
+    assert "F4" in explain(_record(Verdict.VIOLATED, {"cpu_by_phase": "n/a", "log_errors": {"s3": "one line"}}))
