@@ -3,8 +3,9 @@
 Every (defect, failure point) pair comes from the catalogue's `defects` maps: the control runs
 that failure point's own plan, unchanged, on services recreated with the defect planted
 (scenarios/defects.py), and the named judgement must be VIOLATED. The chaos run on the safe
-build is each control's negative twin: the same plan there must hold. The safe configuration is
-restored whatever happens.
+build is each control's negative twin: the same plan there must hold. Between controls only what
+differs is recreated (scenarios/planting.py); the safe configuration is restored at the module's
+end whatever happens.
 """
 
 from __future__ import annotations
@@ -20,17 +21,21 @@ from harness.journal import RunJournal
 from harness.scenario import Scenario
 from harness.stack import Stack
 from scenarios.catalogue import POINTS
-from scenarios.defects import SAFE_ENV, Defect, defect
+from scenarios.defects import Defect, defect
 from scenarios.outcome import explain
+from scenarios.planting import Planter
 
 # Only the named judgement decides a control: it watches for recovery at most a minute, not the
 # claim's full budget (up to 5 min), which a broken build may well spend in full. Fault, hold and
 # workload are the chaos plan's own; the drain is too (a shorter one could call stuck work lost).
 RECOVERY_CAP_S = 60.0
 
-CONTROLS: list[tuple[Defect, FailurePoint, str]] = [
-    (defect(name), p, judgement) for p in POINTS for name, judgement in p.defects.items()
-]
+# Grouped by the services they recreate (catalogue order within a group), so that consecutive
+# controls replant the same services instead of restoring and recreating them (scenarios/planting.py).
+CONTROLS: list[tuple[Defect, FailurePoint, str]] = sorted(
+    [(defect(name), p, judgement) for p in POINTS for name, judgement in p.defects.items()],
+    key=lambda c: (sorted(c[0].services), c[0].reset_queues),
+)
 
 
 def control_name(d: Defect, p: FailurePoint) -> str:
@@ -38,16 +43,20 @@ def control_name(d: Defect, p: FailurePoint) -> str:
     return f"control-{d.name.replace('+', '-')}-{p.id}"
 
 
-@pytest.fixture
-def planted(stack: Stack, request: pytest.FixtureRequest) -> Iterator[tuple[Defect, FailurePoint, str]]:
-    planted_defect: Defect = request.param[0]
+@pytest.fixture(scope="module")
+def planter(stack: Stack) -> Iterator[Planter]:
+    """One planter for the module's controls: the safe build comes back at the module's end."""
+    p = Planter(stack)
     try:
-        stack.restart_with(
-            list(planted_defect.services), dict(planted_defect.env), reset_queues=planted_defect.reset_queues
-        )
-        yield request.param
+        yield p
     finally:
-        stack.restart_with(list(planted_defect.services), SAFE_ENV, reset_queues=planted_defect.reset_queues)
+        p.restore()
+
+
+@pytest.fixture
+def planted(planter: Planter, request: pytest.FixtureRequest) -> tuple[Defect, FailurePoint, str]:
+    planter.plant(request.param[0])
+    return request.param  # type: ignore[no-any-return]
 
 
 def _judgement(record: ScenarioRecord, name: str) -> Verdict | None:
