@@ -14,7 +14,7 @@ from faults.cut_network import in_netns
 from faults.deny_queue import ALL, set_permissions
 from faults.fill_disk import remove_ballast
 from faults.gpt_outage import CONTROL_FILE, reset_control
-from faults.target import COMPOSE_SERVICE, Project, volume_host_path
+from faults.target import COMPOSE_SERVICE, Project, service_of, volume_host_path
 from system.credentials import amqp_users
 
 
@@ -57,7 +57,7 @@ def heal_leftovers(client: docker.DockerClient, project: str, control_file: Path
     actions: list[str] = []
     networks = stack.networks()
     for c in stack.all_containers():
-        service = c.labels.get(COMPOSE_SERVICE, c.name)
+        service = service_of(c)
         if c.status == "paused":
             c.unpause()
             actions.append(f"unpaused {c.name}")

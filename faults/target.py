@@ -71,6 +71,13 @@ class Project:
         """Every container carrying our project label."""
         return list(self.client.containers.list(all=True, filters={"label": f"{OUR_LABEL}={self.project}"}))
 
+    def ids_by_service(self) -> dict[str, list[str]]:
+        """Service -> ids of its containers, for every container carrying our project label."""
+        out: dict[str, list[str]] = {}
+        for c in self.all_containers():
+            out.setdefault(service_of(c), []).append(str(c.id))
+        return out
+
     def networks(self) -> list[Network]:
         """Every network carrying our project label."""
         return list(self.client.networks.list(filters={"label": f"{OUR_LABEL}={self.project}"}))
@@ -116,6 +123,11 @@ def volume_host_path(volume: Volume) -> Path:
     if "bind" in options.get("o", "").split(",") and options.get("device"):
         return Path(options["device"])
     return Path(volume.attrs["Mountpoint"])
+
+
+def service_of(container: Container) -> str:
+    """The compose service a container belongs to (its name when it carries no service label)."""
+    return str(container.labels.get(COMPOSE_SERVICE, container.name))
 
 
 def container_ips(container: Container) -> dict[str, str]:

@@ -33,7 +33,6 @@ from core.verdict import Judgement, Verdict
 from faults.base import Fault
 from faults.kinds import make
 from faults.nemesis import Nemesis
-from faults.target import COMPOSE_SERVICE
 from faults.wait import WaitTimeout, until
 from harness import observe
 from harness.alerts import current_alerts, judge_from_prometheus
@@ -90,14 +89,6 @@ class Sampler(threading.Thread):
             for worker, pending in worker_pending(self.stack).items():
                 if pending is not None:
                     self.series.wal_pending.setdefault(worker, []).append([t, pending])
-
-
-def service_container_ids(stack: Stack) -> dict[str, list[str]]:
-    """Service -> ids of its containers in this run's project."""
-    out: dict[str, list[str]] = {}
-    for c in stack.targets.all_containers():
-        out.setdefault(c.labels.get(COMPOSE_SERVICE, c.name), []).append(str(c.id))
-    return out
 
 
 def worker_pending(stack: Stack, unsynced: bool = False) -> dict[str, int | None]:
@@ -165,7 +156,7 @@ class Scenario:
         self.nemesis = Nemesis()
         self.fault: Fault | None = None
         self.deaths = DeathWatch(stack.client, stack.config.project)
-        self.cpu = CpuMeter(lambda: service_container_ids(stack))
+        self.cpu = CpuMeter(stack.targets.ids_by_service)
         self.down: dict[str, list[tuple[float, float]]] = {}  # service -> spans its container was dead
 
     def _phase(self, what: str, up_to_s: float | None = None) -> None:

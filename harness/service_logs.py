@@ -13,7 +13,7 @@ import logging
 import re
 from pathlib import Path
 
-from faults.target import COMPOSE_SERVICE, Project
+from faults.target import Project, service_of
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def keep_logs(targets: Project, folder: Path, since_unix: float) -> dict[str, li
         log.warning("could not keep the services' logs: %s", exc)
         return kept
     for c in containers:
-        service = c.labels.get(COMPOSE_SERVICE, c.name)
+        service = service_of(c)
         try:
             raw = c.logs(timestamps=True, since=int(since_unix) - 1)[-MAX_BYTES:]
             (folder / f"{c.name}.log").write_bytes(raw)

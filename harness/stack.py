@@ -24,7 +24,7 @@ from docker.models.containers import Container
 
 from faults.gpt_outage import reset_control
 from faults.nemesis import heal_leftovers
-from faults.target import COMPOSE_SERVICE, OUR_LABEL, Project, volume_host_path
+from faults.target import OUR_LABEL, Project, service_of, volume_host_path
 from faults.wait import until
 from harness import disks, observe
 from harness.config import REPO_ROOT, HarnessConfig
@@ -191,7 +191,7 @@ class Stack:
         for c in self.containers():
             c.reload()
             state: dict[str, Any] = c.attrs["State"]
-            service = c.labels.get(COMPOSE_SERVICE, c.name)
+            service = service_of(c)
             health = state.get("Health", {}).get("Status", state["Status"])
             out[service] = health if state["Running"] else state["Status"]
         return out

@@ -9,6 +9,7 @@ import pytest
 
 from core.record import ScenarioRecord, Timeline
 from core.verdict import Judgement, Verdict
+from faults.target import Project
 from harness.cpu import CpuMeter, HostTimes, Reading, container_cpu_s, host_times, usage_between
 from harness.service_logs import error_lines, keep_logs
 from scenarios.outcome import explain
@@ -167,3 +168,18 @@ def test_odd_values_in_the_record_never_break_the_failure_text() -> None:
     }
     assert "cpu recovery" in explain(_record(Verdict.VIOLATED, params))
     assert "F4" in explain(_record(Verdict.VIOLATED, {"cpu_by_phase": "n/a", "log_errors": {"s3": "one line"}}))
+
+
+def test_the_meter_reads_the_projects_containers_grouped_by_service() -> None:
+    class Client:
+        class containers:
+            @staticmethod
+            def list(**_: object) -> list[object]:
+                rabbit = _Container("ecoeco-rabbitmq-1-1", "rabbitmq-1", b"")
+                api_a, api_b = _Container("ecoeco-api-1", "api", b""), _Container("ecoeco-api-2", "api", b"")
+                for c, i in ((rabbit, "r1"), (api_a, "a1"), (api_b, "a2")):
+                    c.id = i  # type: ignore[attr-defined]
+                return [rabbit, api_a, api_b]
+
+    project = Project(Client(), "ecoeco")
+    assert project.ids_by_service() == {"rabbitmq-1": ["r1"], "api": ["a1", "a2"]}
