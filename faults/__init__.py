@@ -13,6 +13,7 @@ from faults.isolate import Isolate
 from faults.nemesis import Nemesis, Record, heal_leftovers
 from faults.pause import Pause
 from faults.poison_messages import PoisonMessages
+from faults.refuse_commits import RefuseCommits
 from faults.s3_outage import S3Outage
 from faults.stop import Stop
 from faults.target import Project
@@ -35,6 +36,7 @@ __all__ = [
     "PoisonMessages",
     "Project",
     "Record",
+    "RefuseCommits",
     "S3Outage",
     "Stop",
     "heal_leftovers",

@@ -24,6 +24,7 @@ from faults.fill_disk import FillDisk
 from faults.gpt_outage import GptOutage
 from faults.pause import Pause
 from faults.poison_messages import PoisonMessages
+from faults.refuse_commits import RefuseCommits
 from faults.s3_outage import S3Outage
 from faults.stop import Stop
 from faults.target import Project
@@ -165,6 +166,10 @@ KINDS: dict[str, Factory] = {
     )(ctx, p),
     "exhaust_pool": lambda ctx, p: ExhaustPool(
         ctx.targets, p["service"], reset_clients=tuple(p.get("reset_clients", ()))
+    ),
+    # every statement runs, every COMMIT of a transaction that wrote one of `tables` is refused
+    "refuse_commits": lambda ctx, p: RefuseCommits(
+        ctx.targets, p["service"], p.get("dbname", "ecoeco_waste"), tuple(p["tables"])
     ),
     "fill_disk": lambda ctx, p: _each(
         lambda c, v: FillDisk(c.targets, v, max_fill_bytes=int(p["volumes"][v])), "volumes"

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from pathlib import Path
 
 import docker
 import docker.errors
+import psycopg2
 
-from faults.base import TAG
+from faults.base import TAG, FaultError
 from faults.cut_network import in_netns
 from faults.deny_queue import ALL, set_permissions
 from faults.fill_disk import remove_ballast
 from faults.gpt_outage import CONTROL_FILE, reset_control
+from faults.refuse_commits import connect, drop_refusals
 from faults.target import COMPOSE_SERVICE, Project, service_of, volume_host_path
 from system.credentials import amqp_users
 
@@ -49,6 +52,25 @@ def _clear_policies(stack: Project) -> list[str]:
                 actions.append(f"restored RabbitMQ read permission of {user}")
         return actions
     return []
+
+
+def _drop_commit_refusals(stack: Project) -> list[str]:
+    """Drop RefuseCommits triggers left in any database of the project's running PostgreSQL servers."""
+    actions = []
+    for container in stack.all_containers():
+        service = service_of(container)
+        if not service.startswith("pg-") or container.status != "running":
+            continue
+        try:
+            with contextlib.closing(connect(stack, service, "postgres")) as conn, conn.cursor() as cur:
+                cur.execute("SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
+                names = [r[0] for r in cur.fetchall()]
+            for name in names:
+                with contextlib.closing(connect(stack, service, name)) as conn:
+                    actions += [f"dropped a commit refusal on {service}/{name}.{t}" for t in drop_refusals(conn)]
+        except (psycopg2.Error, FaultError):  # not published, or not a server we can log in to
+            continue
+    return actions
 
 
 def heal_leftovers(client: docker.DockerClient, project: str, control_file: Path = CONTROL_FILE) -> list[str]:
@@ -88,4 +110,5 @@ def heal_leftovers(client: docker.DockerClient, project: str, control_file: Path
     reset_control(control_file)
     actions.append(f"reset {control_file} to healthy")
     actions.extend(_clear_policies(stack))
+    actions.extend(_drop_commit_refusals(stack))
     return actions

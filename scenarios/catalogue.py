@@ -112,6 +112,12 @@ _RECORDS: tuple[FailurePoint, ...] = (
                                                "destination": "pg-waste", "probe_port": 5432}),
                  LONG_OUTAGE_S, ("pipeline",), mode="long", strikes=("wal:worker-ai",), symptoms=(SYNC_FAILED,),
                  exercises=(SYNC_RETRIED,), defects={"sync_gives_up": "upload:rpo"}),
+    # The sync's statements run, its COMMITs are refused (a serialization failure, as SERIALIZABLE
+    # or a deferred constraint gives): rows a worker counts as synced before COMMIT returned are
+    # lost. A cut link or a killed server meets that window of milliseconds only by chance.
+    FailurePoint("F10", FaultSpec("refuse_commits", {"service": "pg-waste", "tables": ("task_stages",)}),
+                 OUTAGE_S, ("pipeline",), mode="commit", strikes=("wal:worker-ai",), symptoms=(SYNC_FAILED,),
+                 exercises=(SYNC_RETRIED,), defects={"sync_marks_before_commit": "upload:rpo"}),
     FailurePoint("F11", FaultSpec("stop", {"services": ("pg-waste",)}), OUTAGE_S, ("waste", "pipeline"),
                  symptoms=(SYNC_FAILED,), exercises=(SYNC_RETRIED,), defects={"queue_without_task_row": "upload:rpo"}),
     # The postmaster SIGKILLed with commits in flight (crash recovery, not a clean shutdown), four

@@ -83,6 +83,8 @@ DEFECTS: tuple[Defect, ...] = (
            "the pipeline goes on without the image when S3 refuses it"),
     Defect("sync_marks_refused", _unsafe("sync_marks_refused"), WORKERS,
            "a WAL sync batch the database refused is marked synced all the same"),
+    Defect("sync_marks_before_commit", _unsafe("sync_marks_before_commit"), WORKERS,
+           "a WAL sync batch is marked synced inside its transaction, before COMMIT returned"),
     Defect("outbox_marks_failed", _unsafe("outbox_marks_failed"), ("waste-api",),
            "an outbox row whose publish the broker refused is removed as if published"),
     Defect("restart_policy_no", {"ECOECO_RESTART_POLICY": "no"}, ("waste-api",),

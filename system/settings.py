@@ -29,6 +29,7 @@ UNSAFE_OPTIONS = frozenset(
         "queue_without_task_row",  # waste-api answers 202 and queues an upload its database refused
         "s3_error_ignored",  # worker-storage goes on without the image when S3 refuses it
         "sync_marks_refused",  # a WAL sync batch the database refused is marked synced all the same
+        "sync_marks_before_commit",  # a WAL sync batch is marked synced inside its transaction, before COMMIT
         "outbox_marks_failed",  # waste-api removes an outbox row whose publish the broker refused
     }
 )

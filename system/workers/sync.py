@@ -167,9 +167,13 @@ class Syncer(threading.Thread):
     def _write(self, rows: list[WalRow]) -> None:
         """One transaction for `rows`, then mark them synced."""
         keys = [(r.task_id, r.task_name) for r in rows]
+        early = self._settings.is_unsafe("sync_marks_before_commit")  # planted: counted before it is stored
         with self._db.transaction() as cur:
             stored = write_rows(cur, rows, self._worker, self._final, not self._settings.is_unsafe("no_idempotency"))
-        self._wal.mark_synced(keys)
+            if early:
+                self._wal.mark_synced(keys)
+        if not early:
+            self._wal.mark_synced(keys)
         metrics.RESULTS_STORED.inc(stored)
         metrics.WAL_SYNC_RETRIED.inc(sum(1 for r in rows if r.sync_retry_count > 0))
         synced_at = time.time()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pika.exceptions
 import psycopg2
 import pytest
 
-from faults import BlockQueue, ExhaustPool, PoisonMessages, took_effect
+from faults import BlockQueue, ExhaustPool, PoisonMessages, RefuseCommits, took_effect
 from faults.amqp import amqp_connection, queue_depth
 from faults.leftovers import heal_leftovers
 from faults.target import Project
@@ -69,6 +70,50 @@ def test_exhaust_pool_until_too_many_clients(proj: TestProject, postgres: int) -
     fault.heal()
     fault.heal()
     superuser(postgres, 5).close()
+
+
+def test_refuse_commits_lets_statements_run_and_refuses_the_commit(
+    proj: TestProject, postgres: int, tmp_path: Path
+) -> None:
+    with contextlib.closing(superuser(postgres, 5)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CREATE DATABASE ecoeco_waste")
+    db = psycopg2.connect(
+        host="127.0.0.1", port=postgres, user=PG_SUPERUSER, password=pg_superuser_password(), dbname="ecoeco_waste"
+    )
+    with contextlib.closing(db):
+        with db.cursor() as cur:
+            cur.execute("CREATE TABLE task_stages (task_id text PRIMARY KEY)")
+        db.commit()
+        fault = RefuseCommits(proj.stack, "pg-waste", "ecoeco_waste", ("task_stages",))
+        fault.inject()
+        assert not took_effect(fault.evidence())  # armed, but nothing refused yet
+        with db.cursor() as cur:
+            cur.execute("INSERT INTO task_stages VALUES ('a')")  # the statement itself succeeds
+        with pytest.raises(psycopg2.errors.SerializationFailure):
+            db.commit()
+        db.rollback()
+        evidence = fault.evidence()
+        assert took_effect(evidence), evidence
+        fault.heal()
+        fault.heal()
+        with db.cursor() as cur:
+            cur.execute("INSERT INTO task_stages VALUES ('b')")
+        db.commit()
+        with db.cursor() as cur:
+            cur.execute("SELECT task_id FROM task_stages")
+            assert [r[0] for r in cur.fetchall()] == ["b"]
+        db.commit()
+        # a refusal an interrupted run left behind is found and dropped by the leftovers pass
+        fault = RefuseCommits(proj.stack, "pg-waste", "ecoeco_waste", ("task_stages",))
+        fault.inject()
+        assert "dropped a commit refusal on pg-waste/ecoeco_waste.task_stages" in heal_leftovers(
+            proj.client, PROJECT, control_file=tmp_path / "gpt.json"
+        )
+        with db.cursor() as cur:
+            cur.execute("INSERT INTO task_stages VALUES ('c')")
+        db.commit()
 
 
 @pytest.fixture

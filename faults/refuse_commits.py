@@ -1,0 +1,173 @@
+"""A PostgreSQL database that takes the statements of a transaction and then refuses its COMMIT.
+
+Real servers do this: a SERIALIZABLE transaction fails at COMMIT with a serialization failure, a
+deferred constraint is checked only then, and a connection can break between the last statement and
+the commit. A client that treats "the statements ran" as "the data is stored" (and marks its own
+copy done before COMMIT returned) loses exactly those rows. A network cut or a killed server lands
+in that window only by chance (a few milliseconds a second); this fault lands in it every time.
+
+Made of a deferred constraint trigger on each named table: it lets every statement through and
+raises `serialization_failure` (SQLSTATE 40001) when the transaction commits. A sequence (not
+rolled back with the transaction) counts the refused commits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+import psycopg2
+import psycopg2.extensions
+from psycopg2 import sql
+
+from core.evidence import EffectCheck
+from faults.base import TAG, Fault, FaultError
+from faults.target import Project
+from system.credentials import PG_SUPERUSER, pg_superuser_password
+
+PREFIX = TAG.replace("-", "_")  # SQL names of everything this fault creates, for leftovers to find
+FUNCTION = f"{PREFIX}_refuse_commit"
+COUNTER = f"{PREFIX}_refused_commits"
+
+
+def connect(stack: Project, service: str, dbname: str) -> psycopg2.extensions.connection:
+    """The generated superuser's connection to `dbname` on the service's published port."""
+    conn = psycopg2.connect(
+        host="127.0.0.1",
+        port=stack.host_port(service, 5432),
+        dbname=dbname,
+        user=PG_SUPERUSER,
+        password=pg_superuser_password(),
+        connect_timeout=5,
+        application_name=TAG,
+        options="-c lock_timeout=5000",  # a trigger waits for the table's open transactions; never forever
+    )
+    conn.autocommit = True
+    return conn
+
+
+def _trigger(table: str) -> sql.Identifier:
+    return sql.Identifier(f"{PREFIX}_refuse_{table}")
+
+
+def _pass_through(cur: psycopg2.extensions.cursor) -> None:
+    """Disarm at once: replacing a function takes no lock on the tables its triggers are on."""
+    cur.execute(
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$"
+        ).format(sql.Identifier(FUNCTION))
+    )
+
+
+def drop_refusals(conn: psycopg2.extensions.connection) -> list[str]:
+    """Disarm and drop every refusal trigger of this fault in the connected database; returns their tables."""
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE %s",
+            (f"{PREFIX}\\_refuse\\_%",),
+        )
+        found = cur.fetchall()
+        if found:
+            _pass_through(cur)
+        for name, table in found:
+            cur.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(name), sql.Identifier(table)))
+    return [table for _, table in found]
+
+
+class RefuseCommits(Fault):
+    """Every transaction that writes one of `tables` fails at COMMIT, after all its statements ran."""
+
+    name = "refuse_commits"
+
+    def __init__(
+        self, stack: Project, service: str = "pg-waste", dbname: str = "ecoeco_waste", tables: tuple[str, ...] = ()
+    ) -> None:
+        if not tables:
+            raise ValueError("refuse_commits needs at least one table")
+        self.stack, self.service, self.dbname, self.tables = stack, service, dbname, tuple(tables)
+        self._conn: psycopg2.extensions.connection | None = None
+        self._at_inject: int | None = None
+        self._installed: list[str] = []
+
+    def _count(self, conn: psycopg2.extensions.connection) -> int:
+        with conn.cursor() as cur:
+            cur.execute(
+                sql.SQL("SELECT last_value + CASE WHEN is_called THEN 0 ELSE -1 END FROM {}").format(
+                    sql.Identifier(COUNTER)
+                )
+            )
+            row = cur.fetchone()
+        return int(row[0]) if row else 0
+
+    def inject(self) -> None:
+        """Install the counter, the function and one deferred trigger per table."""
+        try:
+            conn = self._conn = connect(self.stack, self.service, self.dbname)
+            with conn.cursor() as cur:
+                cur.execute(sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(sql.Identifier(COUNTER)))
+                # SECURITY DEFINER: the services' own roles may not use the fault's sequence
+                cur.execute(
+                    sql.SQL(
+                        "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$ "
+                        "BEGIN PERFORM nextval({counter}); "
+                        "RAISE EXCEPTION 'could not serialize access due to concurrent update' "
+                        "USING ERRCODE = 'serialization_failure', DETAIL = 'refused at commit by {tag}'; "
+                        "END $$"
+                    ).format(fn=sql.Identifier(FUNCTION), counter=sql.Literal(COUNTER), tag=sql.SQL(TAG))
+                )
+            self._at_inject = self._count(conn)
+            for table in self.tables:
+                with conn.cursor() as cur:
+                    cur.execute(
+                        sql.SQL(
+                            "CREATE CONSTRAINT TRIGGER {trg} AFTER INSERT OR UPDATE ON {table} "
+                            "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {fn}()"
+                        ).format(trg=_trigger(table), table=sql.Identifier(table), fn=sql.Identifier(FUNCTION))
+                    )
+                self._installed.append(table)
+        except psycopg2.Error as exc:
+            raise FaultError(f"installing commit refusal on {self.service}/{self.dbname} failed: {exc}") from exc
+
+    def heal(self) -> None:
+        """Drop the triggers (the counter and function stay, harmless, for the evidence)."""
+        if self._installed:
+            with self._connection().cursor() as cur:
+                _pass_through(cur)  # first: the refusals end now, whatever the drop waits for
+                for table in self._installed:
+                    cur.execute(
+                        sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(_trigger(table), sql.Identifier(table))
+                    )
+            self._installed = []
+        if self._conn is not None:
+            with contextlib.suppress(psycopg2.Error):
+                self._conn.close()
+            self._conn = None
+
+    def _connection(self) -> psycopg2.extensions.connection:
+        if self._conn is None or self._conn.closed != 0:
+            self._conn = connect(self.stack, self.service, self.dbname)
+        return self._conn
+
+    def evidence(self) -> list[EffectCheck]:
+        """The triggers are in place and commits were refused since inject."""
+        try:
+            conn = self._connection()
+            refused = self._count(conn) - (self._at_inject or 0)
+            with conn.cursor() as cur:
+                cur.execute(
+                    "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE %s", (f"{PREFIX}\\_refuse\\_%",)
+                )
+                armed = sorted(r[0] for r in cur.fetchall())
+        except psycopg2.Error as exc:
+            return [EffectCheck("commits-refused", False, f"could not read the refusals: {exc}")]
+        finally:
+            if not self._installed:  # read after heal: nothing else will close it
+                self.heal()
+        return [
+            EffectCheck("refusal-armed", armed == sorted(self.tables), f"triggers on {armed or 'nothing'}"),
+            EffectCheck("commits-refused", refused > 0, f"{refused} commits refused since inject"),
+        ]
+
+    def describe(self) -> dict[str, Any]:
+        """Service, database, tables."""
+        return {"fault": self.name, "service": self.service, "dbname": self.dbname, "tables": list(self.tables)}
