@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import shlex
 from pathlib import Path
 
 import docker
 import docker.errors
-import psycopg2
 
-from faults.base import TAG, FaultError
+from faults.base import TAG
 from faults.cut_network import in_netns
 from faults.deny_queue import ALL, set_permissions
 from faults.fill_disk import remove_ballast
@@ -19,6 +19,8 @@ from faults.gpt_outage import CONTROL_FILE, reset_control
 from faults.refuse_commits import connect, drop_refusals
 from faults.target import COMPOSE_SERVICE, Project, service_of, volume_host_path
 from system.credentials import amqp_users
+
+log = logging.getLogger(__name__)
 
 
 def _flush_iptables(pid: int) -> int:
@@ -55,7 +57,9 @@ def _clear_policies(stack: Project) -> list[str]:
 
 
 def _drop_commit_refusals(stack: Project) -> list[str]:
-    """Drop RefuseCommits triggers left in any database of the project's running PostgreSQL servers."""
+    """Drop RefuseCommits triggers left in any database of the project's running PostgreSQL
+    primaries (a standby replays its primary's drop). Never raises: a server or database it cannot
+    reach is skipped, and said so."""
     actions = []
     for container in stack.all_containers():
         service = service_of(container)
@@ -63,13 +67,21 @@ def _drop_commit_refusals(stack: Project) -> list[str]:
             continue
         try:
             with contextlib.closing(connect(stack, service, "postgres")) as conn, conn.cursor() as cur:
-                cur.execute("SELECT datname FROM pg_database WHERE NOT datistemplate AND datname <> 'postgres'")
+                cur.execute("SELECT pg_is_in_recovery()")
+                row = cur.fetchone()
+                if row is None or row[0]:
+                    continue
+                cur.execute("SELECT datname FROM pg_database WHERE NOT datistemplate AND datallowconn")
                 names = [r[0] for r in cur.fetchall()]
-            for name in names:
+        except Exception as exc:  # not published, not up yet, or not a server we can log in to
+            log.info("leftovers: no commit refusals looked for on %s: %s", service, exc)
+            continue
+        for name in names:
+            try:
                 with contextlib.closing(connect(stack, service, name)) as conn:
                     actions += [f"dropped a commit refusal on {service}/{name}.{t}" for t in drop_refusals(conn)]
-        except (psycopg2.Error, FaultError):  # not published, or not a server we can log in to
-            continue
+            except Exception as exc:
+                actions.append(f"could not look for commit refusals on {service}/{name}: {exc}")
     return actions
 
 

@@ -24,6 +24,7 @@ from core.evidence import EffectCheck
 from faults.base import TAG, Fault, FaultError
 from faults.target import Project
 from system.credentials import PG_SUPERUSER, pg_superuser_password
+from system.db import NETWORK_TIMEOUTS
 
 PREFIX = TAG.replace("-", "_")  # SQL names of everything this fault creates, for leftovers to find
 FUNCTION = f"{PREFIX}_refuse_commit"
@@ -40,7 +41,10 @@ def connect(stack: Project, service: str, dbname: str) -> psycopg2.extensions.co
         password=pg_superuser_password(),
         connect_timeout=5,
         application_name=TAG,
-        options="-c lock_timeout=5000",  # a trigger waits for the table's open transactions; never forever
+        # a trigger waits for the table's open transactions: never forever, and shorter than the
+        # services' own statement timeout (5 s), which statements queued behind it count against
+        options="-c lock_timeout=2000 -c statement_timeout=10000",
+        **NETWORK_TIMEOUTS,
     )
     conn.autocommit = True
     return conn
@@ -59,19 +63,25 @@ def _pass_through(cur: psycopg2.extensions.cursor) -> None:
     )
 
 
+_ARMED = (
+    "SELECT t.tgname, n.nspname, c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE t.tgname LIKE %s ORDER BY c.relname"
+)
+_LIKE = f"{PREFIX}\\_refuse\\_%"
+
+
 def drop_refusals(conn: psycopg2.extensions.connection) -> list[str]:
     """Disarm and drop every refusal trigger of this fault in the connected database; returns their tables."""
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE %s",
-            (f"{PREFIX}\\_refuse\\_%",),
-        )
+        cur.execute(_ARMED, (_LIKE,))
         found = cur.fetchall()
         if found:
             _pass_through(cur)
-        for name, table in found:
-            cur.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(name), sql.Identifier(table)))
-    return [table for _, table in found]
+        for name, schema, table in found:
+            cur.execute(
+                sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(name), sql.Identifier(schema, table))
+            )
+    return [table for _, _, table in found]
 
 
 class RefuseCommits(Fault):
@@ -87,7 +97,7 @@ class RefuseCommits(Fault):
         self.stack, self.service, self.dbname, self.tables = stack, service, dbname, tuple(tables)
         self._conn: psycopg2.extensions.connection | None = None
         self._at_inject: int | None = None
-        self._installed: list[str] = []
+        self._touched = False  # from the first CREATE on, heal disarms and drops every table's trigger
 
     def _count(self, conn: psycopg2.extensions.connection) -> int:
         with conn.cursor() as cur:
@@ -102,13 +112,14 @@ class RefuseCommits(Fault):
     def inject(self) -> None:
         """Install the counter, the function and one deferred trigger per table."""
         try:
-            conn = self._conn = connect(self.stack, self.service, self.dbname)
+            conn = self._connection()
             with conn.cursor() as cur:
                 cur.execute(sql.SQL("CREATE SEQUENCE IF NOT EXISTS {}").format(sql.Identifier(COUNTER)))
                 # SECURITY DEFINER: the services' own roles may not use the fault's sequence
                 cur.execute(
                     sql.SQL(
-                        "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$ "
+                        "CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+                        "SET search_path = pg_catalog, public AS $$ "
                         "BEGIN PERFORM nextval({counter}); "
                         "RAISE EXCEPTION 'could not serialize access due to concurrent update' "
                         "USING ERRCODE = 'serialization_failure', DETAIL = 'refused at commit by {tag}'; "
@@ -116,28 +127,32 @@ class RefuseCommits(Fault):
                     ).format(fn=sql.Identifier(FUNCTION), counter=sql.Literal(COUNTER), tag=sql.SQL(TAG))
                 )
             self._at_inject = self._count(conn)
+            self._touched = True
             for table in self.tables:
                 with conn.cursor() as cur:
+                    # one left by a heal that failed earlier is replaced, not a duplicate that stops us
+                    cur.execute(
+                        sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(_trigger(table), sql.Identifier(table))
+                    )
                     cur.execute(
                         sql.SQL(
                             "CREATE CONSTRAINT TRIGGER {trg} AFTER INSERT OR UPDATE ON {table} "
                             "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {fn}()"
                         ).format(trg=_trigger(table), table=sql.Identifier(table), fn=sql.Identifier(FUNCTION))
                     )
-                self._installed.append(table)
         except psycopg2.Error as exc:
             raise FaultError(f"installing commit refusal on {self.service}/{self.dbname} failed: {exc}") from exc
 
     def heal(self) -> None:
         """Drop the triggers (the counter and function stay, harmless, for the evidence)."""
-        if self._installed:
+        if self._touched:
             with self._connection().cursor() as cur:
-                _pass_through(cur)  # first: the refusals end now, whatever the drop waits for
-                for table in self._installed:
+                _pass_through(cur)  # first: the refusals end now (a COMMIT already under way may still fail)
+                for table in self.tables:
                     cur.execute(
                         sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(_trigger(table), sql.Identifier(table))
                     )
-            self._installed = []
+            self._touched = False
         if self._conn is not None:
             with contextlib.suppress(psycopg2.Error):
                 self._conn.close()
@@ -154,14 +169,12 @@ class RefuseCommits(Fault):
             conn = self._connection()
             refused = self._count(conn) - (self._at_inject or 0)
             with conn.cursor() as cur:
-                cur.execute(
-                    "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname LIKE %s", (f"{PREFIX}\\_refuse\\_%",)
-                )
-                armed = sorted(r[0] for r in cur.fetchall())
-        except psycopg2.Error as exc:
+                cur.execute(_ARMED, (_LIKE,))
+                armed = sorted(r[2] for r in cur.fetchall())
+        except (psycopg2.Error, FaultError) as exc:
             return [EffectCheck("commits-refused", False, f"could not read the refusals: {exc}")]
         finally:
-            if not self._installed:  # read after heal: nothing else will close it
+            if not self._touched:  # read after heal: nothing else will close it
                 self.heal()
         return [
             EffectCheck("refusal-armed", armed == sorted(self.tables), f"triggers on {armed or 'nothing'}"),

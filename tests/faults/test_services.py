@@ -114,6 +114,15 @@ def test_refuse_commits_lets_statements_run_and_refuses_the_commit(
         with db.cursor() as cur:
             cur.execute("INSERT INTO task_stages VALUES ('c')")
         db.commit()
+        fault.heal()  # nothing left to drop: still fine, and its connection is closed
+        # a trigger a failed heal left behind does not stop the next inject, and its heal drops it
+        fault = RefuseCommits(proj.stack, "pg-waste", "ecoeco_waste", ("task_stages",))
+        fault.inject()
+        fault.inject()
+        fault.heal()
+        with db.cursor() as cur:
+            cur.execute("INSERT INTO task_stages VALUES ('d')")
+        db.commit()
 
 
 @pytest.fixture
