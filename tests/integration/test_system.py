@@ -54,11 +54,11 @@ def all_completed(stack: Stack, ids: list[str], timeout_s: float = 60) -> dict[s
     return until(done, timeout_s=timeout_s, what=f"{len(ids)} tasks completed", interval_s=0.5)
 
 
-def kill_main_process(stack: Stack, service: str) -> None:
-    """SIGKILL from the host, so the restart policy brings it back (docker kill would not)."""
+def main_process(stack: Stack, service: str) -> tuple[int, int]:
+    """(host pid of the container's main process, its restart count), 0 for the pid while it is down."""
     c = stack.container(service)
     c.reload()
-    os.kill(int(c.attrs["State"]["Pid"]), signal.SIGKILL)
+    return int(c.attrs["State"]["Pid"]), int(c.attrs["RestartCount"])
 
 
 def test_upload_pipeline_happy_path(stack: Stack, user: ProbeUser) -> None:
@@ -136,47 +136,68 @@ def in_hand(wal_path: str, ids: list[str]) -> set[str]:
         conn.close()
 
 
-def restart_count(stack: Stack, service: str) -> int:
-    c = stack.container(service)
-    c.reload()
-    return int(c.attrs["RestartCount"])
-
-
 def restarted_since(stack: Stack, service: str, count: int) -> bool:
-    return restart_count(stack, service) > count
+    return main_process(stack, service)[1] > count
+
+
+def running(stack: Stack, service: str) -> tuple[int, int] | None:
+    pid, restarts = main_process(stack, service)
+    return (pid, restarts) if pid else None
+
+
+def kill_in_hand(stack: Stack, worker: str, ids: list[str]) -> set[str]:
+    """SIGKILL from the host (so the restart policy brings it back; docker kill would not) `worker`
+    the moment its WAL shows one of `ids` begun, and return what it owed."""
+    # The pid is looked up before the wait, not after it: a Docker API round trip is longer than
+    # some stages (a put to moto takes a few ms), and the task would be done before the kill landed.
+    pid, before = until(partial(running, stack, worker), timeout_s=30, what=f"{worker} running")
+    path = stack.wal_host_path(worker)
+    until(partial(in_hand, path, ids), timeout_s=60, what=f"{worker} mid-task", interval_s=0.001)
+    os.kill(pid, signal.SIGKILL)
+    # Read after the kill: what the dead process had begun and not finished is what it owed.
+    held = in_hand(path, ids)
+    until(partial(restarted_since, stack, worker, before), timeout_s=30, what=f"{worker} restarted")
+    return held
 
 
 def test_worker_killed_mid_task_finishes_every_task_exactly_once(stack: Stack, user: ProbeUser) -> None:
-    ids = [f"kill-{uuid.uuid4().hex}" for _ in range(40)]
     photo = photo_jpeg(500_000, seed=1)  # a phone photo: the S3 upload takes long enough to be caught in
+    sent: list[str] = []  # acknowledged (202) task ids, in order
+    refused: list[str] = []
+    stop = threading.Event()
 
     def send() -> None:
+        # Uploads keep arriving until both kills have landed: a kill that found its task already
+        # done is tried again, and it must still find work in flight.
         with httpx.Client(timeout=10) as c:
-            for task_id in ids:
+            while not stop.is_set() and len(sent) < 200:
+                task_id = f"kill-{uuid.uuid4().hex}"
                 r = c.post(
                     f"{stack.config.url('waste-api')}/tasks",
                     headers=user.headers,
                     data={"task_id": task_id},
                     files={"image": ("photo.jpg", photo, "image/jpeg")},
                 )
-                assert r.status_code == 202, r.text
+                if r.status_code == 202:
+                    sent.append(task_id)
+                else:
+                    refused.append(f"{r.status_code} {r.text}")
 
     sender = threading.Thread(target=send, daemon=True)
     sender.start()  # the kills land while uploads still arrive
     held: dict[str, set[str]] = {}
-    for worker in observe.WORKERS:
-        path = stack.wal_host_path(worker)
-        for _ in range(5):  # a task seen in hand can finish before the kill lands: then kill again
-            until(partial(in_hand, path, ids), timeout_s=60, what=f"{worker} mid-task", interval_s=0.01)
-            before = restart_count(stack, worker)
-            kill_main_process(stack, worker)
-            # Read after the kill: what the dead process had begun and not finished is what it owed.
-            held[worker] = in_hand(path, ids)
-            until(partial(restarted_since, stack, worker, before), timeout_s=30, what=f"{worker} restarted")
-            if held[worker]:
-                break
-    sender.join(timeout=60)
+    try:
+        for worker in observe.WORKERS:
+            for _ in range(10):  # a task seen in hand can still finish before the kill lands: then kill again
+                held[worker] = kill_in_hand(stack, worker, sent)
+                if held[worker]:
+                    break
+    finally:
+        stop.set()
+        sender.join(timeout=30)
+    assert not refused, refused[:3]
     assert all(held.values()), held  # the kill landed mid-task, in both workers
+    ids = list(sent)
     counts = all_completed(stack, ids, timeout_s=90)
     # results_log keeps one row per attempt of the final stage: work redone after the restart would
     # show a second attempt, a result sent twice the same attempt.
