@@ -11,6 +11,7 @@ import psycopg2.extensions
 
 from core.evidence import EffectCheck
 from faults.base import Fault, FaultError
+from faults.postgres import loopback_connection
 from faults.target import Project, container_ips
 from system.credentials import PG_SUPERUSER, pg_superuser_password
 
@@ -59,14 +60,13 @@ class ExhaustPool(Fault):
         self._grabber: threading.Thread | None = None
 
     def _connect(self) -> psycopg2.extensions.connection:
-        return psycopg2.connect(
-            host="127.0.0.1",
-            port=self._port,
-            dbname=self.dbname,
-            user=self.user,
-            password=self.password,
-            connect_timeout=self.connect_timeout_s,
-            application_name=_APP,
+        return loopback_connection(
+            self._port,
+            self.dbname,
+            self.user,
+            self.password,
+            application=_APP,
+            connect_timeout_s=self.connect_timeout_s,
         )
 
     def inject(self) -> None:

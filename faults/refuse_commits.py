@@ -22,9 +22,9 @@ from psycopg2 import sql
 
 from core.evidence import EffectCheck
 from faults.base import TAG, Fault, FaultError
+from faults.postgres import loopback_connection
 from faults.target import Project
 from system.credentials import PG_SUPERUSER, pg_superuser_password
-from system.db import NETWORK_TIMEOUTS
 
 PREFIX = TAG.replace("-", "_")  # SQL names of everything this fault creates, for leftovers to find
 FUNCTION = f"{PREFIX}_refuse_commit"
@@ -33,25 +33,27 @@ COUNTER = f"{PREFIX}_refused_commits"
 
 def connect(stack: Project, service: str, dbname: str) -> psycopg2.extensions.connection:
     """The generated superuser's connection to `dbname` on the service's published port."""
-    conn = psycopg2.connect(
-        host="127.0.0.1",
-        port=stack.host_port(service, 5432),
-        dbname=dbname,
-        user=PG_SUPERUSER,
-        password=pg_superuser_password(),
-        connect_timeout=5,
-        application_name=TAG,
+    conn = loopback_connection(
+        stack.host_port(service, 5432),
+        dbname,
+        PG_SUPERUSER,
+        pg_superuser_password(),
+        application=TAG,
         # a trigger waits for the table's open transactions: never forever, and shorter than the
         # services' own statement timeout (5 s), which statements queued behind it count against
         options="-c lock_timeout=2000 -c statement_timeout=10000",
-        **NETWORK_TIMEOUTS,
     )
     conn.autocommit = True
     return conn
 
 
-def _trigger(table: str) -> sql.Identifier:
-    return sql.Identifier(f"{PREFIX}_refuse_{table}")
+def _trigger(table: str) -> str:
+    return f"{PREFIX}_refuse_{table}"
+
+
+def _drop(cur: psycopg2.extensions.cursor, trigger: str, table: str, schema: str | None = None) -> None:
+    on = sql.Identifier(schema, table) if schema else sql.Identifier(table)
+    cur.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(trigger), on))
 
 
 def _pass_through(cur: psycopg2.extensions.cursor) -> None:
@@ -78,9 +80,7 @@ def drop_refusals(conn: psycopg2.extensions.connection) -> list[str]:
         if found:
             _pass_through(cur)
         for name, schema, table in found:
-            cur.execute(
-                sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(name), sql.Identifier(schema, table))
-            )
+            _drop(cur, name, table, schema)
     return [table for _, _, table in found]
 
 
@@ -131,14 +131,16 @@ class RefuseCommits(Fault):
             for table in self.tables:
                 with conn.cursor() as cur:
                     # one left by a heal that failed earlier is replaced, not a duplicate that stops us
-                    cur.execute(
-                        sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(_trigger(table), sql.Identifier(table))
-                    )
+                    _drop(cur, _trigger(table), table)
                     cur.execute(
                         sql.SQL(
                             "CREATE CONSTRAINT TRIGGER {trg} AFTER INSERT OR UPDATE ON {table} "
                             "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {fn}()"
-                        ).format(trg=_trigger(table), table=sql.Identifier(table), fn=sql.Identifier(FUNCTION))
+                        ).format(
+                            trg=sql.Identifier(_trigger(table)),
+                            table=sql.Identifier(table),
+                            fn=sql.Identifier(FUNCTION),
+                        )
                     )
         except psycopg2.Error as exc:
             raise FaultError(f"installing commit refusal on {self.service}/{self.dbname} failed: {exc}") from exc
@@ -149,9 +151,7 @@ class RefuseCommits(Fault):
             with self._connection().cursor() as cur:
                 _pass_through(cur)  # first: the refusals end now (a COMMIT already under way may still fail)
                 for table in self.tables:
-                    cur.execute(
-                        sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(_trigger(table), sql.Identifier(table))
-                    )
+                    _drop(cur, _trigger(table), table)
             self._touched = False
         if self._conn is not None:
             with contextlib.suppress(psycopg2.Error):
